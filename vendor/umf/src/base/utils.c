@@ -1,0 +1,60 @@
+#include "utils.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+size_t umf_page_size(void) {
+    static _Atomic size_t cached;
+    size_t size = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (UMF_UNLIKELY(size == 0)) {
+        long sc = sysconf(_SC_PAGESIZE);
+        size = sc > 0 ? (size_t)sc : 4096;
+        atomic_store_explicit(&cached, size, memory_order_relaxed);
+    }
+    return size;
+}
+
+void umf_strlcpy(char *dst, const char *src, size_t dst_size) {
+    if (dst_size == 0) {
+        return;
+    }
+    size_t n = strnlen(src, dst_size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+bool umf_name_is_valid(const char *name) {
+    if (name == NULL || name[0] == '\0') {
+        return false;
+    }
+    size_t i = 0;
+    for (; name[i] != '\0'; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok || i >= 63) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void umf_native_error_set(umf_native_error_t *e, int32_t code, int err, const char *msg) {
+    e->code = code;
+    e->err = err;
+    if (err != 0) {
+        char buf[256];
+        /* GNU strerror_r may return a static string instead of filling buf */
+        const char *text = strerror_r(err, buf, sizeof(buf));
+        size_t used = strnlen(msg, sizeof(e->msg) - 1);
+        memcpy(e->msg, msg, used);
+        e->msg[used] = '\0';
+        if (used + 2 < sizeof(e->msg)) {
+            memcpy(e->msg + used, ": ", 2);
+            umf_strlcpy(e->msg + used + 2, text, sizeof(e->msg) - used - 2);
+        }
+    } else {
+        umf_strlcpy(e->msg, msg, sizeof(e->msg));
+    }
+}

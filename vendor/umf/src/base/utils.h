@@ -1,0 +1,48 @@
+/* Small internal helpers shared by every part of the framework. */
+#ifndef UMF_INTERNAL_UTILS_H
+#define UMF_INTERNAL_UTILS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define UMF_LIKELY(x) __builtin_expect(!!(x), 1)
+#define UMF_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define IS_POWER_OF_2(x) ((x) != 0 && (((x) & ((x)-1)) == 0))
+/* align must be a power of 2 */
+#define ALIGN_UP(x, align) (((x) + ((align)-1)) & ~((uintptr_t)(align)-1))
+#define ALIGN_DOWN(x, align) ((x) & ~((uintptr_t)(align)-1))
+#define IS_ALIGNED(x, align) (((uintptr_t)(x) & ((uintptr_t)(align)-1)) == 0)
+
+#define UMF_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define UMF_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define UMF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The system page size, read once. */
+size_t umf_page_size(void);
+
+/* Copies at most dst_size-1 bytes of src and always terminates dst. */
+void umf_strlcpy(char *dst, const char *src, size_t dst_size);
+
+/* A name is valid for CTL by_name lookups: 1..63 chars of [a-zA-Z0-9_-]. */
+bool umf_name_is_valid(const char *name);
+
+/*
+ * Per-thread native error of a built-in provider. Each provider keeps one
+ * `static __thread umf_native_error_t` and fills it before returning
+ * UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC.
+ */
+#define UMF_NATIVE_ERROR_MSG_SIZE 1024
+typedef struct umf_native_error_t {
+    int32_t code;
+    int err; /* errno at the failure, 0 if none */
+    char msg[UMF_NATIVE_ERROR_MSG_SIZE];
+} umf_native_error_t;
+
+/* Records code and message; when err != 0 the message becomes "<msg>: <strerror(err)>". */
+void umf_native_error_set(umf_native_error_t *e, int32_t code, int err, const char *msg);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Internal view of providers and pools, shared by the core, the pools and the
+ * providers. Pools and providers use each other only through the public API;
+ * these structs are for the core (provider.c, pool.c, tracking.c, ipc, ctl).
+ */
+#ifndef UMF_INTERNAL_CORE_H
+#define UMF_INTERNAL_CORE_H 1
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <umf/memory_pool.h>
+#include <umf/memory_provider.h>
+
+#include "base/utils.h"
+#include "core/tracker.h"
+
+struct umf_memory_provider_t {
+    umf_memory_provider_ops_t ops; /* version 1.1 layout; NULL optional ops replaced by defaults */
+    void *priv;                    /* what ops.initialize returned */
+    /* Set for the tracking wrapper a pool puts around its provider: */
+    umf_memory_provider_handle_t upstream;
+    umf_memory_pool_handle_t pool;
+};
+
+struct umf_memory_pool_t {
+    umf_memory_pool_ops_t ops; /* version 1.1 layout */
+    void *priv;
+    umf_memory_provider_handle_t provider; /* what the pool's ops see: the tracking wrapper, or the user's provider with DISABLE_TRACKING */
+    umf_memory_provider_handle_t upstream; /* the provider the user gave */
+    umf_pool_create_flags_t flags;
+    pthread_mutex_t tag_lock;
+    void *tag;
+    _Atomic size_t alloc_count; /* CTL umf.pool.by_handle.{}.stats.alloc_count */
+};
+
+/* The tracker of all pool allocations; NULL before umfInit() and after the last umfTearDown(). */
+umf_tracker_t *umf_global_tracker(void);
+
+/* Wraps upstream in a provider that records every allocation of pool in the global tracker. */
+umf_result_t umf_tracking_provider_create(umf_memory_provider_handle_t upstream, umf_memory_pool_handle_t pool,
+                                          umf_memory_provider_handle_t *tracking);
+
+static inline bool umf_provider_is_tracking(umf_memory_provider_handle_t h) { return h->upstream != NULL; }
+
+/* Records hProvider as this thread's last failed provider when rc is not SUCCESS. */
+void umf_provider_note_result(umf_memory_provider_handle_t hProvider, umf_result_t rc);
+
+/* Runs a CTL query on a provider's ext_ctl (which takes a va_list); extra args follow `type`. */
+umf_result_t umf_provider_run_ctl(umf_memory_provider_handle_t h, umf_ctl_query_source_t source, const char *name,
+                                  void *arg, size_t size, umf_ctl_query_type_t type, ...);
+
+/* Runs a CTL query on a pool's ext_ctl; extra args follow `type`. */
+umf_result_t umf_pool_run_ctl(umf_memory_pool_handle_t h, umf_ctl_query_source_t source, const char *name, void *arg,
+                              size_t size, umf_ctl_query_type_t type, ...);
+
+/* True when the provider implements ext_get_allocation_properties. */
+bool umf_provider_has_allocation_properties(umf_memory_provider_handle_t h);
+
+#endif

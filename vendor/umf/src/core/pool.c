@@ -1,0 +1,272 @@
+/* The memory pool API: creating pools over providers, allocating from them, finding a pointer's pool. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <umf/memory_pool.h>
+
+#include "core/core.h"
+
+#define POOL_OPS_V1_0_SIZE offsetof(umf_memory_pool_ops_t, ext_trim_memory)
+
+static umf_result_t default_pool_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg,
+                                     size_t size, umf_ctl_query_type_t type, va_list args) {
+    return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+}
+
+static umf_result_t default_trim(void *pool, size_t minBytesToKeep) { return UMF_RESULT_ERROR_NOT_SUPPORTED; }
+
+/* The CTL component, when built in, applies umf.pool.default.<name>.* and keeps a by-name registry. */
+extern void umf_ctl_apply_pool_defaults(umf_memory_pool_handle_t h, const char *name) __attribute__((weak));
+extern void umf_ctl_register_pool(umf_memory_pool_handle_t h, const char *name) __attribute__((weak));
+extern void umf_ctl_unregister_pool(umf_memory_pool_handle_t h) __attribute__((weak));
+
+static umf_result_t normalize_pool_ops(const umf_memory_pool_ops_t *in, umf_memory_pool_ops_t *out) {
+    if (UMF_MAJOR_VERSION(in->version) != 1 || UMF_MINOR_VERSION(in->version) > 1) {
+        LOG_ERR("unsupported pool ops version %u.%u (this library implements 1.1)", UMF_MAJOR_VERSION(in->version),
+                UMF_MINOR_VERSION(in->version));
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    memset(out, 0, sizeof(*out));
+    if (in->version == UMF_POOL_OPS_VERSION_CURRENT) {
+        *out = *in;
+    } else {
+        LOG_WARN("pool ops version 1.0: upgrading to 1.1");
+        memcpy(out, in, POOL_OPS_V1_0_SIZE);
+    }
+    /* UMF does not check these; a NULL op would crash at its first use, so refuse it here. */
+    if (!out->initialize || !out->finalize || !out->malloc || !out->calloc || !out->realloc ||
+        !out->aligned_malloc || !out->malloc_usable_size || !out->free || !out->get_last_allocation_error ||
+        !out->get_name) {
+        LOG_ERR("a mandatory pool op is missing");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (!out->ext_ctl) out->ext_ctl = default_pool_ctl;
+    if (!out->ext_trim_memory) out->ext_trim_memory = default_trim;
+    out->version = UMF_POOL_OPS_VERSION_CURRENT;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umf_pool_run_ctl(umf_memory_pool_handle_t h, umf_ctl_query_source_t source, const char *name, void *arg,
+                              size_t size, umf_ctl_query_type_t type, ...) {
+    va_list args;
+    va_start(args, type);
+    umf_result_t rc = h->ops.ext_ctl(h->priv, source, name, arg, size, type, args);
+    va_end(args);
+    return rc;
+}
+
+umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops, umf_memory_provider_handle_t provider,
+                           const void *params, umf_pool_create_flags_t flags, umf_memory_pool_handle_t *hPool) {
+    if (ops == NULL || provider == NULL || hPool == NULL ||
+        (flags & ~(umf_pool_create_flags_t)(UMF_POOL_CREATE_FLAG_OWN_PROVIDER |
+                                            UMF_POOL_CREATE_FLAG_DISABLE_TRACKING)) != 0) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_memory_pool_handle_t pool = calloc(1, sizeof(*pool));
+    if (pool == NULL) {
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    umf_result_t rc = normalize_pool_ops(ops, &pool->ops);
+    if (rc != UMF_RESULT_SUCCESS) {
+        free(pool);
+        return rc;
+    }
+    pool->upstream = provider;
+    pool->flags = flags;
+    pthread_mutex_init(&pool->tag_lock, NULL);
+    if (flags & UMF_POOL_CREATE_FLAG_DISABLE_TRACKING) {
+        pool->provider = provider;
+    } else if ((rc = umf_tracking_provider_create(provider, pool, &pool->provider)) != UMF_RESULT_SUCCESS) {
+        goto fail_tracking;
+    }
+    rc = pool->ops.initialize(pool->provider, params, &pool->priv);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_DEBUG("pool initialize failed: %d", rc);
+        goto fail_init;
+    }
+    const char *name = NULL;
+    bool named = pool->ops.get_name(pool->priv, &name) == UMF_RESULT_SUCCESS && umf_name_is_valid(name);
+    if (!named) {
+        LOG_WARN("pool name \"%s\" is not valid for CTL lookups", name ? name : "(null)");
+    } else if (umf_ctl_apply_pool_defaults) {
+        umf_ctl_apply_pool_defaults(pool, name);
+    }
+    rc = umf_pool_run_ctl(pool, CTL_QUERY_PROGRAMMATIC, "post_initialize", NULL, 0, CTL_QUERY_RUNNABLE);
+    if (rc != UMF_RESULT_SUCCESS && rc != UMF_RESULT_ERROR_INVALID_CTL_PATH) {
+        LOG_ERR("pool post_initialize failed: %d", rc);
+        pool->ops.finalize(pool->priv);
+        goto fail_init;
+    }
+    if (named && umf_ctl_register_pool) {
+        umf_ctl_register_pool(pool, name);
+    }
+    *hPool = pool;
+    return UMF_RESULT_SUCCESS;
+
+fail_init:
+    if (pool->provider != provider) {
+        umfMemoryProviderDestroy(pool->provider);
+    }
+fail_tracking:
+    pthread_mutex_destroy(&pool->tag_lock);
+    free(pool);
+    return rc;
+}
+
+umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool) {
+    if (hPool == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (umf_ctl_unregister_pool) {
+        umf_ctl_unregister_pool(hPool);
+    }
+    umf_result_t rc = hPool->ops.finalize(hPool->priv);
+    if (hPool->provider != hPool->upstream) {
+        umf_result_t rc2 = umfMemoryProviderDestroy(hPool->provider);
+        rc = rc != UMF_RESULT_SUCCESS ? rc : rc2;
+    }
+    if (hPool->flags & UMF_POOL_CREATE_FLAG_OWN_PROVIDER) {
+        umf_result_t rc2 = umfMemoryProviderDestroy(hPool->upstream);
+        rc = rc != UMF_RESULT_SUCCESS ? rc : rc2;
+    }
+    pthread_mutex_destroy(&hPool->tag_lock);
+    free(hPool);
+    return rc;
+}
+
+static inline void count_alloc(umf_memory_pool_handle_t hPool, void *ptr) {
+    if (UMF_LIKELY(ptr != NULL)) {
+        atomic_fetch_add_explicit(&hPool->alloc_count, 1, memory_order_relaxed);
+    }
+}
+
+void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
+    if (UMF_UNLIKELY(hPool == NULL)) {
+        return NULL;
+    }
+    void *ptr = hPool->ops.malloc(hPool->priv, size);
+    count_alloc(hPool, ptr);
+    return ptr;
+}
+
+void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size, size_t alignment) {
+    if (UMF_UNLIKELY(hPool == NULL)) {
+        return NULL;
+    }
+    void *ptr = hPool->ops.aligned_malloc(hPool->priv, size, alignment);
+    count_alloc(hPool, ptr);
+    return ptr;
+}
+
+void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, size_t size) {
+    if (UMF_UNLIKELY(hPool == NULL)) {
+        return NULL;
+    }
+    void *ptr = hPool->ops.calloc(hPool->priv, num, size);
+    count_alloc(hPool, ptr);
+    return ptr;
+}
+
+void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size) {
+    if (UMF_UNLIKELY(hPool == NULL)) {
+        return NULL;
+    }
+    void *out = hPool->ops.realloc(hPool->priv, ptr, size);
+    if (ptr == NULL) {
+        count_alloc(hPool, out); /* realloc(NULL, n) is a malloc */
+    } else if (size == 0 && out == NULL) {
+        atomic_fetch_sub_explicit(&hPool->alloc_count, 1, memory_order_relaxed); /* realloc(p, 0) is a free */
+    }
+    return out;
+}
+
+umf_result_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, const void *ptr, size_t *size) {
+    if (hPool == NULL || size == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return hPool->ops.malloc_usable_size(hPool->priv, ptr, size);
+}
+
+umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
+    if (UMF_UNLIKELY(hPool == NULL)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t rc = hPool->ops.free(hPool->priv, ptr);
+    if (rc == UMF_RESULT_SUCCESS && ptr != NULL) {
+        atomic_fetch_sub_explicit(&hPool->alloc_count, 1, memory_order_relaxed);
+    }
+    return rc;
+}
+
+umf_result_t umfFree(void *ptr) {
+    umf_memory_pool_handle_t pool = NULL;
+    umf_result_t rc = umfPoolByPtr(ptr, &pool);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_DEBUG("%p belongs to no tracked pool", ptr);
+        return rc;
+    }
+    return umfPoolFree(pool, ptr);
+}
+
+umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool) {
+    if (hPool == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return hPool->ops.get_last_allocation_error(hPool->priv);
+}
+
+umf_result_t umfPoolByPtr(const void *ptr, umf_memory_pool_handle_t *pool) {
+    if (ptr == NULL || pool == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_tracker_t *tracker = umf_global_tracker();
+    umf_alloc_info_t *entry = tracker ? umf_tracker_find(tracker, ptr) : NULL;
+    *pool = entry ? entry->pool : NULL;
+    return *pool ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+umf_result_t umfPoolGetMemoryProvider(umf_memory_pool_handle_t hPool, umf_memory_provider_handle_t *hProvider) {
+    if (hPool == NULL || hProvider == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *hProvider = hPool->upstream;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfPoolGetName(umf_memory_pool_handle_t pool, const char **name) {
+    if (pool == NULL || name == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return pool->ops.get_name(pool->priv, name);
+}
+
+umf_result_t umfPoolSetTag(umf_memory_pool_handle_t hPool, void *tag, void **oldTag) {
+    if (hPool == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    pthread_mutex_lock(&hPool->tag_lock);
+    if (oldTag != NULL) {
+        *oldTag = hPool->tag;
+    }
+    hPool->tag = tag;
+    pthread_mutex_unlock(&hPool->tag_lock);
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfPoolGetTag(umf_memory_pool_handle_t hPool, void **tag) {
+    if (hPool == NULL || tag == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    pthread_mutex_lock(&hPool->tag_lock);
+    *tag = hPool->tag;
+    pthread_mutex_unlock(&hPool->tag_lock);
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfPoolTrimMemory(umf_memory_pool_handle_t hPool, size_t minBytesToKeep) {
+    if (hPool == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return hPool->ops.ext_trim_memory(hPool->priv, minBytesToKeep);
+}
