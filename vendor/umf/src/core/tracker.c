@@ -1,0 +1,626 @@
+/*
+ * The allocation tracker (see tracker.h for the contract).
+ *
+ * Design
+ * ------
+ * Each nesting level is its own ordered map from a range's base address to its
+ * entry; ranges on one level never overlap, so "which range of level L holds
+ * p" is "the entry with the greatest base <= p, if p is below its end". A
+ * lookup asks the deepest level in use first and walks outwards, so with no
+ * nested pools it is a single predecessor search.
+ *
+ * The map is a path-compressed radix tree over the 64-bit key, 4 bits per
+ * node. A node records the bit position of its nibble (`shift`) and the key
+ * bits above that nibble (`prefix`); a child slot holds 0, a node pointer, or
+ * an entry pointer tagged with bit 0. A node always has two or more children
+ * (a removal that leaves one child splices that child into the parent). The
+ * depth is therefore bounded by 16 and, for n keys, is about log16(n) plus the
+ * bits the keys share, whatever the order of insertion; no rebalancing.
+ *
+ * Concurrency: writers (add, remove, for_each) take one per-tracker lock.
+ * Readers (find) take no lock and write nothing shared. They use optimistic
+ * validation: every node (and each level's root slot) carries a version that a
+ * writer makes odd while it changes the node and bumps to the next even value
+ * when done. A reader notes the version of every node it visits, reads what it
+ * needs with atomic loads, and finally checks that none of the versions moved;
+ * if one did, it starts over. Inserting never needs to invalidate readers (a
+ * new or split node is fully built before one release store publishes it), so
+ * only removals, which retire nodes and entries, make readers retry, and only
+ * readers whose path went through the changed nodes.
+ *
+ * Reclamation: retired nodes and entries go to per-tracker free lists and are
+ * reused by later adds; their memory comes from slabs released only by
+ * umf_tracker_destroy. A late reader may still dereference a retired node or
+ * entry, but that memory is always a node (resp. an entry) of this tracker, so
+ * it reads plausible values, never unmapped or foreign memory, and the version
+ * check then rejects what it read. Steady-state add/remove therefore calls no
+ * allocator at all. The cost: memory of the peak number of ranges stays with
+ * the tracker until it is destroyed.
+ *
+ * Why one writer lock and no sharding: adds must see every level at once to
+ * choose the nesting level and to reject partial overlaps across any address
+ * boundary, and the critical section is a few dozen nanoseconds (no allocator
+ * call in the steady state), so on the machines this runs on the lock is not
+ * the bottleneck; a test-and-test-and-set lock with one atomic exchange per
+ * acquire keeps the uncontended cost low.
+ */
+#include "core/tracker.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TR_FANOUT 16
+#define TR_NIB_BITS 4
+/* 16 nibbles of a 64-bit key, plus the level's root slot */
+#define TR_MAX_PATH 17
+/* descent (17) + the walk to a subtree's maximum (16) */
+#define TR_MAX_RECORDS 40
+#define TR_SLAB_OBJECTS 256
+#define TR_LEAF_TAG ((uintptr_t)1)
+
+typedef struct tr_node {
+    _Atomic uint64_t version;       /* odd while a writer changes this node */
+    _Atomic uintptr_t prefix;       /* key bits above shift + 4; the bits below are 0 */
+    _Atomic unsigned shift;         /* bit position of this node's nibble: 0, 4, ... 60 */
+    unsigned nchild;                /* writers only */
+    _Atomic uintptr_t child[TR_FANOUT];
+    struct tr_node *next_free;      /* writers only */
+} tr_node_t;
+
+typedef struct tr_entry {
+    umf_alloc_info_t info; /* first: the public pointer is the entry pointer */
+    struct tr_entry *next_free;
+    unsigned level;
+} tr_entry_t;
+
+typedef struct tr_level {
+    _Atomic uint64_t version; /* guards `root` like a node's version guards its slots */
+    _Atomic uintptr_t root;
+} tr_level_t;
+
+typedef struct tr_slab {
+    struct tr_slab *next;
+    /* objects follow, aligned as max_align_t */
+} tr_slab_t;
+
+struct umf_tracker_t {
+    /* read by every lookup */
+    _Atomic unsigned depth; /* levels in use: the deepest non-empty level + 1 */
+    tr_level_t levels[UMF_TRACKER_MAX_LEVELS];
+
+    /* written by writers, on its own cache lines so lookups do not share them */
+    _Alignas(64) _Atomic int lock;
+    _Atomic size_t count;
+    size_t level_count[UMF_TRACKER_MAX_LEVELS];
+    tr_node_t *free_nodes;
+    tr_entry_t *free_entries;
+    tr_slab_t *slabs;
+};
+
+/* Unique for the process lifetime, across trackers. */
+static _Atomic uint64_t tr_next_id = 1;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static inline void tr_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline void tr_lock(umf_tracker_t *t) {
+    for (;;) {
+        if (!atomic_exchange_explicit(&t->lock, 1, memory_order_acquire)) {
+            return;
+        }
+        unsigned spins = 0;
+        while (atomic_load_explicit(&t->lock, memory_order_relaxed)) {
+            if (++spins < 128) {
+                tr_cpu_relax();
+            } else {
+                /* the holder may have been preempted: let it run */
+                sched_yield();
+                spins = 0;
+            }
+        }
+    }
+}
+
+static inline void tr_unlock(umf_tracker_t *t) { atomic_store_explicit(&t->lock, 0, memory_order_release); }
+
+/* Key bits at and above bit `shift + 4` (a node's prefix); shift is a multiple of 4, at most 60. */
+static inline uintptr_t tr_high(uintptr_t key, unsigned shift) {
+    return key & ((~(uintptr_t)0 << (shift & 63)) << TR_NIB_BITS);
+}
+
+static inline unsigned tr_nib(uintptr_t key, unsigned shift) { return (unsigned)(key >> (shift & 63)) & (TR_FANOUT - 1); }
+
+/* The nibble position of the highest bit where a and b differ (a != b). */
+static inline unsigned tr_split_shift(uintptr_t a, uintptr_t b) {
+    unsigned top = 63u - (unsigned)__builtin_clzll((unsigned long long)(a ^ b));
+    return top & ~(unsigned)(TR_NIB_BITS - 1);
+}
+
+static inline bool tr_is_leaf(uintptr_t p) { return (p & TR_LEAF_TAG) != 0; }
+static inline tr_entry_t *tr_leaf_entry(uintptr_t p) { return (tr_entry_t *)(p & ~TR_LEAF_TAG); }
+static inline tr_node_t *tr_as_node(uintptr_t p) { return (tr_node_t *)p; }
+
+/* An entry's base and size are read by lock-free readers, so writers store them atomically. */
+static inline uintptr_t tr_entry_base(const tr_entry_t *e) {
+    return (uintptr_t)__atomic_load_n(&e->info.base, __ATOMIC_RELAXED);
+}
+static inline size_t tr_entry_size(const tr_entry_t *e) { return __atomic_load_n(&e->info.base_size, __ATOMIC_RELAXED); }
+
+/* Writers bracket every change of a published node with these (seqlock style). */
+static inline void tr_write_begin(_Atomic uint64_t *version) {
+    uint64_t v = atomic_load_explicit(version, memory_order_relaxed);
+    atomic_store_explicit(version, v + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static inline void tr_write_end(_Atomic uint64_t *version) {
+    uint64_t v = atomic_load_explicit(version, memory_order_relaxed);
+    atomic_store_explicit(version, v + 1, memory_order_release);
+}
+
+/* ---- slabs and free lists (writers only) ------------------------------ */
+
+static void *tr_slab_new(umf_tracker_t *t, size_t object_size) {
+    size_t head = (sizeof(tr_slab_t) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+    tr_slab_t *s = calloc(1, head + object_size * TR_SLAB_OBJECTS);
+    if (!s) {
+        return NULL;
+    }
+    s->next = t->slabs;
+    t->slabs = s;
+    return (char *)s + head;
+}
+
+/* Makes sure one node and one entry are on the free lists, so an add cannot fail halfway. */
+static bool tr_reserve(umf_tracker_t *t) {
+    if (!t->free_nodes) {
+        tr_node_t *nodes = tr_slab_new(t, sizeof(tr_node_t));
+        if (!nodes) {
+            return false;
+        }
+        for (size_t i = TR_SLAB_OBJECTS; i-- > 0;) {
+            nodes[i].next_free = t->free_nodes;
+            t->free_nodes = &nodes[i];
+        }
+    }
+    if (!t->free_entries) {
+        tr_entry_t *entries = tr_slab_new(t, sizeof(tr_entry_t));
+        if (!entries) {
+            return false;
+        }
+        for (size_t i = TR_SLAB_OBJECTS; i-- > 0;) {
+            entries[i].next_free = t->free_entries;
+            t->free_entries = &entries[i];
+        }
+    }
+    return true;
+}
+
+/* Takes a reserved node and fills it with two children (not yet published). */
+static tr_node_t *tr_node_make(umf_tracker_t *t, unsigned shift, uintptr_t key_a, uintptr_t child_a, uintptr_t key_b,
+                               uintptr_t child_b) {
+    tr_node_t *n = t->free_nodes;
+    t->free_nodes = n->next_free;
+    tr_write_begin(&n->version);
+    atomic_store_explicit(&n->shift, shift, memory_order_relaxed);
+    atomic_store_explicit(&n->prefix, tr_high(key_a, shift), memory_order_relaxed);
+    for (unsigned i = 0; i < TR_FANOUT; i++) {
+        atomic_store_explicit(&n->child[i], 0, memory_order_relaxed);
+    }
+    atomic_store_explicit(&n->child[tr_nib(key_a, shift)], child_a, memory_order_relaxed);
+    atomic_store_explicit(&n->child[tr_nib(key_b, shift)], child_b, memory_order_relaxed);
+    n->nchild = 2;
+    tr_write_end(&n->version);
+    return n;
+}
+
+/* ---- the lock-free predecessor search --------------------------------- */
+
+typedef struct tr_record {
+    _Atomic uint64_t *version;
+    uint64_t seen;
+} tr_record_t;
+
+/*
+ * The entry of `lv` with the greatest base <= x, or NULL, from a consistent
+ * view of the level; its base and size as read are returned too (the entry
+ * itself may be retired the moment this returns unless the caller knows it is
+ * live). Safe against concurrent writers; under the writer lock it never retries.
+ */
+static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, size_t *size_out) {
+    for (;;) {
+        tr_record_t rec[TR_MAX_RECORDS];
+        tr_node_t *path[TR_MAX_PATH];
+        unsigned path_nib[TR_MAX_PATH];
+        unsigned nrec = 0, depth = 0;
+        uintptr_t found = 0, sub = 0;
+        bool ok = true;
+
+        uint64_t v = atomic_load_explicit(&lv->version, memory_order_acquire);
+        if (v & 1) {
+            tr_cpu_relax();
+            continue;
+        }
+        rec[nrec++] = (tr_record_t){&lv->version, v};
+        uintptr_t cur = atomic_load_explicit(&lv->root, memory_order_acquire);
+
+        /* Descend along x. */
+        for (;;) {
+            if (cur == 0) {
+                goto backtrack;
+            }
+            if (tr_is_leaf(cur)) {
+                if (tr_entry_base(tr_leaf_entry(cur)) <= x) {
+                    found = cur;
+                    goto done;
+                }
+                goto backtrack;
+            }
+            tr_node_t *n = tr_as_node(cur);
+            v = atomic_load_explicit(&n->version, memory_order_acquire);
+            if ((v & 1) || depth >= TR_MAX_PATH - 1) {
+                ok = false;
+                goto done;
+            }
+            rec[nrec++] = (tr_record_t){&n->version, v};
+            unsigned shift = atomic_load_explicit(&n->shift, memory_order_relaxed);
+            uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_relaxed);
+            uintptr_t high = tr_high(x, shift);
+            if (high == prefix) {
+                unsigned nib = tr_nib(x, shift);
+                path[depth] = n;
+                path_nib[depth++] = nib;
+                cur = atomic_load_explicit(&n->child[nib], memory_order_acquire);
+                continue;
+            }
+            if (high > prefix) {
+                /* every key below this node is smaller than x: its maximum is the answer */
+                sub = cur;
+                goto take_max;
+            }
+            goto backtrack; /* every key below is larger than x */
+        }
+
+    backtrack:
+        /* The nearest non-empty slot left of the path, deepest node first. */
+        while (depth > 0) {
+            depth--;
+            tr_node_t *n = path[depth];
+            for (unsigned i = path_nib[depth]; i-- > 0;) {
+                uintptr_t c = atomic_load_explicit(&n->child[i], memory_order_acquire);
+                if (c) {
+                    sub = c;
+                    goto take_max;
+                }
+            }
+        }
+        goto done; /* nothing <= x */
+
+    take_max:
+        for (;;) {
+            if (tr_is_leaf(sub)) {
+                found = sub;
+                break;
+            }
+            tr_node_t *n = tr_as_node(sub);
+            v = atomic_load_explicit(&n->version, memory_order_acquire);
+            if ((v & 1) || nrec >= TR_MAX_RECORDS) {
+                ok = false;
+                break;
+            }
+            rec[nrec++] = (tr_record_t){&n->version, v};
+            uintptr_t c = 0;
+            for (unsigned i = TR_FANOUT; i-- > 0;) {
+                c = atomic_load_explicit(&n->child[i], memory_order_acquire);
+                if (c) {
+                    break;
+                }
+            }
+            if (c == 0) { /* a live node is never empty: this one was retired */
+                ok = false;
+                break;
+            }
+            sub = c;
+        }
+
+    done:;
+        uintptr_t base = 0;
+        size_t size = 0;
+        if (ok && found) {
+            base = tr_entry_base(tr_leaf_entry(found));
+            size = tr_entry_size(tr_leaf_entry(found));
+        }
+        atomic_thread_fence(memory_order_acquire);
+        for (unsigned i = 0; ok && i < nrec; i++) {
+            ok = atomic_load_explicit(rec[i].version, memory_order_relaxed) == rec[i].seen;
+        }
+        if (ok) {
+            *base_out = base;
+            *size_out = size;
+            return found ? tr_leaf_entry(found) : NULL;
+        }
+        tr_cpu_relax();
+    }
+}
+
+/* ---- writer-side tree operations (lock held) -------------------------- */
+
+/* Links entry e (key = its base) into lv; a node has been reserved. */
+static void tr_insert(umf_tracker_t *t, tr_level_t *lv, tr_entry_t *e, uintptr_t key) {
+    uintptr_t leaf = (uintptr_t)e | TR_LEAF_TAG;
+    _Atomic uintptr_t *slot = &lv->root;
+    tr_node_t *owner = NULL;
+    for (;;) {
+        uintptr_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+        if (cur == 0) {
+            atomic_store_explicit(slot, leaf, memory_order_release);
+            if (owner) {
+                owner->nchild++;
+            }
+            return;
+        }
+        uintptr_t other_key;
+        if (tr_is_leaf(cur)) {
+            other_key = tr_entry_base(tr_leaf_entry(cur));
+        } else {
+            tr_node_t *n = tr_as_node(cur);
+            unsigned shift = atomic_load_explicit(&n->shift, memory_order_relaxed);
+            uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_relaxed);
+            if (tr_high(key, shift) == prefix) {
+                owner = n;
+                slot = &n->child[tr_nib(key, shift)];
+                continue;
+            }
+            other_key = prefix;
+        }
+        /* Put a new node above cur that tells key and cur apart. */
+        tr_node_t *m = tr_node_make(t, tr_split_shift(key, other_key), key, leaf, other_key, cur);
+        atomic_store_explicit(slot, (uintptr_t)m, memory_order_release);
+        return;
+    }
+}
+
+/* Where an entry with exactly this base sits in lv. */
+typedef struct tr_spot {
+    tr_entry_t *entry;
+    _Atomic uintptr_t *slot;         /* the slot holding the leaf */
+    tr_node_t *node;                 /* the node owning slot; NULL when slot is the root */
+    _Atomic uintptr_t *parent_slot;  /* the slot pointing to node */
+    _Atomic uint64_t *parent_version; /* the version guarding parent_slot */
+} tr_spot_t;
+
+static bool tr_find_exact(tr_level_t *lv, uintptr_t key, tr_spot_t *spot) {
+    _Atomic uintptr_t *slot = &lv->root, *parent_slot = NULL;
+    _Atomic uint64_t *slot_version = &lv->version, *parent_version = NULL;
+    tr_node_t *node = NULL;
+    for (;;) {
+        uintptr_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+        if (cur == 0) {
+            return false;
+        }
+        if (tr_is_leaf(cur)) {
+            tr_entry_t *e = tr_leaf_entry(cur);
+            if (tr_entry_base(e) != key) {
+                return false;
+            }
+            *spot = (tr_spot_t){e, slot, node, parent_slot, parent_version};
+            return true;
+        }
+        tr_node_t *n = tr_as_node(cur);
+        unsigned shift = atomic_load_explicit(&n->shift, memory_order_relaxed);
+        if (tr_high(key, shift) != atomic_load_explicit(&n->prefix, memory_order_relaxed)) {
+            return false;
+        }
+        parent_slot = slot;
+        parent_version = slot_version;
+        node = n;
+        slot = &n->child[tr_nib(key, shift)];
+        slot_version = &n->version;
+    }
+}
+
+static void tr_unlink(umf_tracker_t *t, tr_level_t *lv, const tr_spot_t *s) {
+    tr_node_t *n = s->node;
+    if (!n) {
+        tr_write_begin(&lv->version);
+        atomic_store_explicit(&lv->root, 0, memory_order_relaxed);
+        tr_write_end(&lv->version);
+        return;
+    }
+    tr_write_begin(&n->version);
+    atomic_store_explicit(s->slot, 0, memory_order_relaxed);
+    if (--n->nchild == 1) {
+        /* Splice the only remaining child into the parent and retire n. */
+        uintptr_t last = 0;
+        for (unsigned i = 0; i < TR_FANOUT && !last; i++) {
+            last = atomic_load_explicit(&n->child[i], memory_order_relaxed);
+        }
+        tr_write_begin(s->parent_version);
+        atomic_store_explicit(s->parent_slot, last, memory_order_relaxed);
+        tr_write_end(s->parent_version);
+        tr_write_end(&n->version);
+        n->next_free = t->free_nodes;
+        t->free_nodes = n;
+        return;
+    }
+    tr_write_end(&n->version);
+}
+
+/* ---- the API ---------------------------------------------------------- */
+
+umf_tracker_t *umf_tracker_create(void) {
+    umf_tracker_t *t = aligned_alloc(64, (sizeof(umf_tracker_t) + 63) & ~(size_t)63);
+    if (!t) {
+        return NULL;
+    }
+    memset(t, 0, sizeof(*t));
+    return t;
+}
+
+void umf_tracker_destroy(umf_tracker_t *t) {
+    if (!t) {
+        return;
+    }
+    tr_slab_t *s = t->slabs;
+    while (s) {
+        tr_slab_t *next = s->next;
+        free(s);
+        s = next;
+    }
+    free(t);
+}
+
+umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf_alloc_info_t **entry) {
+    if (!t || !info || !info->base || info->base_size == 0) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    uintptr_t base = (uintptr_t)info->base;
+    uintptr_t last = base + (info->base_size - 1);
+    if (last < base) { /* wraps around the address space */
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+
+    tr_lock(t);
+    if (!tr_reserve(t)) {
+        tr_unlock(t);
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    /* The shallowest level where nothing overlaps; every level above must hold the range entirely. */
+    unsigned level = 0;
+    for (;;) {
+        uintptr_t b;
+        size_t s;
+        tr_entry_t *p = tr_pred(&t->levels[level], last, &b, &s);
+        if (!p || b + (s - 1) < base) {
+            break;
+        }
+        if (b > base || b + (s - 1) < last) {
+            tr_unlock(t);
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT; /* overlaps without being inside */
+        }
+        if (++level == UMF_TRACKER_MAX_LEVELS) {
+            tr_unlock(t);
+            return UMF_RESULT_ERROR_OUT_OF_RESOURCES;
+        }
+    }
+
+    tr_entry_t *e = t->free_entries;
+    t->free_entries = e->next_free;
+    e->info.pool = info->pool;
+    e->info.provider = info->provider;
+    __atomic_store_n(&e->info.base, info->base, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->info.base_size, info->base_size, __ATOMIC_RELAXED);
+    e->info.id = atomic_fetch_add_explicit(&tr_next_id, 1, memory_order_relaxed);
+    e->info.memory_type = info->memory_type;
+    e->info.owner = info->owner;
+    e->info.ipc_cache = info->ipc_cache;
+    e->level = level;
+
+    if (level >= atomic_load_explicit(&t->depth, memory_order_relaxed)) {
+        atomic_store_explicit(&t->depth, level + 1, memory_order_release);
+    }
+    tr_level_t *lv = &t->levels[level];
+    tr_insert(t, lv, e, base);
+    t->level_count[level]++;
+    atomic_store_explicit(&t->count, atomic_load_explicit(&t->count, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    tr_unlock(t);
+    if (entry) {
+        *entry = &e->info;
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *owner, umf_alloc_info_t *removed) {
+    if (!t || !base) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    tr_lock(t);
+    unsigned depth = atomic_load_explicit(&t->depth, memory_order_relaxed);
+    for (unsigned level = depth; level-- > 0;) {
+        tr_level_t *lv = &t->levels[level];
+        tr_spot_t spot;
+        if (!tr_find_exact(lv, (uintptr_t)base, &spot) || spot.entry->info.owner != owner) {
+            continue;
+        }
+        tr_entry_t *e = spot.entry;
+        if (removed) {
+            *removed = e->info;
+        }
+        tr_unlink(t, lv, &spot);
+        e->next_free = t->free_entries;
+        t->free_entries = e;
+        t->level_count[level]--;
+        atomic_store_explicit(&t->count, atomic_load_explicit(&t->count, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
+        while (depth > 0 && t->level_count[depth - 1] == 0) {
+            depth--;
+        }
+        atomic_store_explicit(&t->depth, depth, memory_order_release);
+        tr_unlock(t);
+        return UMF_RESULT_SUCCESS;
+    }
+    tr_unlock(t);
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+umf_alloc_info_t *umf_tracker_find(umf_tracker_t *t, const void *ptr) {
+    if (!t) {
+        return NULL;
+    }
+    uintptr_t x = (uintptr_t)ptr;
+    for (unsigned level = atomic_load_explicit(&t->depth, memory_order_acquire); level-- > 0;) {
+        uintptr_t b;
+        size_t s;
+        tr_entry_t *e = tr_pred(&t->levels[level], x, &b, &s);
+        if (e && x - b < s) {
+            return &e->info;
+        }
+    }
+    return NULL;
+}
+
+static int tr_walk(uintptr_t cur, int (*fn)(umf_alloc_info_t *entry, void *arg), void *arg) {
+    if (cur == 0) {
+        return 0;
+    }
+    if (tr_is_leaf(cur)) {
+        return fn(&tr_leaf_entry(cur)->info, arg);
+    }
+    tr_node_t *n = tr_as_node(cur);
+    for (unsigned i = 0; i < TR_FANOUT; i++) {
+        int rc = tr_walk(atomic_load_explicit(&n->child[i], memory_order_relaxed), fn, arg);
+        if (rc) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int umf_tracker_for_each(umf_tracker_t *t, int (*fn)(umf_alloc_info_t *entry, void *arg), void *arg) {
+    if (!t || !fn) {
+        return 0;
+    }
+    int rc = 0;
+    tr_lock(t);
+    for (unsigned level = 0; level < UMF_TRACKER_MAX_LEVELS && !rc; level++) {
+        rc = tr_walk(atomic_load_explicit(&t->levels[level].root, memory_order_relaxed), fn, arg);
+    }
+    tr_unlock(t);
+    return rc;
+}
+
+size_t umf_tracker_count(umf_tracker_t *t) {
+    return t ? atomic_load_explicit(&t->count, memory_order_relaxed) : 0;
+}
