@@ -671,12 +671,12 @@ static int os_bind(os_provider_t *p, void *addr, size_t len) {
                                      HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT);
         break;
     case UMF_NUMA_MODE_INTERLEAVE:
-        if (p->part_size == 0 || p->nodes_len == 1) {
-            hwloc_membind_policy_t pol = p->nodes_len == 1 ? HWLOC_MEMBIND_BIND : HWLOC_MEMBIND_INTERLEAVE;
-            int fl = HWLOC_MEMBIND_BYNODESET | (p->part_size > 0 ? HWLOC_MEMBIND_STRICT : 0);
-            ret = hwloc_set_area_membind(p->topo, addr, len, p->nodeset, pol, fl);
+        if (p->part_size == 0) {
+            ret = hwloc_set_area_membind(p->topo, addr, len, p->nodeset, HWLOC_MEMBIND_INTERLEAVE,
+                                         HWLOC_MEMBIND_BYNODESET);
             break;
         }
+        /* part i of the allocation goes to the i-th listed node (modulo the list) */
         scratch = hwloc_bitmap_alloc();
         if (scratch == NULL) {
             return ENOMEM;
@@ -818,15 +818,19 @@ static umf_result_t os_free(void *provider, void *ptr, size_t size) {
     os_provider_t *p = provider;
     size_t page = umf_page_size();
     size_t len = size > SIZE_MAX - page ? size : ALIGN_UP(size, page);
+    /* the record goes first: once unmapped, another thread may get this address again */
+    size_t offset = 0;
+    bool had_offset = p->fd >= 0 && offset_map_take(&p->offsets, ptr, &offset, true);
     if (munmap(ptr, len) != 0) {
-        return os_fail(UMF_OS_RESULT_ERROR_FREE_FAILED, errno, "munmap failed");
-    }
-    if (p->fd >= 0) {
-        size_t offset;
-        if (offset_map_take(&p->offsets, ptr, &offset, true)) {
-            /* give the pages back now instead of when the fd is closed (secretmem cannot: harmless) */
-            (void)fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len);
+        int err = errno;
+        if (had_offset) {
+            (void)offset_map_put(&p->offsets, ptr, offset);
         }
+        return os_fail(UMF_OS_RESULT_ERROR_FREE_FAILED, err, "munmap failed");
+    }
+    if (had_offset) {
+        /* give the pages back now instead of when the fd is closed (secretmem cannot: harmless) */
+        (void)fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len);
     }
     atomic_fetch_sub_explicit(&p->allocated, len, memory_order_relaxed);
     return UMF_RESULT_SUCCESS;
