@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for umf: installs the system packages it lacks (and only
+# those), the npm packages, and builds libumf.so.1. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the C toolchain and the libraries of the optional components.
+#   cmake, gcc, libc6-dev, ninja-build, pkg-config  build libumf
+#   libhwloc-dev      NUMA modes of the OS provider, memspaces
+#   libjemalloc-dev   the jemalloc pool
+#   libtbbmalloc2     the scalable pool (oneTBB's tbbmalloc, loaded at run time)
+#   libze-dev libze1  the Level Zero loader (loaded at run time by the Level Zero provider)
+packages=(cmake gcc libc6-dev ninja-build pkg-config libhwloc-dev libjemalloc-dev libtbbmalloc2 libze-dev libze1)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt_get=(apt-get)
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        apt_get=(sudo apt-get)
+    else
+        echo "setup: cannot install ${missing[*]}: run as root or with passwordless sudo, or install them yourself:" >&2
+        echo "    sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}"; then
+        "${apt_get[@]}" update && "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}" || {
+            echo "setup: apt-get could not install ${missing[*]}; see the messages above" >&2
+            exit 1
+        }
+    fi
+else
+    echo "setup: system packages present"
+fi
+
+if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=17)?0:1)'; then
+    echo "setup: Node.js >= 20.17 is required (found: $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm run build:native
+echo "setup: done (library: build/Release/libumf.so.1)"
