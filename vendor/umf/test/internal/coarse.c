@@ -24,6 +24,12 @@ static coarse_stats_t stats_of(coarse_t *c) {
     return s;
 }
 
+/* (REQUIRE evaluates its condition twice, so calls with effects stay outside it) */
+static coarse_t *new_coarse(const coarse_params_t *params) {
+    coarse_t *c = NULL;
+    return coarse_create(params, &c) == UMF_RESULT_SUCCESS ? c : NULL;
+}
+
 static void test_arguments(void) {
     coarse_t *c = NULL;
     CHECK_RESULT(coarse_create(NULL, NULL), UMF_RESULT_ERROR_INVALID_ARGUMENT);
@@ -93,7 +99,8 @@ static void test_arguments(void) {
 
 static void test_exact_fill_and_reuse(void) {
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     char *buf = aligned_alloc(4096, 16 * KiB);
     REQUIRE(buf != NULL);
     CHECK_OK(coarse_add_region(c, buf, 16 * KiB, 0));
@@ -116,7 +123,8 @@ static void test_exact_fill_and_reuse(void) {
 
 static void test_alignment(void) {
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     char *buf = aligned_alloc(64 * KiB, 256 * KiB);
     REQUIRE(buf != NULL);
     /* a region that starts 16 bytes past a 64 KiB boundary */
@@ -143,8 +151,19 @@ static void test_alignment(void) {
     /* everything coalesced back into one block */
     CHECK_EQ(stats_of(c).num_blocks, 1);
     CHECK_EQ(stats_of(c).num_free_blocks, 1);
-    /* an alignment nothing in the region can meet */
-    CHECK_RESULT(coarse_alloc(c, 64 * KiB, 1 * MiB, &p), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    /* a 1 MiB alignment fits only when a 1 MiB boundary lies early enough in the region */
+    uintptr_t boundary = ((uintptr_t)buf + 16 + MiB - 1) & ~(uintptr_t)(MiB - 1);
+    bool fits = boundary + 64 * KiB <= (uintptr_t)buf + 256 * KiB;
+    p = NULL;
+    CHECK_RESULT(coarse_alloc(c, 64 * KiB, 1 * MiB, &p), fits ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    if (fits) {
+        CHECK(p == (void *)boundary);
+        CHECK_OK(coarse_free(c, p, 64 * KiB));
+    }
+    /* 200 KiB aligned to 128 KiB: the first 128 KiB boundary is 64 KiB or 128 KiB into the region, too late */
+    CHECK_RESULT(coarse_alloc(c, 200 * KiB, 128 * KiB, &p), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    CHECK_OK(coarse_alloc(c, 200 * KiB, 16, &p)); /* the size alone fits */
+    CHECK_OK(coarse_free(c, p, 200 * KiB));
     CHECK_EQ(coarse_check(c), 0);
     coarse_destroy(c);
     free(buf);
@@ -152,7 +171,8 @@ static void test_alignment(void) {
 
 static void test_coalescing(void) {
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     char *buf = aligned_alloc(4096, 64 * KiB);
     REQUIRE(buf != NULL);
     CHECK_OK(coarse_add_region(c, buf, 32 * KiB, 0));
@@ -194,7 +214,8 @@ static void test_coalescing(void) {
 
 static void test_best_fit(void) {
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     char *buf = aligned_alloc(4096, 64 * KiB);
     REQUIRE(buf != NULL);
     CHECK_OK(coarse_add_region(c, buf, 64 * KiB, 0));
@@ -221,7 +242,8 @@ static void test_best_fit(void) {
 
 static void test_split_merge(void) {
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     char *buf = aligned_alloc(4096, 64 * KiB);
     REQUIRE(buf != NULL);
     CHECK_OK(coarse_add_region(c, buf, 32 * KiB, 0));
@@ -322,7 +344,8 @@ static void test_grow_callback(void) {
     grow_state_t g = {.n = 0, .limit = 6};
     coarse_params_t params = {.grow = test_grow, .grow_arg = &g};
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(&params, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(&params);
+    REQUIRE(c != NULL);
     void *p[40];
     for (int i = 0; i < 40; i++) {
         CHECK_OK(coarse_alloc(c, 8 * KiB, 4096, &p[i]));
@@ -406,7 +429,8 @@ static void *thread_body(void *argp) {
 
 static void test_threads(void) {
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     char *buf = aligned_alloc(4096, 1 * MiB);
     REQUIRE(buf != NULL);
     CHECK_OK(coarse_add_region(c, buf, 1 * MiB, 0));
@@ -414,7 +438,8 @@ static void test_threads(void) {
     thread_arg_t args[THREADS];
     for (int i = 0; i < THREADS; i++) {
         args[i] = (thread_arg_t){.c = c, .seed = 1234u + (unsigned)i, .failures = 0};
-        REQUIRE(pthread_create(&th[i], NULL, thread_body, &args[i]) == 0);
+        int prc = pthread_create(&th[i], NULL, thread_body, &args[i]);
+        REQUIRE(prc == 0);
     }
     for (int i = 0; i < THREADS; i++) {
         pthread_join(th[i], NULL);
@@ -511,7 +536,8 @@ static void test_randomized_against_model(void) {
     static model_t m;
     memset(&m, 0, sizeof(m));
     coarse_t *c = NULL;
-    REQUIRE(coarse_create(NULL, &c) == UMF_RESULT_SUCCESS);
+    c = new_coarse(NULL);
+    REQUIRE(c != NULL);
     size_t region_sizes[MODEL_REGIONS] = {256 * KiB, 64 * KiB + 100, 128 * KiB};
     for (int r = 0; r < MODEL_REGIONS; r++) {
         m.size[r] = region_sizes[r];
