@@ -453,6 +453,7 @@ static void test_random_against_model(void) {
 #define STRESS_WRITERS 4
 #define STRESS_READERS 2
 #define STRESS_CELLS 4096
+#define STRESS_HOT 256 /* churn happens in the first cells of each region, where most lookups go */
 #define STRESS_REGION(w) ((uintptr_t)0x200000000000ull + (uintptr_t)(w) * 0x10000000ull)
 
 typedef struct stress {
@@ -481,11 +482,11 @@ static void *stress_writer(void *p) {
         uintptr_t cells[32];
         bool nested[32];
         r = r * 6364136223846793005ull + 1442695040888963407ull;
-        unsigned start = (unsigned)(r >> 33) % STRESS_CELLS;
+        unsigned start = (unsigned)(r >> 33) % STRESS_HOT;
         for (unsigned i = 0; i < 32; i++) {
-            /* 32 distinct cells: 97 is odd, so start + i * 97 never repeats mod 4096 for i < 4096 */
+            /* 32 distinct cells: 97 is odd, so start + i * 97 never repeats mod 256 for i < 256 */
             r = r * 6364136223846793005ull + 1442695040888963407ull;
-            cells[i] = STRESS_REGION(a->idx) + (uintptr_t)((start + i * 97u) % STRESS_CELLS) * 256 + 64;
+            cells[i] = STRESS_REGION(a->idx) + (uintptr_t)((start + i * 97u) % STRESS_HOT) * 256 + 64;
             nested[i] = false;
             umf_alloc_info_t info = info_of(cells[i], 64, owner);
             if (umf_tracker_add(s->t, &info, NULL) != UMF_RESULT_SUCCESS) {
@@ -525,7 +526,7 @@ static void *stress_reader(void *p) {
         for (unsigned i = 0; i < 256; i++) {
             r = r * 6364136223846793005ull + 1442695040888963407ull;
             unsigned w = (unsigned)(r >> 60) % STRESS_WRITERS;
-            unsigned c = (unsigned)((r >> 20) % STRESS_CELLS);
+            unsigned c = (unsigned)((r >> 20) % ((r & 0x300) ? STRESS_HOT : STRESS_CELLS));
             uintptr_t cell = STRESS_REGION(w) + (uintptr_t)c * 256;
             umf_alloc_info_t *e = umf_tracker_find(s->t, P(cell + (r >> 8) % 64));
             if (e != s->pinned[w][c] || e->id != s->pinned_id[w][c] || e->base != P(cell) || e->base_size != 64) {
