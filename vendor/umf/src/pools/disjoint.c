@@ -1,0 +1,1577 @@
+/*
+ * The disjoint pool: size-class buckets that cut fixed-size chunks out of slabs
+ * taken from the provider.
+ *
+ * Layout of the pool (all of it in ordinary host memory; provider memory is
+ * never read or written for bookkeeping):
+ *
+ *  - Size classes: min_bucket_size, then alternately x1.5 and x2 of the last
+ *    power of two (8, 12, 16, 24, 32, ...) up to the first class that is at
+ *    least max_poolable_size.
+ *  - A "unit" U: the slab_min_size rounded up to a power of two (and to the
+ *    provider's minimum page). Every slab starts on a U boundary and spans a
+ *    whole number of units, so the slab of a pointer is found by a lookup of
+ *    ptr >> log2(U) in a radix tree kept by the pool. Most classes use slabs of
+ *    one unit; the x1.5 classes that would waste more than 1/64 of a unit use
+ *    slabs of 3 units, which they fill exactly.
+ *  - Arenas: each class has one bucket per arena (a small number, about the
+ *    number of CPUs). A thread allocates from "its" arena and moves to another
+ *    one when it finds the bucket lock taken, so threads rarely share a lock.
+ *    A chunk is always given back to the bucket of its slab.
+ *  - Each bucket: a spin lock, a list of slabs with free chunks, a list of full
+ *    slabs and a cache of empty slabs (at most `capacity`, and within the
+ *    shared limit when there is one). Free chunks of a slab are a bitmap.
+ *  - Allocations larger than max_poolable_size, and aligned ones that no bucket
+ *    can serve, go straight to the provider and are kept in a hash map (pointer
+ *    -> provider block), so freeing them needs no tracker.
+ *
+ * Beyond upstream UMF, calloc and realloc are supported.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <umf/memory_pool.h>
+#include <umf/memory_pool_ops.h>
+#include <umf/memory_provider.h>
+#include <umf/pools/pool_disjoint.h>
+
+#include "base/log.h"
+#include "base/utils.h"
+
+#define DP_DEFAULT_SLAB_MIN_SIZE ((size_t)64 * 1024)
+#define DP_DEFAULT_MAX_POOLABLE_SIZE ((size_t)2 * 1024 * 1024)
+#define DP_DEFAULT_CAPACITY ((size_t)4)
+#define DP_DEFAULT_NAME "disjoint"
+#define DP_NAME_MAX 64
+#define DP_MAX_ARENAS 16
+#define DP_MAX_CLASSES 128
+#define DP_RADIX_LEVELS 4
+#define DP_CACHELINE 64
+
+/* ------------------------------------------------------------------------- */
+/* Params and shared limits                                                    */
+
+struct umf_disjoint_pool_params_t {
+    size_t slab_min_size;
+    size_t max_poolable_size;
+    size_t capacity;
+    size_t min_bucket_size;
+    int pool_trace;
+    umf_disjoint_pool_shared_limits_handle_t shared_limits;
+    char name[DP_NAME_MAX];
+};
+
+struct umf_disjoint_pool_shared_limits_t {
+    size_t max_size;
+    _Atomic size_t total_size; /* bytes of empty slabs cached by all the pools sharing it */
+};
+
+static void dp_params_defaults(struct umf_disjoint_pool_params_t *p) {
+    memset(p, 0, sizeof(*p));
+    p->slab_min_size = DP_DEFAULT_SLAB_MIN_SIZE;
+    p->max_poolable_size = DP_DEFAULT_MAX_POOLABLE_SIZE;
+    p->capacity = DP_DEFAULT_CAPACITY;
+    p->min_bucket_size = UMF_DISJOINT_POOL_MIN_BUCKET_DEFAULT_SIZE;
+    p->pool_trace = 0;
+    p->shared_limits = NULL;
+    umf_strlcpy(p->name, DP_DEFAULT_NAME, sizeof(p->name));
+}
+
+umf_result_t umfDisjointPoolSharedLimitsCreate(size_t MaxSize, umf_disjoint_pool_shared_limits_handle_t *hSharedLimits) {
+    if (hSharedLimits == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    struct umf_disjoint_pool_shared_limits_t *l = malloc(sizeof(*l));
+    if (l == NULL) {
+        *hSharedLimits = NULL;
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    l->max_size = MaxSize;
+    atomic_init(&l->total_size, 0);
+    *hSharedLimits = l;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolSharedLimitsDestroy(umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
+    free(hSharedLimits);
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsCreate(umf_disjoint_pool_params_handle_t *hParams) {
+    if (hParams == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    struct umf_disjoint_pool_params_t *p = malloc(sizeof(*p));
+    if (p == NULL) {
+        *hParams = NULL;
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    dp_params_defaults(p);
+    *hParams = p;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsDestroy(umf_disjoint_pool_params_handle_t hParams) {
+    free(hParams);
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetSlabMinSize(umf_disjoint_pool_params_handle_t hParams, size_t slabMinSize) {
+    if (hParams == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->slab_min_size = slabMinSize;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetMaxPoolableSize(umf_disjoint_pool_params_handle_t hParams, size_t maxPoolableSize) {
+    if (hParams == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->max_poolable_size = maxPoolableSize;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetCapacity(umf_disjoint_pool_params_handle_t hParams, size_t maxCapacity) {
+    if (hParams == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->capacity = maxCapacity;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetMinBucketSize(umf_disjoint_pool_params_handle_t hParams, size_t minBucketSize) {
+    if (hParams == NULL || !IS_POWER_OF_2(minBucketSize)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->min_bucket_size = minBucketSize;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetTrace(umf_disjoint_pool_params_handle_t hParams, int poolTrace) {
+    if (hParams == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->pool_trace = poolTrace;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetSharedLimits(umf_disjoint_pool_params_handle_t hParams,
+                                                  umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
+    if (hParams == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->shared_limits = hSharedLimits;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umfDisjointPoolParamsSetName(umf_disjoint_pool_params_handle_t hParams, const char *name) {
+    if (hParams == NULL || name == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
+    return UMF_RESULT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* A small spin lock: one atomic exchange to take it when free, a store to     */
+/* release it. Waiters spin briefly, then yield.                               */
+
+typedef struct dp_lock_t {
+    atomic_int taken;
+} dp_lock_t;
+
+static inline void dp_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline bool dp_trylock(dp_lock_t *l) {
+    return atomic_load_explicit(&l->taken, memory_order_relaxed) == 0 &&
+           atomic_exchange_explicit(&l->taken, 1, memory_order_acquire) == 0;
+}
+
+static void dp_lock_slow(dp_lock_t *l) {
+    unsigned spins = 0;
+    for (;;) {
+        while (atomic_load_explicit(&l->taken, memory_order_relaxed) != 0) {
+            if (++spins < 128) {
+                dp_cpu_relax();
+            } else {
+                sched_yield();
+            }
+        }
+        if (atomic_exchange_explicit(&l->taken, 1, memory_order_acquire) == 0) {
+            return;
+        }
+    }
+}
+
+static inline void dp_lock(dp_lock_t *l) {
+    if (UMF_LIKELY(atomic_exchange_explicit(&l->taken, 1, memory_order_acquire) == 0)) {
+        return;
+    }
+    dp_lock_slow(l);
+}
+
+static inline void dp_unlock(dp_lock_t *l) { atomic_store_explicit(&l->taken, 0, memory_order_release); }
+
+/* ------------------------------------------------------------------------- */
+/* Pool structures                                                             */
+
+struct dp_bucket;
+
+typedef enum dp_slab_state_t {
+    DP_SLAB_DEAD = 0,  /* metadata kept for reuse; the memory went back to the provider */
+    DP_SLAB_AVAIL = 1, /* some chunks allocated, some free */
+    DP_SLAB_FULL = 2,  /* every chunk allocated */
+    DP_SLAB_EMPTY = 3, /* no chunk allocated; cached */
+} dp_slab_state_t;
+
+typedef struct dp_slab {
+    char *base;              /* first chunk; aligned to the unit */
+    void *block;             /* what the provider returned (== base unless over-allocated) */
+    size_t block_size;       /* the size asked of the provider */
+    struct dp_bucket *bucket; /* never changes */
+    struct dp_slab *prev, *next;
+    uint32_t nfree;
+    uint32_t hint; /* no free chunk in bitmap words below this one */
+    int state;
+    uint64_t bits[]; /* 1 = free chunk */
+} dp_slab_t;
+
+typedef struct dp_list {
+    dp_slab_t *head;
+    size_t count;
+} dp_list_t;
+
+typedef struct dp_bucket {
+    dp_lock_t lock;
+    uint32_t cls;
+    uint32_t chunks; /* per slab */
+    size_t size;     /* chunk size */
+    size_t slab_size;
+    unsigned size_shift; /* size == (three ? 3 : 1) << size_shift */
+    bool three;
+    size_t avail_empty; /* 1 when the only slab in avail is empty and kept there */
+    struct dp_pool *pool;
+    dp_list_t avail, full, empty;
+    dp_slab_t *dead; /* metadata of slabs given back, for reuse (singly linked by next) */
+    /* statistics */
+    size_t alloc_num;      /* chunks handed out */
+    size_t alloc_pool_num; /* ... without taking a new slab from the provider */
+    size_t free_num;
+    size_t max_slabs_in_use;
+    size_t max_slabs_in_pool;
+} __attribute__((aligned(DP_CACHELINE))) dp_bucket_t;
+
+/* An allocation that went straight to the provider. */
+typedef struct dp_large {
+    struct dp_large *next;
+    void *ptr;         /* what the user got */
+    void *block;       /* what the provider returned */
+    size_t block_size; /* the size asked of the provider */
+    size_t usable;
+} dp_large_t;
+
+typedef struct dp_radix {
+    unsigned shift; /* log2 of the unit */
+    unsigned bits[DP_RADIX_LEVELS];
+    unsigned lshift[DP_RADIX_LEVELS];
+    _Atomic(void *) *root;
+    pthread_mutex_t lock; /* writers */
+} dp_radix_t;
+
+typedef struct dp_pool {
+    umf_memory_provider_handle_t provider;
+    struct umf_disjoint_pool_params_t params;
+    struct umf_disjoint_pool_shared_limits_t *limits; /* NULL: no limit */
+    atomic_bool ready;
+    pthread_mutex_t setup_lock;
+
+    size_t unit;
+    size_t max_pooled; /* largest size served from slabs */
+    unsigned nclasses;
+    unsigned narenas; /* a power of 2 */
+    size_t class_size[DP_MAX_CLASSES];
+    int pow_class[64];  /* class of 2^k, or -1 */
+    int half_class[64]; /* class of 3 * 2^(k-1), or -1 */
+    dp_bucket_t *buckets; /* narenas * nclasses, arena-major */
+
+    dp_radix_t radix;
+
+    pthread_mutex_t large_lock;
+    dp_large_t **large_tab;
+    size_t large_tab_size; /* power of 2 */
+    size_t large_count;
+    size_t large_bytes;  /* block bytes held for large allocations */
+    size_t large_usable; /* bytes handed out as large allocations */
+} dp_pool_t;
+
+/* initial-exec: 8 bytes of static TLS spare a __tls_get_addr call on every allocation */
+#define DP_TLS __thread __attribute__((tls_model("initial-exec")))
+static DP_TLS umf_result_t dp_last_error = UMF_RESULT_SUCCESS;
+static DP_TLS unsigned dp_tls_arena = UINT_MAX;
+static atomic_uint dp_arena_counter;
+
+static inline void *dp_fail(umf_result_t rc) {
+    dp_last_error = rc;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Radix tree: unit number -> slab. Readers are lock-free.                     */
+
+static void dp_radix_init(dp_radix_t *r, unsigned shift) {
+    unsigned keybits = 64 - shift;
+    unsigned per = (keybits + DP_RADIX_LEVELS - 1) / DP_RADIX_LEVELS;
+    unsigned left = keybits;
+    for (int i = DP_RADIX_LEVELS - 1; i >= 0; i--) {
+        r->bits[i] = left < per ? left : per;
+        left -= r->bits[i];
+    }
+    unsigned acc = 0;
+    for (int i = DP_RADIX_LEVELS - 1; i >= 0; i--) {
+        r->lshift[i] = acc;
+        acc += r->bits[i];
+    }
+    r->shift = shift;
+    r->root = NULL;
+    pthread_mutex_init(&r->lock, NULL);
+}
+
+static inline size_t dp_radix_index(const dp_radix_t *r, uintptr_t key, int level) {
+    return (size_t)((key >> r->lshift[level]) & (((uintptr_t)1 << r->bits[level]) - 1));
+}
+
+static inline dp_slab_t *dp_radix_get(const dp_radix_t *r, const void *ptr) {
+    uintptr_t key = (uintptr_t)ptr >> r->shift;
+    _Atomic(void *) *node = r->root;
+    for (int level = 0; level < DP_RADIX_LEVELS - 1; level++) {
+        if (UMF_UNLIKELY(node == NULL)) {
+            return NULL;
+        }
+        node = atomic_load_explicit(&node[dp_radix_index(r, key, level)], memory_order_acquire);
+    }
+    if (UMF_UNLIKELY(node == NULL)) {
+        return NULL;
+    }
+    return atomic_load_explicit(&node[dp_radix_index(r, key, DP_RADIX_LEVELS - 1)], memory_order_acquire);
+}
+
+/* Sets the entries of [base, base + size) to slab (or NULL); caller holds r->lock. */
+static umf_result_t dp_radix_set_locked(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab) {
+    uintptr_t first = (uintptr_t)base >> r->shift;
+    uintptr_t n = size >> r->shift;
+    for (uintptr_t key = first; key < first + n; key++) {
+        _Atomic(void *) *node;
+        if (r->root == NULL) {
+            if (slab == NULL) {
+                return UMF_RESULT_SUCCESS;
+            }
+            r->root = calloc((size_t)1 << r->bits[0], sizeof(void *));
+            if (r->root == NULL) {
+                return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            }
+        }
+        node = r->root;
+        for (int level = 0; level < DP_RADIX_LEVELS - 1; level++) {
+            _Atomic(void *) *slot = &node[dp_radix_index(r, key, level)];
+            _Atomic(void *) *next = atomic_load_explicit(slot, memory_order_relaxed);
+            if (next == NULL) {
+                if (slab == NULL) {
+                    return UMF_RESULT_SUCCESS;
+                }
+                next = calloc((size_t)1 << r->bits[level + 1], sizeof(void *));
+                if (next == NULL) {
+                    return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+                }
+                atomic_store_explicit(slot, (void *)next, memory_order_release);
+            }
+            node = next;
+        }
+        atomic_store_explicit(&node[dp_radix_index(r, key, DP_RADIX_LEVELS - 1)], (void *)slab, memory_order_release);
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t dp_radix_set(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab) {
+    pthread_mutex_lock(&r->lock);
+    umf_result_t rc = dp_radix_set_locked(r, base, size, slab);
+    if (rc != UMF_RESULT_SUCCESS && slab != NULL) {
+        dp_radix_set_locked(r, base, size, NULL);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+static void dp_radix_free_node(_Atomic(void *) *node, const dp_radix_t *r, int level) {
+    if (node == NULL) {
+        return;
+    }
+    if (level < DP_RADIX_LEVELS - 1) {
+        size_t n = (size_t)1 << r->bits[level];
+        for (size_t i = 0; i < n; i++) {
+            dp_radix_free_node(atomic_load_explicit(&node[i], memory_order_relaxed), r, level + 1);
+        }
+    }
+    free((void *)node);
+}
+
+static void dp_radix_destroy(dp_radix_t *r) {
+    dp_radix_free_node(r->root, r, 0);
+    r->root = NULL;
+    pthread_mutex_destroy(&r->lock);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Map of large allocations                                                    */
+
+static inline size_t dp_large_hash(const void *ptr, size_t tab_size) {
+    uint64_t x = (uint64_t)(uintptr_t)ptr;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & (tab_size - 1);
+}
+
+/* Caller holds large_lock. */
+static bool dp_large_grow(dp_pool_t *p) {
+    size_t nsize = p->large_tab_size ? p->large_tab_size * 2 : 64;
+    dp_large_t **ntab = calloc(nsize, sizeof(*ntab));
+    if (ntab == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < p->large_tab_size; i++) {
+        dp_large_t *e = p->large_tab[i];
+        while (e) {
+            dp_large_t *next = e->next;
+            size_t h = dp_large_hash(e->ptr, nsize);
+            e->next = ntab[h];
+            ntab[h] = e;
+            e = next;
+        }
+    }
+    free(p->large_tab);
+    p->large_tab = ntab;
+    p->large_tab_size = nsize;
+    return true;
+}
+
+static bool dp_large_insert(dp_pool_t *p, dp_large_t *e) {
+    pthread_mutex_lock(&p->large_lock);
+    if (p->large_count + 1 > p->large_tab_size && !dp_large_grow(p) && p->large_tab_size == 0) {
+        pthread_mutex_unlock(&p->large_lock);
+        return false;
+    }
+    size_t h = dp_large_hash(e->ptr, p->large_tab_size);
+    e->next = p->large_tab[h];
+    p->large_tab[h] = e;
+    p->large_count++;
+    p->large_bytes += e->block_size;
+    p->large_usable += e->usable;
+    pthread_mutex_unlock(&p->large_lock);
+    return true;
+}
+
+/* Finds (and with remove, unlinks) the large allocation at ptr; caller holds large_lock. */
+static dp_large_t *dp_large_find_locked(dp_pool_t *p, const void *ptr, bool remove) {
+    if (p->large_tab_size == 0) {
+        return NULL;
+    }
+    dp_large_t **link = &p->large_tab[dp_large_hash(ptr, p->large_tab_size)];
+    for (dp_large_t *e = *link; e; link = &e->next, e = e->next) {
+        if (e->ptr == ptr) {
+            if (remove) {
+                *link = e->next;
+                p->large_count--;
+                p->large_bytes -= e->block_size;
+                p->large_usable -= e->usable;
+            }
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Size classes                                                                */
+
+static inline unsigned dp_log2_floor(size_t x) { return 63u - (unsigned)__builtin_clzll((unsigned long long)x); }
+
+/* The class of an allocation of size bytes (0 < size <= largest class). */
+static inline unsigned dp_class_of(const dp_pool_t *p, size_t size) {
+    if (size <= p->class_size[0]) {
+        return 0;
+    }
+    unsigned k = dp_log2_floor(size - 1); /* 2^k < size <= 2^(k+1) */
+    int half = p->half_class[k];
+    if (half >= 0 && size <= p->class_size[half]) {
+        return (unsigned)half;
+    }
+    return (unsigned)p->pow_class[k + 1];
+}
+
+static size_t dp_next_pow2(size_t x) {
+    if (x <= 1) {
+        return 1;
+    }
+    if (x > ((size_t)1 << 62)) {
+        return (size_t)1 << 62;
+    }
+    return (size_t)1 << (dp_log2_floor(x - 1) + 1);
+}
+
+/* Chooses the geometry of every class and allocates the buckets. */
+static umf_result_t dp_setup_locked(dp_pool_t *p) {
+    size_t page = 0;
+    if (umfMemoryProviderGetMinPageSize(p->provider, NULL, &page) != UMF_RESULT_SUCCESS || !IS_POWER_OF_2(page)) {
+        page = umf_page_size();
+    }
+    size_t unit = p->params.slab_min_size;
+    if (unit < page) {
+        unit = page;
+    }
+    unit = dp_next_pow2(unit);
+    p->unit = unit;
+
+    for (int i = 0; i < 64; i++) {
+        p->pow_class[i] = -1;
+        p->half_class[i] = -1;
+    }
+    size_t min = p->params.min_bucket_size;
+    if (!IS_POWER_OF_2(min)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t maxp = p->params.max_poolable_size;
+    unsigned n = 0;
+    if (maxp > 0) {
+        unsigned k = dp_log2_floor(min);
+        p->pow_class[k] = (int)n;
+        p->class_size[n++] = min;
+        while (p->class_size[n - 1] < maxp && n + 2 <= DP_MAX_CLASSES && k + 1 < 48) {
+            size_t pw = (size_t)1 << k;
+            size_t half = pw + pw / 2;
+            if (pw >= 2) {
+                p->half_class[k] = (int)n;
+                p->class_size[n++] = half;
+                if (half >= maxp) {
+                    break;
+                }
+            }
+            k++;
+            p->pow_class[k] = (int)n;
+            p->class_size[n++] = (size_t)1 << k;
+        }
+    }
+    p->nclasses = n;
+    p->max_pooled = n > 0 ? UMF_MIN(maxp, p->class_size[n - 1]) : 0;
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned narenas = 1;
+    while (narenas < DP_MAX_ARENAS && (long)narenas < ncpu) {
+        narenas *= 2;
+    }
+    p->narenas = narenas;
+    dp_radix_init(&p->radix, dp_log2_floor(unit));
+
+    if (n > 0) {
+        p->buckets = aligned_alloc(DP_CACHELINE, sizeof(dp_bucket_t) * n * narenas);
+        if (p->buckets == NULL) {
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        }
+        memset(p->buckets, 0, sizeof(dp_bucket_t) * n * narenas);
+    }
+    for (unsigned a = 0; a < narenas; a++) {
+        for (unsigned c = 0; c < n; c++) {
+            dp_bucket_t *b = &p->buckets[a * n + c];
+            size_t sz = p->class_size[c];
+            size_t slab;
+            if (sz <= unit) {
+                slab = (unit % sz) * 64 <= unit ? unit : 3 * unit;
+            } else if (sz % unit == 0) {
+                slab = sz;
+            } else {
+                slab = ALIGN_UP(sz, unit);
+                if ((3 * unit) % sz == 0 && 3 * unit >= sz) {
+                    slab = 3 * unit;
+                }
+            }
+            atomic_init(&b->lock.taken, 0);
+            b->cls = c;
+            b->size = sz;
+            b->slab_size = slab;
+            b->chunks = (uint32_t)UMF_MIN(slab / sz, (size_t)UINT32_MAX);
+            b->three = !IS_POWER_OF_2(sz);
+            b->size_shift = dp_log2_floor(b->three ? sz / 3 : sz);
+            b->pool = p;
+        }
+    }
+    atomic_store_explicit(&p->ready, true, memory_order_release);
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t dp_setup(dp_pool_t *p) {
+    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        return UMF_RESULT_SUCCESS;
+    }
+    pthread_mutex_lock(&p->setup_lock);
+    umf_result_t rc = UMF_RESULT_SUCCESS;
+    if (!atomic_load_explicit(&p->ready, memory_order_relaxed)) {
+        rc = dp_setup_locked(p);
+    }
+    pthread_mutex_unlock(&p->setup_lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Slabs                                                                       */
+
+static inline void dp_list_push(dp_list_t *l, dp_slab_t *s) {
+    s->prev = NULL;
+    s->next = l->head;
+    if (l->head) {
+        l->head->prev = s;
+    }
+    l->head = s;
+    l->count++;
+}
+
+static inline void dp_list_remove(dp_list_t *l, dp_slab_t *s) {
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        l->head = s->next;
+    }
+    if (s->next) {
+        s->next->prev = s->prev;
+    }
+    s->prev = s->next = NULL;
+    l->count--;
+}
+
+static inline size_t dp_bitmap_words(uint32_t chunks) { return ((size_t)chunks + 63) / 64; }
+
+static void dp_slab_reset_bits(dp_slab_t *s, uint32_t chunks) {
+    size_t words = dp_bitmap_words(chunks);
+    for (size_t w = 0; w < words; w++) {
+        s->bits[w] = ~(uint64_t)0;
+    }
+    if (chunks % 64) {
+        s->bits[words - 1] = ((uint64_t)1 << (chunks % 64)) - 1;
+    }
+    s->nfree = chunks;
+    s->hint = 0;
+}
+
+static inline size_t dp_in_pool(const dp_bucket_t *b) { return b->empty.count + b->avail_empty; }
+static inline size_t dp_in_use(const dp_bucket_t *b) { return b->avail.count + b->full.count - b->avail_empty; }
+
+static inline void dp_note_in_pool(dp_bucket_t *b) {
+    if (dp_in_pool(b) > b->max_slabs_in_pool) {
+        b->max_slabs_in_pool = dp_in_pool(b);
+    }
+}
+
+static inline void dp_note_in_use(dp_bucket_t *b) {
+    size_t in_use = dp_in_use(b);
+    if (in_use > b->max_slabs_in_use) {
+        b->max_slabs_in_use = in_use;
+    }
+}
+
+/* Gives the memory of slab s back to the provider; the caller holds the bucket lock. */
+static void dp_slab_release(dp_bucket_t *b, dp_slab_t *s) {
+    dp_pool_t *p = b->pool;
+    dp_radix_set(&p->radix, s->base, b->slab_size, NULL);
+    umf_result_t rc = umfMemoryProviderFree(p->provider, s->block, s->block_size);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_ERR("disjoint pool %s: the provider failed to free a slab of %zu bytes (%d)", p->params.name,
+                s->block_size, (int)rc);
+    }
+    s->state = DP_SLAB_DEAD;
+    s->base = NULL;
+    s->next = b->dead;
+    s->prev = NULL;
+    b->dead = s;
+}
+
+/* Takes a new slab from the provider; the caller holds the bucket lock. */
+static dp_slab_t *dp_slab_create(dp_bucket_t *b, umf_result_t *rc) {
+    dp_pool_t *p = b->pool;
+    dp_slab_t *s = b->dead;
+    if (s) {
+        b->dead = s->next;
+    } else {
+        s = malloc(sizeof(dp_slab_t) + dp_bitmap_words(b->chunks) * sizeof(uint64_t));
+        if (s == NULL) {
+            *rc = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            return NULL;
+        }
+        s->bucket = b;
+        s->state = DP_SLAB_DEAD;
+    }
+    void *block = NULL;
+    size_t block_size = b->slab_size;
+    umf_result_t r = umfMemoryProviderAlloc(p->provider, block_size, p->unit, &block);
+    if (r == UMF_RESULT_SUCCESS && block != NULL && !IS_ALIGNED(block, p->unit)) {
+        /* the provider ignored the alignment: give it back and over-allocate */
+        umfMemoryProviderFree(p->provider, block, block_size);
+        block = NULL;
+        r = UMF_RESULT_ERROR_INVALID_ALIGNMENT;
+    }
+    if (r == UMF_RESULT_ERROR_INVALID_ALIGNMENT || r == UMF_RESULT_ERROR_NOT_SUPPORTED) {
+        block_size = b->slab_size + p->unit;
+        r = umfMemoryProviderAlloc(p->provider, block_size, 0, &block);
+    }
+    if (r != UMF_RESULT_SUCCESS || block == NULL) {
+        *rc = r != UMF_RESULT_SUCCESS ? r : UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        s->next = b->dead;
+        b->dead = s;
+        return NULL;
+    }
+    s->block = block;
+    s->block_size = block_size;
+    s->base = (char *)ALIGN_UP((uintptr_t)block, p->unit);
+    dp_slab_reset_bits(s, b->chunks);
+    r = dp_radix_set(&p->radix, s->base, b->slab_size, s);
+    if (r != UMF_RESULT_SUCCESS) {
+        umfMemoryProviderFree(p->provider, block, block_size);
+        *rc = r;
+        s->state = DP_SLAB_DEAD;
+        s->next = b->dead;
+        b->dead = s;
+        return NULL;
+    }
+    return s;
+}
+
+static inline void dp_shared_release(dp_pool_t *p, size_t bytes) {
+    if (p->limits) {
+        atomic_fetch_sub_explicit(&p->limits->total_size, bytes, memory_order_relaxed);
+    }
+}
+
+static inline bool dp_shared_reserve(dp_pool_t *p, size_t bytes) {
+    if (p->limits == NULL) {
+        return true;
+    }
+    size_t cur = atomic_load_explicit(&p->limits->total_size, memory_order_relaxed);
+    do {
+        if (cur + bytes > p->limits->max_size || cur + bytes < cur) {
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&p->limits->total_size, &cur, cur + bytes,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    return true;
+}
+
+/* Allocates one chunk from bucket b; the caller holds the lock. */
+static void *dp_bucket_alloc_locked(dp_bucket_t *b, umf_result_t *rc) {
+    dp_slab_t *s = b->avail.head;
+    if (UMF_UNLIKELY(s == NULL)) {
+        s = b->empty.head;
+        if (s) {
+            dp_list_remove(&b->empty, s);
+            dp_shared_release(b->pool, b->slab_size);
+            b->alloc_pool_num++;
+        } else {
+            s = dp_slab_create(b, rc);
+            if (s == NULL) {
+                return NULL;
+            }
+        }
+        s->state = DP_SLAB_AVAIL;
+        dp_list_push(&b->avail, s);
+        dp_note_in_use(b);
+    } else {
+        b->alloc_pool_num++;
+        if (UMF_UNLIKELY(b->avail_empty) && s->nfree == b->chunks) {
+            /* the kept empty slab is in use again */
+            b->avail_empty = 0;
+            dp_shared_release(b->pool, b->slab_size);
+            dp_note_in_use(b);
+        }
+    }
+    uint32_t w = s->hint;
+    while (s->bits[w] == 0) {
+        w++;
+    }
+    unsigned bit = (unsigned)__builtin_ctzll(s->bits[w]);
+    s->bits[w] &= s->bits[w] - 1;
+    s->hint = w;
+    size_t idx = (size_t)w * 64 + bit;
+    if (--s->nfree == 0) {
+        dp_list_remove(&b->avail, s);
+        s->state = DP_SLAB_FULL;
+        dp_list_push(&b->full, s);
+    }
+    b->alloc_num++;
+    return s->base + idx * b->size;
+}
+
+/* Frees a chunk of slab s; the caller holds the bucket lock and checked ptr. */
+static void dp_bucket_free_locked(dp_bucket_t *b, dp_slab_t *s, size_t idx) {
+    size_t w = idx / 64;
+    s->bits[w] |= (uint64_t)1 << (idx % 64);
+    if (w < s->hint) {
+        s->hint = (uint32_t)w;
+    }
+    s->nfree++;
+    b->free_num++;
+    if (s->state == DP_SLAB_FULL) {
+        dp_list_remove(&b->full, s);
+        s->state = DP_SLAB_AVAIL;
+        dp_list_push(&b->avail, s);
+    }
+    if (s->nfree == b->chunks) {
+        dp_pool_t *p = b->pool;
+        bool can_keep = b->empty.count < p->params.capacity;
+        if (b->avail.count == 1 && can_keep && dp_shared_reserve(p, b->slab_size)) {
+            /* the bucket's only slab: keep it where the next allocation looks first */
+            b->avail_empty = 1;
+            dp_note_in_pool(b);
+            return;
+        }
+        dp_list_remove(&b->avail, s);
+        if (can_keep && dp_shared_reserve(p, b->slab_size)) {
+            s->state = DP_SLAB_EMPTY;
+            dp_list_push(&b->empty, s);
+            dp_note_in_pool(b);
+        } else {
+            dp_slab_release(b, s);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Allocation                                                                  */
+
+static inline unsigned dp_my_arena(void) {
+    unsigned a = dp_tls_arena;
+    if (UMF_UNLIKELY(a == UINT_MAX)) {
+        a = atomic_fetch_add_explicit(&dp_arena_counter, 1, memory_order_relaxed) & 0x7fffffffu;
+        dp_tls_arena = a;
+    }
+    return a;
+}
+
+static void *dp_alloc_class(dp_pool_t *p, unsigned cls) {
+    unsigned a = dp_my_arena() & (p->narenas - 1);
+    dp_bucket_t *b = &p->buckets[a * p->nclasses + cls];
+    if (UMF_UNLIKELY(!dp_trylock(&b->lock))) {
+        /* someone else works in this arena: move to the next one */
+        dp_tls_arena = dp_tls_arena + 1;
+        a = dp_tls_arena & (p->narenas - 1);
+        b = &p->buckets[a * p->nclasses + cls];
+        dp_lock(&b->lock);
+    }
+    umf_result_t rc = UMF_RESULT_SUCCESS;
+    void *ptr = dp_bucket_alloc_locked(b, &rc);
+    dp_unlock(&b->lock);
+    if (UMF_UNLIKELY(ptr == NULL)) {
+        return dp_fail(rc);
+    }
+    return ptr;
+}
+
+/* An allocation straight from the provider, aligned to alignment (0: the provider's default). */
+static void *dp_alloc_large(dp_pool_t *p, size_t size, size_t alignment) {
+    dp_large_t *e = malloc(sizeof(*e));
+    if (e == NULL) {
+        return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    void *block = NULL;
+    size_t block_size = size;
+    umf_result_t rc = umfMemoryProviderAlloc(p->provider, size, alignment, &block);
+    if (rc == UMF_RESULT_SUCCESS && block != NULL && alignment > 1 && !IS_ALIGNED(block, alignment)) {
+        umfMemoryProviderFree(p->provider, block, block_size);
+        block = NULL;
+        rc = UMF_RESULT_ERROR_INVALID_ALIGNMENT;
+    }
+    if (alignment > 1 && (rc == UMF_RESULT_ERROR_INVALID_ALIGNMENT || rc == UMF_RESULT_ERROR_NOT_SUPPORTED)) {
+        /* the provider cannot align: over-allocate and align inside */
+        if (size > SIZE_MAX - alignment) {
+            free(e);
+            return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+        }
+        block_size = size + alignment - 1;
+        rc = umfMemoryProviderAlloc(p->provider, block_size, 0, &block);
+    }
+    if (rc != UMF_RESULT_SUCCESS || block == NULL) {
+        free(e);
+        return dp_fail(rc != UMF_RESULT_SUCCESS ? rc : UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    e->block = block;
+    e->block_size = block_size;
+    e->ptr = alignment > 1 ? (void *)ALIGN_UP((uintptr_t)block, alignment) : block;
+    e->usable = size;
+    if (!dp_large_insert(p, e)) {
+        umfMemoryProviderFree(p->provider, block, block_size);
+        free(e);
+        return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    return e->ptr;
+}
+
+static inline void dp_trace(dp_pool_t *p, const char *op, const void *ptr, size_t size) {
+    if (UMF_UNLIKELY(p->params.pool_trace > 2)) {
+        LOG_INFO("disjoint pool %s: %s %p (%zu bytes)", p->params.name, op, ptr, size);
+    }
+}
+
+static void *dp_malloc(void *pool, size_t size) {
+    dp_pool_t *p = pool;
+    if (UMF_UNLIKELY(size == 0)) {
+        dp_last_error = UMF_RESULT_SUCCESS;
+        return NULL;
+    }
+    if (UMF_UNLIKELY(!atomic_load_explicit(&p->ready, memory_order_acquire))) {
+        umf_result_t rc = dp_setup(p);
+        if (rc != UMF_RESULT_SUCCESS) {
+            return dp_fail(rc);
+        }
+    }
+    void *ptr;
+    if (UMF_LIKELY(size <= p->max_pooled)) {
+        ptr = dp_alloc_class(p, dp_class_of(p, size));
+    } else {
+        ptr = dp_alloc_large(p, size, 0);
+    }
+    dp_trace(p, "malloc", ptr, size);
+    return ptr;
+}
+
+static void *dp_aligned_malloc(void *pool, size_t size, size_t alignment) {
+    dp_pool_t *p = pool;
+    if (alignment <= 1) {
+        return dp_malloc(pool, size);
+    }
+    if (!IS_POWER_OF_2(alignment)) {
+        return dp_fail(UMF_RESULT_ERROR_INVALID_ALIGNMENT);
+    }
+    if (size == 0) {
+        dp_last_error = UMF_RESULT_SUCCESS;
+        return NULL;
+    }
+    umf_result_t rc = dp_setup(p);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return dp_fail(rc);
+    }
+    if (size > SIZE_MAX - alignment) {
+        return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    void *ptr;
+    size_t need = ALIGN_UP(size, alignment);
+    if (alignment <= p->unit && need <= p->max_pooled) {
+        /* every chunk of the class of need is aligned to alignment (see the top of the file) */
+        ptr = dp_alloc_class(p, dp_class_of(p, need));
+    } else {
+        ptr = dp_alloc_large(p, size, alignment);
+    }
+    dp_trace(p, "aligned_malloc", ptr, size);
+    return ptr;
+}
+
+/* Locates ptr: a chunk (slab + index, bucket locked) or a large allocation (unlocked). */
+typedef struct dp_where {
+    dp_slab_t *slab; /* NULL: not in a slab */
+    dp_bucket_t *bucket;
+    size_t idx;
+} dp_where_t;
+
+/* off / b->size without a division (off < slab size, so off >> size_shift < 2^32) */
+static inline size_t dp_chunk_index(const dp_bucket_t *b, size_t off) {
+    size_t q = off >> b->size_shift;
+    if (b->three) {
+        q = (size_t)(((uint64_t)q * 0xAAAAAAABULL) >> 33);
+    }
+    return q;
+}
+
+/* Finds the live chunk at ptr and locks its bucket. INVALID_ARGUMENT if ptr is in a slab
+ * but not at an allocated chunk; NOT_FOUND-like (slab NULL, SUCCESS) if ptr is in no slab. */
+static umf_result_t dp_locate_chunk(dp_pool_t *p, const void *ptr, dp_where_t *w) {
+    w->slab = NULL;
+    if (!atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        return UMF_RESULT_SUCCESS;
+    }
+    dp_slab_t *s = dp_radix_get(&p->radix, ptr);
+    if (s == NULL) {
+        return UMF_RESULT_SUCCESS;
+    }
+    dp_bucket_t *b = s->bucket;
+    dp_lock(&b->lock);
+    /* check again under the lock: the slab may have been given back meanwhile */
+    if (s->state == DP_SLAB_DEAD || s->state == DP_SLAB_EMPTY || (const char *)ptr < s->base ||
+        (const char *)ptr >= s->base + b->slab_size) {
+        dp_unlock(&b->lock);
+        return dp_radix_get(&p->radix, ptr) == NULL ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t off = (size_t)((const char *)ptr - s->base);
+    size_t idx = dp_chunk_index(b, off);
+    if (idx * b->size != off || idx >= b->chunks || (s->bits[idx / 64] >> (idx % 64)) & 1) {
+        dp_unlock(&b->lock);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    w->slab = s;
+    w->bucket = b;
+    w->idx = idx;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t dp_free(void *pool, void *ptr) {
+    dp_pool_t *p = pool;
+    if (ptr == NULL) {
+        return UMF_RESULT_SUCCESS;
+    }
+    dp_trace(p, "free", ptr, 0);
+    dp_where_t w;
+    umf_result_t rc = dp_locate_chunk(p, ptr, &w);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    if (w.slab) {
+        dp_bucket_free_locked(w.bucket, w.slab, w.idx);
+        dp_unlock(&w.bucket->lock);
+        return UMF_RESULT_SUCCESS;
+    }
+    pthread_mutex_lock(&p->large_lock);
+    dp_large_t *e = dp_large_find_locked(p, ptr, true);
+    pthread_mutex_unlock(&p->large_lock);
+    if (e == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    rc = umfMemoryProviderFree(p->provider, e->block, e->block_size);
+    if (rc != UMF_RESULT_SUCCESS) {
+        /* keep it known, so that the caller may try again */
+        dp_large_insert(p, e);
+        return rc;
+    }
+    free(e);
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t dp_usable_size(void *pool, const void *ptr, size_t *size) {
+    dp_pool_t *p = pool;
+    if (size == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *size = 0;
+    if (ptr == NULL) {
+        return UMF_RESULT_SUCCESS;
+    }
+    dp_where_t w;
+    umf_result_t rc = dp_locate_chunk(p, ptr, &w);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    if (w.slab) {
+        *size = w.bucket->size;
+        dp_unlock(&w.bucket->lock);
+        return UMF_RESULT_SUCCESS;
+    }
+    pthread_mutex_lock(&p->large_lock);
+    dp_large_t *e = dp_large_find_locked(p, ptr, false);
+    if (e) {
+        *size = e->usable;
+    }
+    pthread_mutex_unlock(&p->large_lock);
+    return e ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+static void *dp_calloc(void *pool, size_t num, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(num, size, &total)) {
+        return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    void *ptr = dp_malloc(pool, total);
+    if (ptr) {
+        memset(ptr, 0, total);
+    }
+    return ptr;
+}
+
+static void *dp_realloc(void *pool, void *ptr, size_t size) {
+    dp_pool_t *p = pool;
+    if (ptr == NULL) {
+        return dp_malloc(pool, size);
+    }
+    if (size == 0) {
+        umf_result_t rc = dp_free(pool, ptr);
+        dp_last_error = rc;
+        return NULL;
+    }
+    size_t old = 0;
+    dp_where_t w;
+    umf_result_t rc = dp_locate_chunk(p, ptr, &w);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return dp_fail(rc);
+    }
+    if (w.slab) {
+        old = w.bucket->size;
+        unsigned cls = w.bucket->cls;
+        dp_unlock(&w.bucket->lock);
+        /* same class: nothing to do */
+        if (size <= p->max_pooled && dp_class_of(p, size) == cls) {
+            return ptr;
+        }
+    } else {
+        pthread_mutex_lock(&p->large_lock);
+        dp_large_t *e = dp_large_find_locked(p, ptr, false);
+        if (e == NULL) {
+            pthread_mutex_unlock(&p->large_lock);
+            return dp_fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        size_t room = e->block_size - (size_t)((char *)e->ptr - (char *)e->block);
+        if (size > p->max_pooled && size <= room && size >= room / 2) {
+            /* grows or shrinks in place */
+            p->large_usable += size - e->usable;
+            e->usable = size;
+            pthread_mutex_unlock(&p->large_lock);
+            return ptr;
+        }
+        old = e->usable;
+        pthread_mutex_unlock(&p->large_lock);
+    }
+    void *nptr = dp_malloc(pool, size);
+    if (nptr == NULL) {
+        return NULL;
+    }
+    memcpy(nptr, ptr, UMF_MIN(old, size));
+    dp_free(pool, ptr);
+    return nptr;
+}
+
+static umf_result_t dp_get_last_allocation_error(void *pool) { return dp_last_error; }
+
+static umf_result_t dp_get_name(void *pool, const char **name) {
+    if (name == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *name = pool ? ((dp_pool_t *)pool)->params.name : DP_DEFAULT_NAME;
+    return UMF_RESULT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Create, destroy, trim                                                       */
+
+static umf_result_t dp_initialize(umf_memory_provider_handle_t provider, const void *params, void **pool) {
+    if (provider == NULL || pool == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    const struct umf_disjoint_pool_params_t *in = params;
+    if (in && !IS_POWER_OF_2(in->min_bucket_size)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    dp_pool_t *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    if (in) {
+        p->params = *in;
+        p->params.name[DP_NAME_MAX - 1] = '\0';
+    } else {
+        dp_params_defaults(&p->params);
+    }
+    p->provider = provider;
+    p->limits = p->params.shared_limits;
+    atomic_init(&p->ready, false);
+    pthread_mutex_init(&p->setup_lock, NULL);
+    pthread_mutex_init(&p->large_lock, NULL);
+    *pool = p;
+    return UMF_RESULT_SUCCESS;
+}
+
+static void dp_free_slab_list(dp_bucket_t *b, dp_slab_t *s, bool empty_list) {
+    while (s) {
+        dp_slab_t *next = s->next;
+        if (empty_list) {
+            dp_shared_release(b->pool, b->slab_size);
+        }
+        umfMemoryProviderFree(b->pool->provider, s->block, s->block_size);
+        free(s);
+        s = next;
+    }
+}
+
+static umf_result_t dp_finalize(void *pool) {
+    dp_pool_t *p = pool;
+    if (p == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (atomic_load(&p->ready)) {
+        size_t leaked = 0;
+        for (unsigned i = 0; i < p->narenas * p->nclasses; i++) {
+            dp_bucket_t *b = &p->buckets[i];
+            leaked += b->full.count * b->chunks;
+            for (dp_slab_t *s = b->avail.head; s; s = s->next) {
+                leaked += b->chunks - s->nfree;
+            }
+            if (b->avail_empty) {
+                dp_shared_release(p, b->slab_size);
+            }
+            dp_free_slab_list(b, b->avail.head, false);
+            dp_free_slab_list(b, b->full.head, false);
+            dp_free_slab_list(b, b->empty.head, true);
+            for (dp_slab_t *s = b->dead; s;) {
+                dp_slab_t *next = s->next;
+                free(s);
+                s = next;
+            }
+        }
+        if (leaked) {
+            LOG_WARN("disjoint pool %s destroyed with %zu chunks still allocated", p->params.name, leaked);
+        }
+        dp_radix_destroy(&p->radix);
+        free(p->buckets);
+    }
+    for (size_t i = 0; i < p->large_tab_size; i++) {
+        for (dp_large_t *e = p->large_tab[i]; e;) {
+            dp_large_t *next = e->next;
+            umfMemoryProviderFree(p->provider, e->block, e->block_size);
+            free(e);
+            e = next;
+        }
+    }
+    free(p->large_tab);
+    pthread_mutex_destroy(&p->large_lock);
+    pthread_mutex_destroy(&p->setup_lock);
+    free(p);
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t dp_trim(void *pool, size_t minBytesToKeep) {
+    dp_pool_t *p = pool;
+    if (p == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (!atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        return UMF_RESULT_SUCCESS;
+    }
+    size_t nb = (size_t)p->narenas * p->nclasses;
+    size_t cached = 0;
+    for (size_t i = 0; i < nb; i++) {
+        dp_bucket_t *b = &p->buckets[i];
+        dp_lock(&b->lock);
+        cached += dp_in_pool(b) * b->slab_size;
+        dp_unlock(&b->lock);
+    }
+    /* give back the largest slabs first: fewer provider calls for the same bytes */
+    for (size_t i = nb; i-- > 0 && cached > minBytesToKeep;) {
+        dp_bucket_t *b = &p->buckets[(i % p->narenas) * p->nclasses + i / p->narenas];
+        dp_lock(&b->lock);
+        while (dp_in_pool(b) > 0 && cached >= minBytesToKeep + b->slab_size) {
+            dp_slab_t *s = b->empty.head;
+            if (s) {
+                dp_list_remove(&b->empty, s);
+            } else {
+                s = b->avail.head;
+                b->avail_empty = 0;
+                dp_list_remove(&b->avail, s);
+            }
+            dp_shared_release(p, b->slab_size);
+            dp_slab_release(b, s);
+            cached -= b->slab_size;
+        }
+        dp_unlock(&b->lock);
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Statistics and CTL                                                          */
+
+typedef struct dp_stats {
+    size_t alloc_num, alloc_pool_num, free_num;
+    size_t curr_slabs_in_use, curr_slabs_in_pool, max_slabs_in_use, max_slabs_in_pool;
+    size_t used, reserved;
+} dp_stats_t;
+
+/* Adds the statistics of class cls (or of every class when cls < 0). */
+static void dp_collect(dp_pool_t *p, long cls, dp_stats_t *st) {
+    memset(st, 0, sizeof(*st));
+    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        for (unsigned a = 0; a < p->narenas; a++) {
+            for (unsigned c = 0; c < p->nclasses; c++) {
+                if (cls >= 0 && (unsigned long)cls != c) {
+                    continue;
+                }
+                dp_bucket_t *b = &p->buckets[a * p->nclasses + c];
+                dp_lock(&b->lock);
+                st->alloc_num += b->alloc_num;
+                st->alloc_pool_num += b->alloc_pool_num;
+                st->free_num += b->free_num;
+                st->curr_slabs_in_use += dp_in_use(b);
+                st->curr_slabs_in_pool += dp_in_pool(b);
+                st->max_slabs_in_use += b->max_slabs_in_use;
+                st->max_slabs_in_pool += b->max_slabs_in_pool;
+                st->used += (b->alloc_num - b->free_num) * b->size;
+                st->reserved += (b->avail.count + b->full.count + b->empty.count) * b->slab_size;
+                dp_unlock(&b->lock);
+            }
+        }
+    }
+    if (cls < 0) {
+        pthread_mutex_lock(&p->large_lock);
+        st->used += p->large_usable;
+        st->reserved += p->large_bytes;
+        pthread_mutex_unlock(&p->large_lock);
+    }
+}
+
+/* Reads the next path node into buf; returns false at the end. "{}" takes nothing here. */
+static bool dp_next_node(const char **path, char *buf, size_t bufsize) {
+    const char *s = *path;
+    if (s == NULL || *s == '\0') {
+        return false;
+    }
+    const char *dot = strchr(s, '.');
+    size_t len = dot ? (size_t)(dot - s) : strlen(s);
+    if (len >= bufsize) {
+        len = bufsize - 1; /* too long for any node: keeps failing the match */
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    *path = dot ? dot + 1 : s + strlen(s);
+    return true;
+}
+
+static umf_result_t dp_ctl_size_out(void *arg, size_t size, size_t value) {
+    if (arg == NULL || size < sizeof(size_t)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    memcpy(arg, &value, sizeof(value));
+    return UMF_RESULT_SUCCESS;
+}
+
+/* Answers stats.<name> for a class (or the pool); trace levels as upstream UMF. */
+static umf_result_t dp_ctl_stat(dp_pool_t *p, long cls, const char *name, void *arg, size_t size,
+                                umf_ctl_query_type_t type) {
+    static const char *const trace1[] = {"curr_slabs_in_use", "curr_slabs_in_pool", "max_slabs_in_use",
+                                         "max_slabs_in_pool"};
+    static const char *const trace2[] = {"alloc_num", "alloc_pool_num", "free_num"};
+    int level = -1;
+    for (size_t i = 0; i < UMF_ARRAY_SIZE(trace1); i++) {
+        if (strcmp(name, trace1[i]) == 0) {
+            level = 1;
+        }
+    }
+    for (size_t i = 0; i < UMF_ARRAY_SIZE(trace2); i++) {
+        if (strcmp(name, trace2[i]) == 0) {
+            level = 2;
+        }
+    }
+    if (cls < 0 && (strcmp(name, "used_memory") == 0 || strcmp(name, "reserved_memory") == 0)) {
+        level = 0;
+    }
+    if (level < 0) {
+        return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    }
+    if (type != CTL_QUERY_READ) {
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    if (arg == NULL || size < sizeof(size_t)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (p->params.pool_trace < level) {
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    dp_stats_t st;
+    dp_collect(p, cls, &st);
+    size_t v = 0;
+    if (strcmp(name, "used_memory") == 0) {
+        v = st.used;
+    } else if (strcmp(name, "reserved_memory") == 0) {
+        v = st.reserved;
+    } else if (strcmp(name, "alloc_num") == 0) {
+        v = st.alloc_num;
+    } else if (strcmp(name, "alloc_pool_num") == 0) {
+        v = st.alloc_pool_num;
+    } else if (strcmp(name, "free_num") == 0) {
+        v = st.free_num;
+    } else if (strcmp(name, "curr_slabs_in_use") == 0) {
+        v = st.curr_slabs_in_use;
+    } else if (strcmp(name, "curr_slabs_in_pool") == 0) {
+        v = st.curr_slabs_in_pool;
+    } else if (strcmp(name, "max_slabs_in_use") == 0) {
+        v = st.max_slabs_in_use;
+    } else if (strcmp(name, "max_slabs_in_pool") == 0) {
+        v = st.max_slabs_in_pool;
+    }
+    return dp_ctl_size_out(arg, size, v);
+}
+
+/* Parses a bucket index node: digits, or "{}" which takes a size_t argument. */
+static bool dp_ctl_index(const char *node, va_list *args, size_t *out) {
+    if (strcmp(node, "{}") == 0) {
+        *out = va_arg(*args, size_t);
+        return true;
+    }
+    if (*node == '\0') {
+        return false;
+    }
+    size_t v = 0;
+    for (const char *c = node; *c; c++) {
+        if (*c < '0' || *c > '9') {
+            return false;
+        }
+        if (v > (SIZE_MAX - 9) / 10) {
+            v = SIZE_MAX;
+        } else {
+            v = v * 10 + (size_t)(*c - '0');
+        }
+    }
+    *out = v;
+    return true;
+}
+
+/* A name node: literal, or "{}" which takes a const char * argument. */
+static const char *dp_ctl_name(const char *node, va_list *args) {
+    if (strcmp(node, "{}") == 0) {
+        const char *s = va_arg(*args, const char *);
+        return s ? s : "";
+    }
+    return node;
+}
+
+static umf_result_t dp_ctl_param(dp_pool_t *p, const char *name, void *arg, size_t size, umf_ctl_query_type_t type) {
+    size_t *field = NULL;
+    if (strcmp(name, "slab_min_size") == 0) {
+        field = &p->params.slab_min_size;
+    } else if (strcmp(name, "max_poolable_size") == 0) {
+        field = &p->params.max_poolable_size;
+    } else if (strcmp(name, "capacity") == 0) {
+        field = &p->params.capacity;
+    } else if (strcmp(name, "min_bucket_size") == 0) {
+        field = &p->params.min_bucket_size;
+    } else if (strcmp(name, "pool_trace") != 0) {
+        return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    }
+    size_t want = field ? sizeof(size_t) : sizeof(int);
+    if (type == CTL_QUERY_RUNNABLE) {
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    if (arg == NULL || (type == CTL_QUERY_WRITE ? size != want : size < want)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (type == CTL_QUERY_READ) {
+        if (field) {
+            memcpy(arg, field, sizeof(size_t));
+        } else {
+            memcpy(arg, &p->params.pool_trace, sizeof(int));
+        }
+        return UMF_RESULT_SUCCESS;
+    }
+    pthread_mutex_lock(&p->setup_lock);
+    umf_result_t rc = UMF_RESULT_SUCCESS;
+    if (atomic_load(&p->ready)) {
+        rc = UMF_RESULT_ERROR_NOT_SUPPORTED; /* the buckets are made already */
+    } else if (field) {
+        size_t v;
+        memcpy(&v, arg, sizeof(v));
+        if (field == &p->params.min_bucket_size && !IS_POWER_OF_2(v)) {
+            rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        } else {
+            *field = v;
+        }
+    } else {
+        memcpy(&p->params.pool_trace, arg, sizeof(int));
+    }
+    pthread_mutex_unlock(&p->setup_lock);
+    return rc;
+}
+
+static umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
+                           umf_ctl_query_type_t queryType, va_list args) {
+    dp_pool_t *p = pool;
+    if (p == NULL || name == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    va_list ap;
+    va_copy(ap, args);
+    umf_result_t rc = UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    const char *path = name;
+    char n1[64], n2[64], n3[64], n4[64];
+    bool has1 = dp_next_node(&path, n1, sizeof(n1));
+    bool has2 = has1 && dp_next_node(&path, n2, sizeof(n2));
+    bool has3 = has2 && dp_next_node(&path, n3, sizeof(n3));
+    bool has4 = has3 && dp_next_node(&path, n4, sizeof(n4));
+    bool more = has4 && *path != '\0';
+    if (!has1 || more) {
+        goto out;
+    }
+    if (strcmp(n1, "post_initialize") == 0 && !has2) {
+        if (queryType != CTL_QUERY_RUNNABLE) {
+            rc = UMF_RESULT_ERROR_NOT_SUPPORTED;
+        } else {
+            rc = dp_setup(p);
+        }
+    } else if (strcmp(n1, "params") == 0 && has2 && !has3) {
+        rc = dp_ctl_param(p, dp_ctl_name(n2, &ap), arg, size, queryType);
+    } else if (strcmp(n1, "stats") == 0 && has2 && !has3) {
+        rc = dp_ctl_stat(p, -1, dp_ctl_name(n2, &ap), arg, size, queryType);
+    } else if (strcmp(n1, "buckets") == 0 && has2) {
+        if (strcmp(n2, "count") == 0 && !has3) {
+            if (queryType != CTL_QUERY_READ) {
+                rc = UMF_RESULT_ERROR_NOT_SUPPORTED;
+            } else {
+                dp_setup(p);
+                rc = dp_ctl_size_out(arg, size, p->nclasses);
+            }
+            goto out;
+        }
+        size_t idx;
+        if (!has3 || !dp_ctl_index(n2, &ap, &idx)) {
+            goto out;
+        }
+        bool is_size = strcmp(n3, "size") == 0 && !has4;
+        bool is_stat = strcmp(n3, "stats") == 0 && has4;
+        if (!is_size && !is_stat) {
+            goto out;
+        }
+        const char *stat = is_stat ? dp_ctl_name(n4, &ap) : NULL;
+        dp_setup(p);
+        if (idx >= p->nclasses) {
+            rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        } else if (is_size) {
+            rc = queryType != CTL_QUERY_READ ? UMF_RESULT_ERROR_NOT_SUPPORTED
+                                             : dp_ctl_size_out(arg, size, p->class_size[idx]);
+        } else {
+            rc = dp_ctl_stat(p, (long)idx, stat, arg, size, queryType);
+        }
+    }
+out:
+    va_end(ap);
+    return rc;
+}
+
+static const umf_memory_pool_ops_t DP_OPS = {
+    .version = UMF_POOL_OPS_VERSION_CURRENT,
+    .initialize = dp_initialize,
+    .finalize = dp_finalize,
+    .malloc = dp_malloc,
+    .calloc = dp_calloc,
+    .realloc = dp_realloc,
+    .aligned_malloc = dp_aligned_malloc,
+    .malloc_usable_size = dp_usable_size,
+    .free = dp_free,
+    .get_last_allocation_error = dp_get_last_allocation_error,
+    .get_name = dp_get_name,
+    .ext_ctl = dp_ctl,
+    .ext_trim_memory = dp_trim,
+};
+
+const umf_memory_pool_ops_t *umfDisjointPoolOps(void) { return &DP_OPS; }
