@@ -1,0 +1,424 @@
+/*
+ * Benchmark of the disjoint pool against glibc malloc and jemalloc's mallocx,
+ * all measured in the same run.
+ *
+ *   bench_disjoint [runs] [pairs-per-thread]
+ *
+ * Patterns (each thread works on its own pointers):
+ *   fixed64    malloc(64) then free, repeated
+ *   fixed4k    malloc(4096) then free, repeated
+ *   rand8-64k  malloc(random 8 B .. 64 KiB) then free, repeated
+ *   live10k    10,000 live allocations of random 8 B .. 64 KiB; each step frees
+ *              a random one and allocates a new random size in its place
+ * Allocators:
+ *   glibc      malloc/free
+ *   jemalloc   mallocx/dallocx from libjemalloc.so.2 (dlopen; omitted if absent)
+ *   disjoint   umfPoolMalloc/umfPoolFree on a disjoint pool over the OS provider
+ *   dj-ops     the disjoint pool's ops called directly (no umfPool* wrapper), to
+ *              separate the pool's own cost from the framework's
+ * The table shows the median ns per malloc+free pair over the runs, the ratio to
+ * glibc from the same run, and the 2-thread speedup (work per second with 2
+ * threads / with 1). After live10k on one thread it prints the bytes the pool
+ * holds from its provider per byte the program has allocated.
+ */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <umf/memory_pool.h>
+#include <umf/memory_provider.h>
+#include <umf/pools/pool_disjoint.h>
+
+#define LIVE_SLOTS 10000
+#define MAX_THREADS 2
+
+/* ---- a provider that counts the bytes it holds, over the OS provider or mmap ---- */
+
+typedef struct counting_t {
+    umf_memory_provider_handle_t inner; /* NULL: plain mmap */
+    _Atomic size_t bytes;
+} counting_t;
+
+static size_t page_sz(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+static umf_result_t cp_init(const void *params, void **priv) {
+    *priv = (void *)params;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t cp_fini(void *priv) { return UMF_RESULT_SUCCESS; }
+
+static umf_result_t cp_alloc(void *priv, size_t size, size_t align, void **ptr) {
+    counting_t *c = priv;
+    umf_result_t rc;
+    if (c->inner) {
+        rc = umfMemoryProviderAlloc(c->inner, size, align, ptr);
+    } else {
+        size_t pg = page_sz();
+        size_t a = align > pg ? align : pg;
+        size_t len = (size + pg - 1) / pg * pg;
+        char *raw = mmap(NULL, len + a - pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) {
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        }
+        char *p = (char *)(((uintptr_t)raw + a - 1) & ~(uintptr_t)(a - 1));
+        if (p > raw) {
+            munmap(raw, (size_t)(p - raw));
+        }
+        if (raw + len + a - pg > p + len) {
+            munmap(p + len, (size_t)(raw + len + a - pg - (p + len)));
+        }
+        *ptr = p;
+        rc = UMF_RESULT_SUCCESS;
+    }
+    if (rc == UMF_RESULT_SUCCESS) {
+        __atomic_fetch_add(&c->bytes, size, __ATOMIC_RELAXED);
+    }
+    return rc;
+}
+
+static umf_result_t cp_free(void *priv, void *ptr, size_t size) {
+    counting_t *c = priv;
+    umf_result_t rc;
+    if (c->inner) {
+        rc = umfMemoryProviderFree(c->inner, ptr, size);
+    } else {
+        size_t pg = page_sz();
+        rc = munmap(ptr, (size + pg - 1) / pg * pg) == 0 ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (rc == UMF_RESULT_SUCCESS) {
+        __atomic_fetch_sub(&c->bytes, size, __ATOMIC_RELAXED);
+    }
+    return rc;
+}
+
+static umf_result_t cp_err(void *priv, const char **msg, int32_t *err) {
+    *msg = "";
+    *err = 0;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t cp_page(void *priv, size_t size, size_t *page) {
+    *page = page_sz();
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t cp_min_page(void *priv, const void *ptr, size_t *page) {
+    *page = page_sz();
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t cp_name(void *priv, const char **name) {
+    *name = "bench_counting";
+    return UMF_RESULT_SUCCESS;
+}
+
+static const umf_memory_provider_ops_t CP_OPS = {
+    .version = UMF_PROVIDER_OPS_VERSION_CURRENT,
+    .initialize = cp_init,
+    .finalize = cp_fini,
+    .alloc = cp_alloc,
+    .free = cp_free,
+    .get_last_native_error = cp_err,
+    .get_recommended_page_size = cp_page,
+    .get_min_page_size = cp_min_page,
+    .get_name = cp_name,
+};
+
+/* ---- allocators under test ---- */
+
+typedef enum { A_GLIBC, A_JEMALLOC, A_DISJOINT, A_DJ_OPS, A_COUNT } alloc_kind_t;
+static const char *const ALLOC_NAMES[A_COUNT] = {"glibc", "jemalloc", "disjoint", "dj-ops"};
+
+static void *(*je_mallocx)(size_t, int);
+static void (*je_dallocx)(void *, int);
+
+static umf_memory_pool_handle_t g_pool;
+static const umf_memory_pool_ops_t *g_ops;
+static void *g_priv;
+
+static inline void *a_malloc(alloc_kind_t k, size_t size) {
+    switch (k) {
+    case A_GLIBC:
+        return malloc(size);
+    case A_JEMALLOC:
+        return je_mallocx(size, 0);
+    case A_DISJOINT:
+        return umfPoolMalloc(g_pool, size);
+    default:
+        return g_ops->malloc(g_priv, size);
+    }
+}
+
+static inline void a_free(alloc_kind_t k, void *ptr) {
+    switch (k) {
+    case A_GLIBC:
+        free(ptr);
+        break;
+    case A_JEMALLOC:
+        je_dallocx(ptr, 0);
+        break;
+    case A_DISJOINT:
+        umfPoolFree(g_pool, ptr);
+        break;
+    default:
+        g_ops->free(g_priv, ptr);
+        break;
+    }
+}
+
+/* ---- patterns ---- */
+
+typedef enum { P_FIXED64, P_FIXED4K, P_RAND, P_LIVE, P_COUNT } pattern_t;
+static const char *const PATTERN_NAMES[P_COUNT] = {"fixed64", "fixed4k", "rand8-64k", "live10k"};
+
+static inline uint64_t rng_next(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static inline size_t rand_size(uint64_t *s) { return 8 + (size_t)(rng_next(s) % (64 * 1024 - 8 + 1)); }
+
+typedef struct job_t {
+    alloc_kind_t kind;
+    pattern_t pattern;
+    size_t pairs;
+    unsigned seed;
+    pthread_barrier_t *barrier;
+    size_t live_bytes; /* out: requested bytes live at the end of live10k */
+    void **slots;      /* live10k: kept until the caller frees them */
+    size_t *slot_sizes;
+} job_t;
+
+static void *run_job(void *arg) {
+    job_t *j = arg;
+    alloc_kind_t k = j->kind;
+    uint64_t s = 0x9E3779B97F4A7C15ULL * (j->seed + 1);
+    size_t n = j->pairs;
+    if (j->pattern == P_LIVE) {
+        for (size_t i = 0; i < LIVE_SLOTS; i++) {
+            j->slot_sizes[i] = rand_size(&s);
+            j->slots[i] = a_malloc(k, j->slot_sizes[i]);
+        }
+    }
+    pthread_barrier_wait(j->barrier);
+    switch (j->pattern) {
+    case P_FIXED64:
+    case P_FIXED4K: {
+        size_t size = j->pattern == P_FIXED64 ? 64 : 4096;
+        for (size_t i = 0; i < n; i++) {
+            void *p = a_malloc(k, size);
+            __asm__ __volatile__("" : : "r"(p) : "memory");
+            a_free(k, p);
+        }
+        break;
+    }
+    case P_RAND:
+        for (size_t i = 0; i < n; i++) {
+            void *p = a_malloc(k, rand_size(&s));
+            __asm__ __volatile__("" : : "r"(p) : "memory");
+            a_free(k, p);
+        }
+        break;
+    case P_LIVE:
+        for (size_t i = 0; i < n; i++) {
+            size_t slot = (size_t)(rng_next(&s) % LIVE_SLOTS);
+            a_free(k, j->slots[slot]);
+            j->slot_sizes[slot] = rand_size(&s);
+            j->slots[slot] = a_malloc(k, j->slot_sizes[slot]);
+        }
+        break;
+    default:
+        break;
+    }
+    pthread_barrier_wait(j->barrier);
+    if (j->pattern == P_LIVE) {
+        size_t live = 0;
+        for (size_t i = 0; i < LIVE_SLOTS; i++) {
+            live += j->slot_sizes[i];
+        }
+        j->live_bytes = live;
+    }
+    return NULL;
+}
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static counting_t g_counting;
+static double g_reserved_ratio[A_COUNT];
+
+/* Runs one measurement; returns ns per pair (per thread). */
+static double measure(alloc_kind_t k, pattern_t pat, unsigned nthreads, size_t pairs, unsigned run) {
+    pthread_t th[MAX_THREADS];
+    job_t jobs[MAX_THREADS];
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, nthreads + 1);
+    for (unsigned t = 0; t < nthreads; t++) {
+        jobs[t] = (job_t){.kind = k, .pattern = pat, .pairs = pairs, .seed = run * 16 + t, .barrier = &barrier};
+        if (pat == P_LIVE) {
+            jobs[t].slots = calloc(LIVE_SLOTS, sizeof(void *));
+            jobs[t].slot_sizes = calloc(LIVE_SLOTS, sizeof(size_t));
+        }
+        pthread_create(&th[t], NULL, run_job, &jobs[t]);
+    }
+    pthread_barrier_wait(&barrier);
+    double t0 = now_ns();
+    pthread_barrier_wait(&barrier);
+    double t1 = now_ns();
+    for (unsigned t = 0; t < nthreads; t++) {
+        pthread_join(th[t], NULL);
+    }
+    pthread_barrier_destroy(&barrier);
+    if (pat == P_LIVE) {
+        if (nthreads == 1 && (k == A_DISJOINT || k == A_DJ_OPS)) {
+            size_t reserved = __atomic_load_n(&g_counting.bytes, __ATOMIC_RELAXED);
+            g_reserved_ratio[k] = (double)reserved / (double)jobs[0].live_bytes;
+        }
+        for (unsigned t = 0; t < nthreads; t++) {
+            for (size_t i = 0; i < LIVE_SLOTS; i++) {
+                a_free(k, jobs[t].slots[i]);
+            }
+            free(jobs[t].slots);
+            free(jobs[t].slot_sizes);
+        }
+    }
+    return (t1 - t0) / (double)pairs;
+}
+
+static umf_result_t ops_ctl(const char *path, ...) {
+    va_list args;
+    va_start(args, path);
+    umf_result_t rc = g_ops->ext_ctl(g_priv, CTL_QUERY_PROGRAMMATIC, path, NULL, 0, CTL_QUERY_RUNNABLE, args);
+    va_end(args);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+    unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
+    size_t pairs = argc > 2 ? (size_t)atol(argv[2]) : 1000000;
+    if (runs < 1) {
+        runs = 1;
+    }
+    if (runs > 64) {
+        runs = 64;
+    }
+
+    void *je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (je) {
+        je_mallocx = (void *(*)(size_t, int))dlsym(je, "mallocx");
+        je_dallocx = (void (*)(void *, int))dlsym(je, "dallocx");
+    }
+    bool have_je = je_mallocx && je_dallocx;
+
+    /* the OS provider when this libumf has it, else plain mmap inside this program */
+    const char *backing = "mmap (bench)";
+    const umf_memory_provider_ops_t *(*os_ops)(void) =
+        (const umf_memory_provider_ops_t *(*)(void))dlsym(RTLD_DEFAULT, "umfOsMemoryProviderOps");
+    umf_result_t (*os_params_create)(void **) = (umf_result_t(*)(void **))dlsym(RTLD_DEFAULT, "umfOsMemoryProviderParamsCreate");
+    if (os_ops && os_ops() && os_params_create) {
+        void *os_params = NULL;
+        if (os_params_create(&os_params) == UMF_RESULT_SUCCESS &&
+            umfMemoryProviderCreate(os_ops(), os_params, &g_counting.inner) == UMF_RESULT_SUCCESS) {
+            backing = "OS provider";
+        }
+        /* params are freed with the process */
+    }
+    umf_memory_provider_handle_t prov = NULL;
+    if (umfMemoryProviderCreate(&CP_OPS, &g_counting, &prov) != UMF_RESULT_SUCCESS) {
+        fprintf(stderr, "cannot create the provider\n");
+        return 1;
+    }
+
+    printf("disjoint pool benchmark: %u runs, %zu pairs per thread per run, provider: %s, jemalloc: %s\n", runs, pairs,
+           backing, have_je ? "libjemalloc.so.2" : "not found");
+    printf("%-10s %-9s %10s %8s %10s %8s %9s\n", "pattern", "allocator", "ns/pair 1T", "x glibc", "ns/pair 2T",
+           "x glibc", "2T/1T work");
+
+    double ratio_1t[A_COUNT][P_COUNT] = {{0}};
+    double speedup[A_COUNT][P_COUNT] = {{0}};
+    for (int pat = 0; pat < P_COUNT; pat++) {
+        double med[A_COUNT][3] = {{0}};
+        double rat[A_COUNT][3] = {{0}};
+        for (unsigned nt = 1; nt <= 2; nt++) {
+            double samples[A_COUNT][64];
+            double ratios[A_COUNT][64];
+            for (unsigned r = 0; r < runs; r++) {
+                for (int k = 0; k < A_COUNT; k++) {
+                    if (k == A_JEMALLOC && !have_je) {
+                        continue;
+                    }
+                    if (k == A_DISJOINT || k == A_DJ_OPS) {
+                        umf_disjoint_pool_params_handle_t params = NULL;
+                        umfDisjointPoolParamsCreate(&params);
+                        if (k == A_DISJOINT) {
+                            umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &g_pool);
+                        } else {
+                            g_ops = umfDisjointPoolOps();
+                            g_ops->initialize(prov, params, &g_priv);
+                            ops_ctl("post_initialize");
+                        }
+                        umfDisjointPoolParamsDestroy(params);
+                    }
+                    samples[k][r] = measure((alloc_kind_t)k, (pattern_t)pat, nt, pairs, r);
+                    if (k == A_DISJOINT) {
+                        umfPoolDestroy(g_pool);
+                    } else if (k == A_DJ_OPS) {
+                        g_ops->finalize(g_priv);
+                    }
+                }
+                for (int k = 0; k < A_COUNT; k++) {
+                    ratios[k][r] = samples[k][r] / samples[A_GLIBC][r];
+                }
+            }
+            for (int k = 0; k < A_COUNT; k++) {
+                qsort(samples[k], runs, sizeof(double), cmp_double);
+                qsort(ratios[k], runs, sizeof(double), cmp_double);
+                med[k][nt] = samples[k][runs / 2];
+                rat[k][nt] = ratios[k][runs / 2];
+            }
+        }
+        for (int k = 0; k < A_COUNT; k++) {
+            if (k == A_JEMALLOC && !have_je) {
+                continue;
+            }
+            /* work per second with 2 threads over 1 thread: 2 pairs in med[2] vs 1 pair in med[1] */
+            speedup[k][pat] = 2.0 * med[k][1] / med[k][2];
+            ratio_1t[k][pat] = rat[k][1];
+            printf("%-10s %-9s %10.1f %8.2f %10.1f %8.2f %9.2f\n", PATTERN_NAMES[pat], ALLOC_NAMES[k], med[k][1],
+                   rat[k][1], med[k][2], rat[k][2], speedup[k][pat]);
+        }
+    }
+    printf("\nlive10k, 1 thread, end of the last run: provider bytes held per byte in use: disjoint %.3f, dj-ops %.3f\n",
+           g_reserved_ratio[A_DISJOINT], g_reserved_ratio[A_DJ_OPS]);
+    printf("goals: ratio to glibc <= 1.30 on every pattern (1 thread), 2T/1T work >= 1.70, bytes held per byte <= 1.25\n");
+    for (int k = A_DISJOINT; k <= A_DJ_OPS; k++) {
+        int ok = 1;
+        for (int pat = 0; pat < P_COUNT; pat++) {
+            ok &= ratio_1t[k][pat] <= 1.30 && speedup[k][pat] >= 1.70;
+        }
+        ok &= g_reserved_ratio[k] <= 1.25;
+        printf("%s: %s\n", ALLOC_NAMES[k], ok ? "all goals met" : "some goals missed (see above)");
+    }
+    umfMemoryProviderDestroy(prov);
+    if (g_counting.inner) {
+        umfMemoryProviderDestroy(g_counting.inner);
+    }
+    return 0;
+}
