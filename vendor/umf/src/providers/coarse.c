@@ -8,6 +8,7 @@
 #include "base/utils.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,7 +200,7 @@ struct coarse_t {
     region_t *regions;
     block_t *cache; /* recycled block structs, linked through next */
     size_t cache_len;
-    size_t total_size, used_size;
+    size_t total_size, used_size, peak_used_size;
     size_t num_regions, num_blocks, num_free_blocks;
 };
 
@@ -445,6 +446,9 @@ static block_t *carve(coarse_t *c, block_t *b, uintptr_t start, size_t size) {
     }
     cur->used = true;
     c->used_size += size;
+    if (c->used_size > c->peak_used_size) {
+        c->peak_used_size = c->used_size;
+    }
     return cur;
 }
 
@@ -627,11 +631,64 @@ void coarse_get_stats(coarse_t *c, coarse_stats_t *stats) {
     pthread_mutex_lock(&c->lock);
     stats->total_size = c->total_size;
     stats->used_size = c->used_size;
+    stats->peak_used_size = c->peak_used_size;
     stats->free_size = c->total_size - c->used_size;
     stats->num_regions = c->num_regions;
     stats->num_blocks = c->num_blocks;
     stats->num_free_blocks = c->num_free_blocks;
     pthread_mutex_unlock(&c->lock);
+}
+
+void coarse_reset_peak(coarse_t *c) {
+    if (c == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->peak_used_size = c->used_size;
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool coarse_provider_protection(unsigned protection, int *prot) {
+    if (protection == 0 || (protection & ~0xFu) != 0) {
+        return false;
+    }
+    int p = PROT_NONE;
+    if (protection & 2u) { /* UMF_PROTECTION_READ */
+        p |= PROT_READ;
+    }
+    if (protection & 4u) { /* UMF_PROTECTION_WRITE */
+        p |= PROT_WRITE;
+    }
+    if (protection & 8u) { /* UMF_PROTECTION_EXEC */
+        p |= PROT_EXEC;
+    }
+    *prot = p;
+    return true;
+}
+
+umf_result_t coarse_provider_ctl(coarse_t *c, const char *name, void *arg, size_t size, umf_ctl_query_type_t queryType) {
+    if (name == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (queryType == CTL_QUERY_RUNNABLE && strcmp(name, "post_initialize") == 0) {
+        return UMF_RESULT_SUCCESS;
+    }
+    if (queryType == CTL_QUERY_RUNNABLE && strcmp(name, "stats.peak_memory.reset") == 0) {
+        coarse_reset_peak(c);
+        return UMF_RESULT_SUCCESS;
+    }
+    bool used = strcmp(name, "stats.allocated_memory") == 0;
+    bool peak = strcmp(name, "stats.peak_memory") == 0;
+    if ((used || peak) && queryType == CTL_QUERY_READ) {
+        if (arg == NULL || size < sizeof(size_t)) {
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        }
+        coarse_stats_t st;
+        coarse_get_stats(c, &st);
+        *(size_t *)arg = used ? st.used_size : st.peak_used_size;
+        return UMF_RESULT_SUCCESS;
+    }
+    return UMF_RESULT_ERROR_INVALID_CTL_PATH;
 }
 
 int coarse_for_each_region(coarse_t *c, int (*fn)(void *base, size_t size, uintptr_t user, void *arg), void *arg) {

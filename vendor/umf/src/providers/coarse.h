@@ -51,6 +51,7 @@ typedef struct coarse_block_info_t {
 typedef struct coarse_stats_t {
     size_t total_size;  /* bytes in all regions */
     size_t used_size;   /* bytes in used blocks */
+    size_t peak_used_size; /* the most used_size has been since creation or coarse_reset_peak */
     size_t free_size;   /* total_size - used_size */
     size_t num_regions;
     size_t num_blocks;      /* used and free */
@@ -102,6 +103,9 @@ umf_result_t coarse_find(coarse_t *c, const void *ptr, coarse_block_info_t *info
 /* Current counters (all zero for a NULL allocator). */
 void coarse_get_stats(coarse_t *c, coarse_stats_t *stats);
 
+/* Sets the peak to the bytes used now. */
+void coarse_reset_peak(coarse_t *c);
+
 /*
  * Calls fn for every region in address order until fn returns nonzero
  * (returned). Used by providers at finalize to unmap their regions.
@@ -114,5 +118,38 @@ int coarse_for_each_region(coarse_t *c, int (*fn)(void *base, size_t size, uintp
  * when all hold, else a positive code naming the first broken one. For tests.
  */
 int coarse_check(coarse_t *c);
+
+/* ---- helpers shared by the providers built on the coarse allocator ---- */
+
+/*
+ * The alignment rule of the fixed, file and DevDax providers: 0 means page;
+ * otherwise a power of 2 that divides or is a multiple of page. Returns
+ * INVALID_ALIGNMENT or SUCCESS with *alignment resolved.
+ */
+static inline umf_result_t coarse_provider_alignment(size_t *alignment, size_t page) {
+    if (*alignment == 0) {
+        *alignment = page;
+        return UMF_RESULT_SUCCESS;
+    }
+    size_t a = *alignment;
+    if ((a & (a - 1)) != 0 || (a % page != 0 && page % a != 0)) {
+        return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+/*
+ * Turns umf_mem_protection_flag_t bits into PROT_* bits (NONE contributes
+ * nothing). Returns false for 0 or unknown bits.
+ */
+bool coarse_provider_protection(unsigned protection, int *prot);
+
+/*
+ * The CTL nodes the coarse-based providers share: runnable "post_initialize"
+ * (SUCCESS), "stats.allocated_memory" and "stats.peak_memory" (size_t, read;
+ * used bytes of c), runnable "stats.peak_memory.reset". INVALID_CTL_PATH for
+ * anything else; INVALID_ARGUMENT for a read into a NULL or short buffer.
+ */
+umf_result_t coarse_provider_ctl(coarse_t *c, const char *name, void *arg, size_t size, umf_ctl_query_type_t queryType);
 
 #endif
