@@ -1,0 +1,242 @@
+/*
+ * The disjoint pool under many threads: allocations freed by other threads,
+ * statistics and trim running alongside, per-thread allocation errors.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <umf/memory_pool.h>
+#include <umf/pools/pool_disjoint.h>
+
+#include "test_common.h"
+
+#define NTHREADS 6
+#define ROUNDS 150
+#define PER_ROUND 64
+
+typedef struct slot_t {
+    _Atomic(unsigned char *) ptr;
+    size_t size;
+    unsigned char tag;
+} slot_t;
+
+/* Thread t fills ring[t] each round; thread t+1 frees what thread t left there. */
+static slot_t g_ring[NTHREADS][PER_ROUND];
+static umf_memory_pool_handle_t g_pool;
+static pthread_barrier_t g_barrier;
+static atomic_int g_bad;
+static atomic_bool g_stop;
+
+static size_t pick_size(uint64_t *s) {
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint64_t r = *s >> 33;
+    switch (r % 8) {
+    case 0:
+        return 1 + r % 16;
+    case 1:
+    case 2:
+    case 3:
+        return 1 + r % 512;
+    case 4:
+    case 5:
+        return 1 + r % 8192;
+    case 6:
+        return 1 + r % (200 * 1024);
+    default:
+        return (r % 64 == 0) ? 2 * 1024 * 1024 + r % 100000 : 1 + r % 70000;
+    }
+}
+
+static int check_fill(const unsigned char *p, size_t n, unsigned char v) {
+    /* checking the ends and a few points keeps the test quick */
+    if (p[0] != v || p[n - 1] != v || p[n / 2] != v) {
+        return 0;
+    }
+    return 1;
+}
+
+static void *worker(void *arg) {
+    int t = (int)(intptr_t)arg;
+    int prev = (t + NTHREADS - 1) % NTHREADS;
+    uint64_t seed = 1000 + (uint64_t)t;
+    for (int round = 0; round < ROUNDS; round++) {
+        /* fill my ring */
+        for (int i = 0; i < PER_ROUND; i++) {
+            size_t size = pick_size(&seed);
+            unsigned char *p;
+            if (i % 7 == 0) {
+                p = umfPoolAlignedMalloc(g_pool, size, (size_t)1 << (i % 13));
+            } else if (i % 11 == 0) {
+                p = umfPoolCalloc(g_pool, 1, size);
+                if (p && !check_fill(p, size, 0)) {
+                    atomic_fetch_add(&g_bad, 1);
+                }
+            } else {
+                p = umfPoolMalloc(g_pool, size);
+            }
+            if (p == NULL) {
+                atomic_fetch_add(&g_bad, 1);
+                continue;
+            }
+            unsigned char tag = (unsigned char)(t * 37 + round + i);
+            memset(p, tag, size);
+            g_ring[t][i].size = size;
+            g_ring[t][i].tag = tag;
+            atomic_store(&g_ring[t][i].ptr, p);
+        }
+        pthread_barrier_wait(&g_barrier);
+        /* free what my neighbour allocated, after checking nobody wrote over it */
+        for (int i = 0; i < PER_ROUND; i++) {
+            slot_t *s = &g_ring[prev][i];
+            unsigned char *p = atomic_exchange(&s->ptr, NULL);
+            if (p == NULL) {
+                continue;
+            }
+            if (!check_fill(p, s->size, s->tag)) {
+                atomic_fetch_add(&g_bad, 1);
+            }
+            umf_result_t rc = (i % 3 == 0) ? umfFree(p) : umfPoolFree(g_pool, p);
+            if (rc != UMF_RESULT_SUCCESS) {
+                atomic_fetch_add(&g_bad, 1);
+            }
+        }
+        pthread_barrier_wait(&g_barrier);
+    }
+    return NULL;
+}
+
+/* Reads the statistics and trims while the workers run. */
+static void *observer(void *arg) {
+    umf_memory_pool_handle_t pool = arg;
+    while (!atomic_load(&g_stop)) {
+        CHECK_OK(umfPoolTrimMemory(pool, 1024 * 1024));
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void test_cross_thread_free(void) {
+    test_provider_counters_t counters;
+    memset(&counters, 0, sizeof(counters));
+    umf_memory_provider_handle_t prov = NULL;
+    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    umf_disjoint_pool_params_handle_t params = NULL;
+    REQUIRE(umfDisjointPoolParamsCreate(&params) == UMF_RESULT_SUCCESS);
+    CHECK_OK(umfDisjointPoolParamsSetSlabMinSize(params, 16 * 1024));
+    CHECK_OK(umfDisjointPoolParamsSetCapacity(params, 2));
+    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &g_pool) == UMF_RESULT_SUCCESS);
+    umfDisjointPoolParamsDestroy(params);
+
+    pthread_barrier_init(&g_barrier, NULL, NTHREADS);
+    atomic_store(&g_stop, false);
+    pthread_t th[NTHREADS], obs;
+    pthread_create(&obs, NULL, observer, g_pool);
+    for (int t = 0; t < NTHREADS; t++) {
+        pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
+    }
+    for (int t = 0; t < NTHREADS; t++) {
+        pthread_join(th[t], NULL);
+    }
+    atomic_store(&g_stop, true);
+    pthread_join(obs, NULL);
+    pthread_barrier_destroy(&g_barrier);
+    CHECK_EQ(atomic_load(&g_bad), 0);
+
+    /* every chunk came back: trimming to 0 returns every slab */
+    CHECK_OK(umfPoolTrimMemory(g_pool, 0));
+    CHECK_EQ(counters.alloc_count, counters.free_count);
+    CHECK_EQ(counters.bytes_live, 0);
+    CHECK_OK(umfPoolDestroy(g_pool));
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+}
+
+/* Many threads hammering one size class: no chunk is handed out twice. */
+#define SAME_THREADS 8
+#define SAME_ITERS 10000
+static umf_memory_pool_handle_t g_same_pool;
+
+static void *same_class_worker(void *arg) {
+    unsigned char tag = (unsigned char)(intptr_t)arg;
+    unsigned char *mine[16];
+    for (int it = 0; it < SAME_ITERS; it++) {
+        int n = 1 + it % 16;
+        for (int i = 0; i < n; i++) {
+            mine[i] = umfPoolMalloc(g_same_pool, 48);
+            if (mine[i] == NULL) {
+                atomic_fetch_add(&g_bad, 1);
+                return NULL;
+            }
+            memset(mine[i], tag, 48);
+        }
+        for (int i = 0; i < n; i++) {
+            if (mine[i][0] != tag || mine[i][47] != tag) {
+                atomic_fetch_add(&g_bad, 1);
+            }
+            if (umfPoolFree(g_same_pool, mine[i]) != UMF_RESULT_SUCCESS) {
+                atomic_fetch_add(&g_bad, 1);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void test_same_class_contention(void) {
+    test_provider_counters_t counters;
+    memset(&counters, 0, sizeof(counters));
+    umf_memory_provider_handle_t prov = NULL;
+    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_same_pool) == UMF_RESULT_SUCCESS);
+    atomic_store(&g_bad, 0);
+    pthread_t th[SAME_THREADS];
+    for (int t = 0; t < SAME_THREADS; t++) {
+        pthread_create(&th[t], NULL, same_class_worker, (void *)(intptr_t)(t + 1));
+    }
+    for (int t = 0; t < SAME_THREADS; t++) {
+        pthread_join(th[t], NULL);
+    }
+    CHECK_EQ(atomic_load(&g_bad), 0);
+    CHECK_OK(umfPoolDestroy(g_same_pool));
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+    CHECK_EQ(counters.alloc_count, counters.free_count);
+}
+
+/* The last allocation error belongs to the thread that saw it. */
+static umf_memory_pool_handle_t g_err_pool;
+static test_provider_counters_t g_err_counters;
+static umf_result_t g_other_thread_error;
+
+static void *other_thread(void *arg) {
+    void *p = umfPoolMalloc(g_err_pool, 100);
+    g_other_thread_error = umfPoolGetLastAllocationError(g_err_pool);
+    umfPoolFree(g_err_pool, p);
+    return NULL;
+}
+
+static void test_last_error_per_thread(void) {
+    memset(&g_err_counters, 0, sizeof(g_err_counters));
+    umf_memory_provider_handle_t prov = NULL;
+    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &g_err_counters, &prov) == UMF_RESULT_SUCCESS);
+    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_err_pool) == UMF_RESULT_SUCCESS);
+    g_err_counters.fail_next_allocs = 1;
+    CHECK(umfPoolMalloc(g_err_pool, 5 * 1024 * 1024) == NULL);
+    CHECK_EQ(umfPoolGetLastAllocationError(g_err_pool), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    g_other_thread_error = UMF_RESULT_ERROR_UNKNOWN;
+    pthread_t th;
+    pthread_create(&th, NULL, other_thread, NULL);
+    pthread_join(th, NULL);
+    CHECK_EQ(g_other_thread_error, UMF_RESULT_SUCCESS);
+    CHECK_EQ(umfPoolGetLastAllocationError(g_err_pool), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    CHECK_OK(umfPoolDestroy(g_err_pool));
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+}
+
+int main(void) {
+    RUN_TEST(test_cross_thread_free);
+    RUN_TEST(test_same_class_contention);
+    RUN_TEST(test_last_error_per_thread);
+    return TEST_SUMMARY();
+}
