@@ -415,6 +415,7 @@ static int in_child(void (*fn)(void *), void *arg) {
     fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL); /* a sanitizer's handler would turn the fault into an exit */
         fn(arg);
         _exit(0);
     }
