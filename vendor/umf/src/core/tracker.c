@@ -10,9 +10,13 @@
  * nested pools it is a single predecessor search.
  *
  * The map is a path-compressed radix tree over the 64-bit key, 4 bits per
- * node. A node records the bit position of its nibble (`shift`) and the key
- * bits above that nibble (`prefix`); a child slot holds 0, a node pointer, or
- * an entry pointer tagged with bit 0. A node always has two or more children
+ * node. A node dispatches on the nibble at bit `shift` and records the key
+ * bits above that nibble (`prefix`). A child slot holds 0, an entry pointer
+ * tagged with bit 0, or a node reference: the node's address (32-byte
+ * aligned) with its shift / 4 in bits 1..4, so a lookup can compute the next
+ * slot's address from the reference alone, without waiting for a load from
+ * the node (the prefix check runs beside it); that shortens the chain of
+ * dependent loads per level, which is what a lookup's latency is made of. A node always has two or more children
  * (a removal that leaves one child splices that child into the parent). The
  * depth is therefore bounded by 16 and, for n keys, is about log16(n) plus the
  * bits the keys share, whatever the order of insertion; no rebalancing.
@@ -49,6 +53,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +67,10 @@
 #define TR_SLAB_OBJECTS 256
 #define TR_LEAF_TAG ((uintptr_t)1)
 
+#define TR_NODE_ALIGN 32
 typedef struct tr_node {
-    _Atomic uint64_t version;       /* odd while a writer changes this node */
+    _Alignas(TR_NODE_ALIGN) _Atomic uint64_t version; /* odd while a writer changes this node */
     _Atomic uintptr_t prefix;       /* key bits above shift + 4; the bits below are 0 */
-    _Atomic unsigned shift;         /* bit position of this node's nibble: 0, 4, ... 60 */
     unsigned nchild;                /* writers only */
     _Atomic uintptr_t child[TR_FANOUT];
     struct tr_node *next_free;      /* writers only */
@@ -149,19 +154,29 @@ static inline unsigned tr_split_shift(uintptr_t a, uintptr_t b) {
 
 static inline bool tr_is_leaf(uintptr_t p) { return (p & TR_LEAF_TAG) != 0; }
 static inline tr_entry_t *tr_leaf_entry(uintptr_t p) { return (tr_entry_t *)(p & ~TR_LEAF_TAG); }
-static inline tr_node_t *tr_as_node(uintptr_t p) { return (tr_node_t *)p; }
+static inline tr_node_t *tr_as_node(uintptr_t ref) { return (tr_node_t *)(ref & ~(uintptr_t)(TR_NODE_ALIGN - 1)); }
+static inline unsigned tr_ref_shift(uintptr_t ref) { return (unsigned)((ref >> 1) & 15) << 2; }
+static inline uintptr_t tr_node_ref(tr_node_t *n, unsigned shift) { return (uintptr_t)n | ((uintptr_t)(shift >> 2) << 1); }
 
-/* An entry's base and size are read by lock-free readers, so writers store them atomically. */
+/*
+ * Memory ordering (no fences, so ThreadSanitizer models all of it): a writer
+ * makes a version odd, then changes the guarded words with release stores; a
+ * reader reads those words with acquire loads and only then re-reads the
+ * version. If a reader saw any store of a writer, the release/acquire pair
+ * orders the writer's earlier version store before the reader's re-read, so
+ * the re-read cannot return the version the reader first saw. The same holds
+ * for an entry's base and size, stored (release) when a retired entry is
+ * reused, after the version bump that retired it.
+ */
 static inline uintptr_t tr_entry_base(const tr_entry_t *e) {
-    return (uintptr_t)__atomic_load_n(&e->info.base, __ATOMIC_RELAXED);
+    return (uintptr_t)__atomic_load_n(&e->info.base, __ATOMIC_ACQUIRE);
 }
-static inline size_t tr_entry_size(const tr_entry_t *e) { return __atomic_load_n(&e->info.base_size, __ATOMIC_RELAXED); }
+static inline size_t tr_entry_size(const tr_entry_t *e) { return __atomic_load_n(&e->info.base_size, __ATOMIC_ACQUIRE); }
 
 /* Writers bracket every change of a published node with these (seqlock style). */
 static inline void tr_write_begin(_Atomic uint64_t *version) {
     uint64_t v = atomic_load_explicit(version, memory_order_relaxed);
     atomic_store_explicit(version, v + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
 }
 
 static inline void tr_write_end(_Atomic uint64_t *version) {
@@ -172,11 +187,13 @@ static inline void tr_write_end(_Atomic uint64_t *version) {
 /* ---- slabs and free lists (writers only) ------------------------------ */
 
 static void *tr_slab_new(umf_tracker_t *t, size_t object_size) {
-    size_t head = (sizeof(tr_slab_t) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
-    tr_slab_t *s = calloc(1, head + object_size * TR_SLAB_OBJECTS);
+    const size_t head = 64; /* keeps the objects 64-byte aligned */
+    size_t bytes = (head + object_size * TR_SLAB_OBJECTS + 63) & ~(size_t)63;
+    tr_slab_t *s = aligned_alloc(64, bytes);
     if (!s) {
         return NULL;
     }
+    memset(s, 0, bytes);
     s->next = t->slabs;
     t->slabs = s;
     return (char *)s + head;
@@ -207,22 +224,21 @@ static bool tr_reserve(umf_tracker_t *t) {
     return true;
 }
 
-/* Takes a reserved node and fills it with two children (not yet published). */
-static tr_node_t *tr_node_make(umf_tracker_t *t, unsigned shift, uintptr_t key_a, uintptr_t child_a, uintptr_t key_b,
+/* Takes a reserved node and fills it with two children; returns its reference (not yet published). */
+static uintptr_t tr_node_make(umf_tracker_t *t, unsigned shift, uintptr_t key_a, uintptr_t child_a, uintptr_t key_b,
                                uintptr_t child_b) {
     tr_node_t *n = t->free_nodes;
     t->free_nodes = n->next_free;
     tr_write_begin(&n->version);
-    atomic_store_explicit(&n->shift, shift, memory_order_relaxed);
-    atomic_store_explicit(&n->prefix, tr_high(key_a, shift), memory_order_relaxed);
+    atomic_store_explicit(&n->prefix, tr_high(key_a, shift), memory_order_release);
     for (unsigned i = 0; i < TR_FANOUT; i++) {
-        atomic_store_explicit(&n->child[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&n->child[i], 0, memory_order_release);
     }
-    atomic_store_explicit(&n->child[tr_nib(key_a, shift)], child_a, memory_order_relaxed);
-    atomic_store_explicit(&n->child[tr_nib(key_b, shift)], child_b, memory_order_relaxed);
+    atomic_store_explicit(&n->child[tr_nib(key_a, shift)], child_a, memory_order_release);
+    atomic_store_explicit(&n->child[tr_nib(key_b, shift)], child_b, memory_order_release);
     n->nchild = 2;
     tr_write_end(&n->version);
-    return n;
+    return tr_node_ref(n, shift);
 }
 
 /* ---- the lock-free predecessor search --------------------------------- */
@@ -233,24 +249,30 @@ typedef struct tr_record {
 } tr_record_t;
 
 /*
- * The entry of `lv` with the greatest base <= x, or NULL, from a consistent
- * view of the level; its base and size as read are returned too (the entry
- * itself may be retired the moment this returns unless the caller knows it is
- * live). Safe against concurrent writers; under the writer lock it never retries.
+ * The entry of `lv` with the greatest base <= x, or NULL; its base and size as
+ * read are returned too. With `concurrent` the answer comes from a consistent
+ * view of the level despite concurrent writers (the entry itself may be
+ * retired the moment this returns unless the caller knows it is live);
+ * without, the caller holds the writer lock and no versions are checked.
+ * `concurrent` is a constant at each call site, so each use gets its own copy.
  */
-static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, size_t *size_out) {
+static inline __attribute__((always_inline)) tr_entry_t *tr_pred_impl(tr_level_t *lv, uintptr_t x,
+                                                                       uintptr_t *base_out, size_t *size_out,
+                                                                       const bool concurrent) {
     for (;;) {
-        tr_record_t rec[TR_MAX_RECORDS];
-        tr_node_t *path[TR_MAX_PATH];
-        unsigned path_nib[TR_MAX_PATH];
+        tr_record_t rec[TR_MAX_RECORDS]; /* nodes whose version must not move: the descent, then the walk down to a maximum */
+        unsigned path_nib[TR_MAX_PATH];  /* the nibble taken at rec[i + 1] (rec[0] is the level's root slot) */
         unsigned nrec = 0, depth = 0;
         uintptr_t found = 0, sub = 0;
         bool ok = true;
+        uint64_t v = 0;
 
-        uint64_t v = atomic_load_explicit(&lv->version, memory_order_acquire);
-        if (v & 1) {
-            tr_cpu_relax();
-            continue;
+        if (concurrent) {
+            v = atomic_load_explicit(&lv->version, memory_order_acquire);
+            if (v & 1) {
+                tr_cpu_relax();
+                continue;
+            }
         }
         rec[nrec++] = (tr_record_t){&lv->version, v};
         uintptr_t cur = atomic_load_explicit(&lv->root, memory_order_acquire);
@@ -268,18 +290,19 @@ static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, siz
                 goto backtrack;
             }
             tr_node_t *n = tr_as_node(cur);
-            v = atomic_load_explicit(&n->version, memory_order_acquire);
-            if ((v & 1) || depth >= TR_MAX_PATH - 1) {
-                ok = false;
-                goto done;
+            unsigned shift = tr_ref_shift(cur);
+            if (concurrent) {
+                v = atomic_load_explicit(&n->version, memory_order_acquire);
+                if ((v & 1) || depth >= TR_MAX_PATH - 1) {
+                    ok = false;
+                    goto done;
+                }
             }
             rec[nrec++] = (tr_record_t){&n->version, v};
-            unsigned shift = atomic_load_explicit(&n->shift, memory_order_relaxed);
-            uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_relaxed);
+            uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_acquire);
             uintptr_t high = tr_high(x, shift);
             if (high == prefix) {
                 unsigned nib = tr_nib(x, shift);
-                path[depth] = n;
                 path_nib[depth++] = nib;
                 cur = atomic_load_explicit(&n->child[nib], memory_order_acquire);
                 continue;
@@ -296,7 +319,7 @@ static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, siz
         /* The nearest non-empty slot left of the path, deepest node first. */
         while (depth > 0) {
             depth--;
-            tr_node_t *n = path[depth];
+            tr_node_t *n = (tr_node_t *)(void *)((char *)rec[depth + 1].version - offsetof(tr_node_t, version));
             for (unsigned i = path_nib[depth]; i-- > 0;) {
                 uintptr_t c = atomic_load_explicit(&n->child[i], memory_order_acquire);
                 if (c) {
@@ -314,12 +337,14 @@ static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, siz
                 break;
             }
             tr_node_t *n = tr_as_node(sub);
-            v = atomic_load_explicit(&n->version, memory_order_acquire);
-            if ((v & 1) || nrec >= TR_MAX_RECORDS) {
-                ok = false;
-                break;
+            if (concurrent) {
+                v = atomic_load_explicit(&n->version, memory_order_acquire);
+                if ((v & 1) || nrec >= TR_MAX_RECORDS) {
+                    ok = false;
+                    break;
+                }
+                rec[nrec++] = (tr_record_t){&n->version, v};
             }
-            rec[nrec++] = (tr_record_t){&n->version, v};
             uintptr_t c = 0;
             for (unsigned i = TR_FANOUT; i-- > 0;) {
                 c = atomic_load_explicit(&n->child[i], memory_order_acquire);
@@ -341,9 +366,10 @@ static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, siz
             base = tr_entry_base(tr_leaf_entry(found));
             size = tr_entry_size(tr_leaf_entry(found));
         }
-        atomic_thread_fence(memory_order_acquire);
-        for (unsigned i = 0; ok && i < nrec; i++) {
-            ok = atomic_load_explicit(rec[i].version, memory_order_relaxed) == rec[i].seen;
+        if (concurrent) {
+            for (unsigned i = 0; ok && i < nrec; i++) {
+                ok = atomic_load_explicit(rec[i].version, memory_order_relaxed) == rec[i].seen;
+            }
         }
         if (ok) {
             *base_out = base;
@@ -352,6 +378,16 @@ static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, siz
         }
         tr_cpu_relax();
     }
+}
+
+/* For lookups: safe against concurrent writers. */
+static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, size_t *size_out) {
+    return tr_pred_impl(lv, x, base_out, size_out, true);
+}
+
+/* For writers, with the lock held. */
+static tr_entry_t *tr_pred_locked(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, size_t *size_out) {
+    return tr_pred_impl(lv, x, base_out, size_out, false);
 }
 
 /* ---- writer-side tree operations (lock held) -------------------------- */
@@ -375,7 +411,7 @@ static void tr_insert(umf_tracker_t *t, tr_level_t *lv, tr_entry_t *e, uintptr_t
             other_key = tr_entry_base(tr_leaf_entry(cur));
         } else {
             tr_node_t *n = tr_as_node(cur);
-            unsigned shift = atomic_load_explicit(&n->shift, memory_order_relaxed);
+            unsigned shift = tr_ref_shift(cur);
             uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_relaxed);
             if (tr_high(key, shift) == prefix) {
                 owner = n;
@@ -385,8 +421,8 @@ static void tr_insert(umf_tracker_t *t, tr_level_t *lv, tr_entry_t *e, uintptr_t
             other_key = prefix;
         }
         /* Put a new node above cur that tells key and cur apart. */
-        tr_node_t *m = tr_node_make(t, tr_split_shift(key, other_key), key, leaf, other_key, cur);
-        atomic_store_explicit(slot, (uintptr_t)m, memory_order_release);
+        uintptr_t m = tr_node_make(t, tr_split_shift(key, other_key), key, leaf, other_key, cur);
+        atomic_store_explicit(slot, m, memory_order_release);
         return;
     }
 }
@@ -418,7 +454,7 @@ static bool tr_find_exact(tr_level_t *lv, uintptr_t key, tr_spot_t *spot) {
             return true;
         }
         tr_node_t *n = tr_as_node(cur);
-        unsigned shift = atomic_load_explicit(&n->shift, memory_order_relaxed);
+        unsigned shift = tr_ref_shift(cur);
         if (tr_high(key, shift) != atomic_load_explicit(&n->prefix, memory_order_relaxed)) {
             return false;
         }
@@ -434,12 +470,12 @@ static void tr_unlink(umf_tracker_t *t, tr_level_t *lv, const tr_spot_t *s) {
     tr_node_t *n = s->node;
     if (!n) {
         tr_write_begin(&lv->version);
-        atomic_store_explicit(&lv->root, 0, memory_order_relaxed);
+        atomic_store_explicit(&lv->root, 0, memory_order_release);
         tr_write_end(&lv->version);
         return;
     }
     tr_write_begin(&n->version);
-    atomic_store_explicit(s->slot, 0, memory_order_relaxed);
+    atomic_store_explicit(s->slot, 0, memory_order_release);
     if (--n->nchild == 1) {
         /* Splice the only remaining child into the parent and retire n. */
         uintptr_t last = 0;
@@ -447,7 +483,7 @@ static void tr_unlink(umf_tracker_t *t, tr_level_t *lv, const tr_spot_t *s) {
             last = atomic_load_explicit(&n->child[i], memory_order_relaxed);
         }
         tr_write_begin(s->parent_version);
-        atomic_store_explicit(s->parent_slot, last, memory_order_relaxed);
+        atomic_store_explicit(s->parent_slot, last, memory_order_release);
         tr_write_end(s->parent_version);
         tr_write_end(&n->version);
         n->next_free = t->free_nodes;
@@ -501,7 +537,7 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     for (;;) {
         uintptr_t b;
         size_t s;
-        tr_entry_t *p = tr_pred(&t->levels[level], last, &b, &s);
+        tr_entry_t *p = tr_pred_locked(&t->levels[level], last, &b, &s);
         if (!p || b + (s - 1) < base) {
             break;
         }
@@ -519,8 +555,8 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     t->free_entries = e->next_free;
     e->info.pool = info->pool;
     e->info.provider = info->provider;
-    __atomic_store_n(&e->info.base, info->base, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->info.base_size, info->base_size, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->info.base, info->base, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->info.base_size, info->base_size, __ATOMIC_RELEASE);
     e->info.id = atomic_fetch_add_explicit(&tr_next_id, 1, memory_order_relaxed);
     e->info.memory_type = info->memory_type;
     e->info.owner = info->owner;
