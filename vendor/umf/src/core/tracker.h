@@ -56,12 +56,20 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
  */
 umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *owner, umf_alloc_info_t *removed);
 
-/* The innermost range containing ptr, or NULL. */
+/*
+ * The innermost range containing ptr, or NULL. Lock-free: it never waits for
+ * a writer for long and never touches freed memory. The entry stays valid
+ * while the range is tracked; the tracker keeps the memory of removed entries
+ * for reuse until it is destroyed, so a pointer to a removed entry still
+ * points at some entry of this tracker (never unmapped memory).
+ */
 umf_alloc_info_t *umf_tracker_find(umf_tracker_t *t, const void *ptr);
 
 /*
  * Calls fn for every entry (in no particular order) until fn returns nonzero.
  * fn must not add or remove ranges. Returns the nonzero value or 0.
+ * fn runs with the tracker's writer lock held: adds and removes in other
+ * threads wait until for_each returns (lookups do not), so keep fn short.
  */
 int umf_tracker_for_each(umf_tracker_t *t, int (*fn)(umf_alloc_info_t *entry, void *arg), void *arg);
 
