@@ -196,6 +196,7 @@ static void test_error_is_logged(void) {
 /* ---- over a real device (UMF_TESTS_DEVDAX_PATH, UMF_TESTS_DEVDAX_SIZE) ---- */
 
 static int child_write(void *p) {
+    signal(SIGSEGV, SIG_DFL); /* not a sanitizer's handler */
     *(volatile char *)p = 1;
     return 0;
 }
