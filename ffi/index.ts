@@ -12,6 +12,7 @@
 export * from './library.js'
 export * from './umf.js'
 export * from './umf/base.js'
+export * from './umf/ipc.js'
 export * from './umf/memory_pool.js'
 export * from './umf/memory_pool_ops.js'
 export * from './umf/memory_provider.js'

@@ -4,7 +4,6 @@
  *
  * @module umf
  */
-import type { KoffiFunc } from 'koffi'
 import { bind } from './library.js'
 import type { umf_result_t } from './umf/base.js'
 import './umf/base.js'

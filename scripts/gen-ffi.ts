@@ -1218,7 +1218,7 @@ interface DocOpts {
 function tsdoc(doc: Doc, opts: DocOpts, indent = ''): string {
   const lines: string[] = []
   const brief = doc.brief.join(' ').trim()
-  lines.push(escapeDoc(brief || opts.fallback))
+  lines.push(brief ? escapeDoc(brief) : opts.fallback)
   if (doc.details.length) { lines.push(''); lines.push(escapeDoc(doc.details.join(' '))) }
   if (opts.extra?.length) { lines.push(''); lines.push(...opts.extra) }
   if (opts.params) {
@@ -1376,7 +1376,7 @@ class Emitter {
     if (docEntry) return /\breceives?\b/i.test(docEntry.text)
     // undocumented: an array when a count follows, else an out value
     const nextP = fn.sig.params[idx + 1]
-    if (nextP && /(len|count|num|size|_n)$/i.test(nextP.name) && nextP.type.pointers.length === 0) return false
+    if (nextP && /(^n$|num|count|len|size)/i.test(nextP.name) && nextP.type.pointers.length === 0) return false
     return true
   }
 
@@ -1459,7 +1459,6 @@ class Emitter {
     head.push(' */')
     const imports: string[] = []
     if (ctx.usesKoffi) imports.push(`import koffi from 'koffi'`)
-    if (ctx.usesBind) imports.push(`import type { KoffiFunc } from 'koffi'`)
     imports.push(ctx.usesBind ? `import { bind } from '${relImport(ctx.mod, 'library')}'` : `import '${relImport(ctx.mod, 'library')}'`)
     const mods = [...ctx.sideImports].sort()
     for (const m of mods) {

@@ -31,7 +31,7 @@ export const UMF_POOL_OPS_VERSION_CURRENT = 65537
 export type umf_memory_pool_ops_t__initialize = (provider: umf_memory_provider_handle_t | null, params: bigint | null, pool: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__initialize\} (a `umf_memory_pool_ops_t.initialize` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__initialize} (a `umf_memory_pool_ops_t.initialize` member).
  */
 export const umf_memory_pool_ops_t__initialize = koffi.pointer('umf_memory_pool_ops_t__initialize', koffi.proto('umf_result_t umf_memory_pool_ops_t__initialize_fn(umf_memory_provider_handle_t provider, const void *params, void **pool)'))
 
@@ -46,7 +46,7 @@ export const umf_memory_pool_ops_t__initialize = koffi.pointer('umf_memory_pool_
 export type umf_memory_pool_ops_t__finalize = (pool: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__finalize\} (a `umf_memory_pool_ops_t.finalize` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__finalize} (a `umf_memory_pool_ops_t.finalize` member).
  */
 export const umf_memory_pool_ops_t__finalize = koffi.pointer('umf_memory_pool_ops_t__finalize', koffi.proto('umf_result_t umf_memory_pool_ops_t__finalize_fn(void *pool)'))
 
@@ -62,7 +62,7 @@ export const umf_memory_pool_ops_t__finalize = koffi.pointer('umf_memory_pool_op
 export type umf_memory_pool_ops_t__malloc = (pool: bigint | null, size: number | bigint) => bigint | null
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__malloc\} (a `umf_memory_pool_ops_t.malloc` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__malloc} (a `umf_memory_pool_ops_t.malloc` member).
  */
 export const umf_memory_pool_ops_t__malloc = koffi.pointer('umf_memory_pool_ops_t__malloc', koffi.proto('void *umf_memory_pool_ops_t__malloc_fn(void *pool, size_t size)'))
 
@@ -79,7 +79,7 @@ export const umf_memory_pool_ops_t__malloc = koffi.pointer('umf_memory_pool_ops_
 export type umf_memory_pool_ops_t__calloc = (pool: bigint | null, num: number | bigint, size: number | bigint) => bigint | null
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__calloc\} (a `umf_memory_pool_ops_t.calloc` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__calloc} (a `umf_memory_pool_ops_t.calloc` member).
  */
 export const umf_memory_pool_ops_t__calloc = koffi.pointer('umf_memory_pool_ops_t__calloc', koffi.proto('void *umf_memory_pool_ops_t__calloc_fn(void *pool, size_t num, size_t size)'))
 
@@ -96,7 +96,7 @@ export const umf_memory_pool_ops_t__calloc = koffi.pointer('umf_memory_pool_ops_
 export type umf_memory_pool_ops_t__realloc = (pool: bigint | null, ptr: bigint | null, size: number | bigint) => bigint | null
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__realloc\} (a `umf_memory_pool_ops_t.realloc` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__realloc} (a `umf_memory_pool_ops_t.realloc` member).
  */
 export const umf_memory_pool_ops_t__realloc = koffi.pointer('umf_memory_pool_ops_t__realloc', koffi.proto('void *umf_memory_pool_ops_t__realloc_fn(void *pool, void *ptr, size_t size)'))
 
@@ -113,7 +113,7 @@ export const umf_memory_pool_ops_t__realloc = koffi.pointer('umf_memory_pool_ops
 export type umf_memory_pool_ops_t__aligned_malloc = (pool: bigint | null, size: number | bigint, alignment: number | bigint) => bigint | null
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__aligned_malloc\} (a `umf_memory_pool_ops_t.aligned_malloc` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__aligned_malloc} (a `umf_memory_pool_ops_t.aligned_malloc` member).
  */
 export const umf_memory_pool_ops_t__aligned_malloc = koffi.pointer('umf_memory_pool_ops_t__aligned_malloc', koffi.proto('void *umf_memory_pool_ops_t__aligned_malloc_fn(void *pool, size_t size, size_t alignment)'))
 
@@ -130,7 +130,7 @@ export const umf_memory_pool_ops_t__aligned_malloc = koffi.pointer('umf_memory_p
 export type umf_memory_pool_ops_t__malloc_usable_size = (pool: bigint | null, ptr: bigint | null, size: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__malloc_usable_size\} (a `umf_memory_pool_ops_t.malloc_usable_size` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__malloc_usable_size} (a `umf_memory_pool_ops_t.malloc_usable_size` member).
  */
 export const umf_memory_pool_ops_t__malloc_usable_size = koffi.pointer('umf_memory_pool_ops_t__malloc_usable_size', koffi.proto('umf_result_t umf_memory_pool_ops_t__malloc_usable_size_fn(void *pool, const void *ptr, size_t *size)'))
 
@@ -146,7 +146,7 @@ export const umf_memory_pool_ops_t__malloc_usable_size = koffi.pointer('umf_memo
 export type umf_memory_pool_ops_t__free = (pool: bigint | null, ptr: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__free\} (a `umf_memory_pool_ops_t.free` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__free} (a `umf_memory_pool_ops_t.free` member).
  */
 export const umf_memory_pool_ops_t__free = koffi.pointer('umf_memory_pool_ops_t__free', koffi.proto('umf_result_t umf_memory_pool_ops_t__free_fn(void *pool, void *ptr)'))
 
@@ -161,7 +161,7 @@ export const umf_memory_pool_ops_t__free = koffi.pointer('umf_memory_pool_ops_t_
 export type umf_memory_pool_ops_t__get_last_allocation_error = (pool: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__get_last_allocation_error\} (a `umf_memory_pool_ops_t.get_last_allocation_error` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__get_last_allocation_error} (a `umf_memory_pool_ops_t.get_last_allocation_error` member).
  */
 export const umf_memory_pool_ops_t__get_last_allocation_error = koffi.pointer('umf_memory_pool_ops_t__get_last_allocation_error', koffi.proto('umf_result_t umf_memory_pool_ops_t__get_last_allocation_error_fn(void *pool)'))
 
@@ -177,7 +177,7 @@ export const umf_memory_pool_ops_t__get_last_allocation_error = koffi.pointer('u
 export type umf_memory_pool_ops_t__get_name = (pool: bigint | null, name: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__get_name\} (a `umf_memory_pool_ops_t.get_name` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__get_name} (a `umf_memory_pool_ops_t.get_name` member).
  */
 export const umf_memory_pool_ops_t__get_name = koffi.pointer('umf_memory_pool_ops_t__get_name', koffi.proto('umf_result_t umf_memory_pool_ops_t__get_name_fn(void *pool, const char **name)'))
 
@@ -198,7 +198,7 @@ export const umf_memory_pool_ops_t__get_name = koffi.pointer('umf_memory_pool_op
 export type umf_memory_pool_ops_t__ext_ctl = (pool: bigint | null, source: umf_ctl_query_source_t, name: string | null, arg: bigint | null, size: number | bigint, queryType: umf_ctl_query_type_t, args: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__ext_ctl\} (a `umf_memory_pool_ops_t.ext_ctl` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__ext_ctl} (a `umf_memory_pool_ops_t.ext_ctl` member).
  */
 export const umf_memory_pool_ops_t__ext_ctl = koffi.pointer('umf_memory_pool_ops_t__ext_ctl', koffi.proto('umf_result_t umf_memory_pool_ops_t__ext_ctl_fn(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size, umf_ctl_query_type_t queryType, void *args)'))
 
@@ -214,7 +214,7 @@ export const umf_memory_pool_ops_t__ext_ctl = koffi.pointer('umf_memory_pool_ops
 export type umf_memory_pool_ops_t__ext_trim_memory = (pool: bigint | null, minBytesToKeep: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_pool_ops_t__ext_trim_memory\} (a `umf_memory_pool_ops_t.ext_trim_memory` member).
+ * koffi pointer type of the callback {@link umf_memory_pool_ops_t__ext_trim_memory} (a `umf_memory_pool_ops_t.ext_trim_memory` member).
  */
 export const umf_memory_pool_ops_t__ext_trim_memory = koffi.pointer('umf_memory_pool_ops_t__ext_trim_memory', koffi.proto('umf_result_t umf_memory_pool_ops_t__ext_trim_memory_fn(void *pool, size_t minBytesToKeep)'))
 

@@ -28,7 +28,7 @@ export const UMF_PROVIDER_OPS_VERSION_CURRENT = 65537
 export type umf_memory_provider_ops_t__initialize = (params: bigint | null, provider: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__initialize\} (a `umf_memory_provider_ops_t.initialize` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__initialize} (a `umf_memory_provider_ops_t.initialize` member).
  */
 export const umf_memory_provider_ops_t__initialize = koffi.pointer('umf_memory_provider_ops_t__initialize', koffi.proto('umf_result_t umf_memory_provider_ops_t__initialize_fn(const void *params, void **provider)'))
 
@@ -43,7 +43,7 @@ export const umf_memory_provider_ops_t__initialize = koffi.pointer('umf_memory_p
 export type umf_memory_provider_ops_t__finalize = (provider: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__finalize\} (a `umf_memory_provider_ops_t.finalize` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__finalize} (a `umf_memory_provider_ops_t.finalize` member).
  */
 export const umf_memory_provider_ops_t__finalize = koffi.pointer('umf_memory_provider_ops_t__finalize', koffi.proto('umf_result_t umf_memory_provider_ops_t__finalize_fn(void *provider)'))
 
@@ -61,7 +61,7 @@ export const umf_memory_provider_ops_t__finalize = koffi.pointer('umf_memory_pro
 export type umf_memory_provider_ops_t__alloc = (provider: bigint | null, size: number | bigint, alignment: number | bigint, ptr: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__alloc\} (a `umf_memory_provider_ops_t.alloc` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__alloc} (a `umf_memory_provider_ops_t.alloc` member).
  */
 export const umf_memory_provider_ops_t__alloc = koffi.pointer('umf_memory_provider_ops_t__alloc', koffi.proto('umf_result_t umf_memory_provider_ops_t__alloc_fn(void *provider, size_t size, size_t alignment, void **ptr)'))
 
@@ -78,7 +78,7 @@ export const umf_memory_provider_ops_t__alloc = koffi.pointer('umf_memory_provid
 export type umf_memory_provider_ops_t__free = (provider: bigint | null, ptr: bigint | null, size: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__free\} (a `umf_memory_provider_ops_t.free` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__free} (a `umf_memory_provider_ops_t.free` member).
  */
 export const umf_memory_provider_ops_t__free = koffi.pointer('umf_memory_provider_ops_t__free', koffi.proto('umf_result_t umf_memory_provider_ops_t__free_fn(void *provider, void *ptr, size_t size)'))
 
@@ -95,7 +95,7 @@ export const umf_memory_provider_ops_t__free = koffi.pointer('umf_memory_provide
 export type umf_memory_provider_ops_t__get_last_native_error = (provider: bigint | null, ppMessage: bigint | null, pError: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__get_last_native_error\} (a `umf_memory_provider_ops_t.get_last_native_error` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__get_last_native_error} (a `umf_memory_provider_ops_t.get_last_native_error` member).
  */
 export const umf_memory_provider_ops_t__get_last_native_error = koffi.pointer('umf_memory_provider_ops_t__get_last_native_error', koffi.proto('umf_result_t umf_memory_provider_ops_t__get_last_native_error_fn(void *provider, const char **ppMessage, int32_t *pError)'))
 
@@ -112,7 +112,7 @@ export const umf_memory_provider_ops_t__get_last_native_error = koffi.pointer('u
 export type umf_memory_provider_ops_t__get_recommended_page_size = (provider: bigint | null, size: number | bigint, pageSize: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__get_recommended_page_size\} (a `umf_memory_provider_ops_t.get_recommended_page_size` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__get_recommended_page_size} (a `umf_memory_provider_ops_t.get_recommended_page_size` member).
  */
 export const umf_memory_provider_ops_t__get_recommended_page_size = koffi.pointer('umf_memory_provider_ops_t__get_recommended_page_size', koffi.proto('umf_result_t umf_memory_provider_ops_t__get_recommended_page_size_fn(void *provider, size_t size, size_t *pageSize)'))
 
@@ -129,7 +129,7 @@ export const umf_memory_provider_ops_t__get_recommended_page_size = koffi.pointe
 export type umf_memory_provider_ops_t__get_min_page_size = (provider: bigint | null, ptr: bigint | null, pageSize: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__get_min_page_size\} (a `umf_memory_provider_ops_t.get_min_page_size` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__get_min_page_size} (a `umf_memory_provider_ops_t.get_min_page_size` member).
  */
 export const umf_memory_provider_ops_t__get_min_page_size = koffi.pointer('umf_memory_provider_ops_t__get_min_page_size', koffi.proto('umf_result_t umf_memory_provider_ops_t__get_min_page_size_fn(void *provider, const void *ptr, size_t *pageSize)'))
 
@@ -145,7 +145,7 @@ export const umf_memory_provider_ops_t__get_min_page_size = koffi.pointer('umf_m
 export type umf_memory_provider_ops_t__get_name = (provider: bigint | null, name: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__get_name\} (a `umf_memory_provider_ops_t.get_name` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__get_name} (a `umf_memory_provider_ops_t.get_name` member).
  */
 export const umf_memory_provider_ops_t__get_name = koffi.pointer('umf_memory_provider_ops_t__get_name', koffi.proto('umf_result_t umf_memory_provider_ops_t__get_name_fn(void *provider, const char **name)'))
 
@@ -162,7 +162,7 @@ export const umf_memory_provider_ops_t__get_name = koffi.pointer('umf_memory_pro
 export type umf_memory_provider_ops_t__ext_purge_lazy = (provider: bigint | null, ptr: bigint | null, size: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_purge_lazy\} (a `umf_memory_provider_ops_t.ext_purge_lazy` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_purge_lazy} (a `umf_memory_provider_ops_t.ext_purge_lazy` member).
  */
 export const umf_memory_provider_ops_t__ext_purge_lazy = koffi.pointer('umf_memory_provider_ops_t__ext_purge_lazy', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_purge_lazy_fn(void *provider, void *ptr, size_t size)'))
 
@@ -179,7 +179,7 @@ export const umf_memory_provider_ops_t__ext_purge_lazy = koffi.pointer('umf_memo
 export type umf_memory_provider_ops_t__ext_purge_force = (provider: bigint | null, ptr: bigint | null, size: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_purge_force\} (a `umf_memory_provider_ops_t.ext_purge_force` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_purge_force} (a `umf_memory_provider_ops_t.ext_purge_force` member).
  */
 export const umf_memory_provider_ops_t__ext_purge_force = koffi.pointer('umf_memory_provider_ops_t__ext_purge_force', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_purge_force_fn(void *provider, void *ptr, size_t size)'))
 
@@ -197,7 +197,7 @@ export const umf_memory_provider_ops_t__ext_purge_force = koffi.pointer('umf_mem
 export type umf_memory_provider_ops_t__ext_allocation_merge = (hProvider: bigint | null, lowPtr: bigint | null, highPtr: bigint | null, totalSize: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_allocation_merge\} (a `umf_memory_provider_ops_t.ext_allocation_merge` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_allocation_merge} (a `umf_memory_provider_ops_t.ext_allocation_merge` member).
  */
 export const umf_memory_provider_ops_t__ext_allocation_merge = koffi.pointer('umf_memory_provider_ops_t__ext_allocation_merge', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_allocation_merge_fn(void *hProvider, void *lowPtr, void *highPtr, size_t totalSize)'))
 
@@ -215,7 +215,7 @@ export const umf_memory_provider_ops_t__ext_allocation_merge = koffi.pointer('um
 export type umf_memory_provider_ops_t__ext_allocation_split = (hProvider: bigint | null, ptr: bigint | null, totalSize: number | bigint, firstSize: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_allocation_split\} (a `umf_memory_provider_ops_t.ext_allocation_split` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_allocation_split} (a `umf_memory_provider_ops_t.ext_allocation_split` member).
  */
 export const umf_memory_provider_ops_t__ext_allocation_split = koffi.pointer('umf_memory_provider_ops_t__ext_allocation_split', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_allocation_split_fn(void *hProvider, void *ptr, size_t totalSize, size_t firstSize)'))
 
@@ -231,7 +231,7 @@ export const umf_memory_provider_ops_t__ext_allocation_split = koffi.pointer('um
 export type umf_memory_provider_ops_t__ext_get_ipc_handle_size = (provider: bigint | null, size: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_get_ipc_handle_size\} (a `umf_memory_provider_ops_t.ext_get_ipc_handle_size` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_get_ipc_handle_size} (a `umf_memory_provider_ops_t.ext_get_ipc_handle_size` member).
  */
 export const umf_memory_provider_ops_t__ext_get_ipc_handle_size = koffi.pointer('umf_memory_provider_ops_t__ext_get_ipc_handle_size', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_get_ipc_handle_size_fn(void *provider, size_t *size)'))
 
@@ -249,7 +249,7 @@ export const umf_memory_provider_ops_t__ext_get_ipc_handle_size = koffi.pointer(
 export type umf_memory_provider_ops_t__ext_get_ipc_handle = (provider: bigint | null, ptr: bigint | null, size: number | bigint, providerIpcData: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_get_ipc_handle\} (a `umf_memory_provider_ops_t.ext_get_ipc_handle` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_get_ipc_handle} (a `umf_memory_provider_ops_t.ext_get_ipc_handle` member).
  */
 export const umf_memory_provider_ops_t__ext_get_ipc_handle = koffi.pointer('umf_memory_provider_ops_t__ext_get_ipc_handle', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_get_ipc_handle_fn(void *provider, const void *ptr, size_t size, void *providerIpcData)'))
 
@@ -265,7 +265,7 @@ export const umf_memory_provider_ops_t__ext_get_ipc_handle = koffi.pointer('umf_
 export type umf_memory_provider_ops_t__ext_put_ipc_handle = (provider: bigint | null, providerIpcData: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_put_ipc_handle\} (a `umf_memory_provider_ops_t.ext_put_ipc_handle` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_put_ipc_handle} (a `umf_memory_provider_ops_t.ext_put_ipc_handle` member).
  */
 export const umf_memory_provider_ops_t__ext_put_ipc_handle = koffi.pointer('umf_memory_provider_ops_t__ext_put_ipc_handle', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_put_ipc_handle_fn(void *provider, void *providerIpcData)'))
 
@@ -282,7 +282,7 @@ export const umf_memory_provider_ops_t__ext_put_ipc_handle = koffi.pointer('umf_
 export type umf_memory_provider_ops_t__ext_open_ipc_handle = (provider: bigint | null, providerIpcData: bigint | null, ptr: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_open_ipc_handle\} (a `umf_memory_provider_ops_t.ext_open_ipc_handle` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_open_ipc_handle} (a `umf_memory_provider_ops_t.ext_open_ipc_handle` member).
  */
 export const umf_memory_provider_ops_t__ext_open_ipc_handle = koffi.pointer('umf_memory_provider_ops_t__ext_open_ipc_handle', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_open_ipc_handle_fn(void *provider, void *providerIpcData, void **ptr)'))
 
@@ -299,7 +299,7 @@ export const umf_memory_provider_ops_t__ext_open_ipc_handle = koffi.pointer('umf
 export type umf_memory_provider_ops_t__ext_close_ipc_handle = (provider: bigint | null, ptr: bigint | null, size: number | bigint) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_close_ipc_handle\} (a `umf_memory_provider_ops_t.ext_close_ipc_handle` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_close_ipc_handle} (a `umf_memory_provider_ops_t.ext_close_ipc_handle` member).
  */
 export const umf_memory_provider_ops_t__ext_close_ipc_handle = koffi.pointer('umf_memory_provider_ops_t__ext_close_ipc_handle', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_close_ipc_handle_fn(void *provider, void *ptr, size_t size)'))
 
@@ -320,7 +320,7 @@ export const umf_memory_provider_ops_t__ext_close_ipc_handle = koffi.pointer('um
 export type umf_memory_provider_ops_t__ext_ctl = (provider: bigint | null, source: umf_ctl_query_source_t, name: string | null, arg: bigint | null, size: number | bigint, queryType: umf_ctl_query_type_t, args: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_ctl\} (a `umf_memory_provider_ops_t.ext_ctl` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_ctl} (a `umf_memory_provider_ops_t.ext_ctl` member).
  */
 export const umf_memory_provider_ops_t__ext_ctl = koffi.pointer('umf_memory_provider_ops_t__ext_ctl', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_ctl_fn(void *provider, umf_ctl_query_source_t source, const char *name, void *arg, size_t size, umf_ctl_query_type_t queryType, void *args)'))
 
@@ -338,7 +338,7 @@ export const umf_memory_provider_ops_t__ext_ctl = koffi.pointer('umf_memory_prov
 export type umf_memory_provider_ops_t__ext_get_allocation_properties = (provider: bigint | null, ptr: bigint | null, memory_property_id: umf_memory_property_id_t, property_value: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_get_allocation_properties\} (a `umf_memory_provider_ops_t.ext_get_allocation_properties` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_get_allocation_properties} (a `umf_memory_provider_ops_t.ext_get_allocation_properties` member).
  */
 export const umf_memory_provider_ops_t__ext_get_allocation_properties = koffi.pointer('umf_memory_provider_ops_t__ext_get_allocation_properties', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_get_allocation_properties_fn(void *provider, const void *ptr, umf_memory_property_id_t memory_property_id, void *property_value)'))
 
@@ -355,7 +355,7 @@ export const umf_memory_provider_ops_t__ext_get_allocation_properties = koffi.po
 export type umf_memory_provider_ops_t__ext_get_allocation_properties_size = (provider: bigint | null, memory_property_id: umf_memory_property_id_t, size: bigint | null) => umf_result_t
 
 /**
- * koffi pointer type of the callback \{\@link umf_memory_provider_ops_t__ext_get_allocation_properties_size\} (a `umf_memory_provider_ops_t.ext_get_allocation_properties_size` member).
+ * koffi pointer type of the callback {@link umf_memory_provider_ops_t__ext_get_allocation_properties_size} (a `umf_memory_provider_ops_t.ext_get_allocation_properties_size` member).
  */
 export const umf_memory_provider_ops_t__ext_get_allocation_properties_size = koffi.pointer('umf_memory_provider_ops_t__ext_get_allocation_properties_size', koffi.proto('umf_result_t umf_memory_provider_ops_t__ext_get_allocation_properties_size_fn(void *provider, umf_memory_property_id_t memory_property_id, size_t *size)'))
 

@@ -4,7 +4,6 @@
  *
  * @module umf/experimental/memory_properties
  */
-import type { KoffiFunc } from 'koffi'
 import { bind } from '../../library.js'
 import type { umf_memory_properties_handle_t, umf_memory_property_id_t, umf_result_t } from '../base.js'
 import '../base.js'

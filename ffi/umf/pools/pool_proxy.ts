@@ -4,7 +4,6 @@
  *
  * @module umf/pools/pool_proxy
  */
-import type { KoffiFunc } from 'koffi'
 import { bind } from '../../library.js'
 import '../memory_pool.js'
 import type { umf_memory_pool_ops_t } from '../memory_pool_ops.js'

@@ -5,7 +5,6 @@
  * @module umf/pools/pool_scalable
  */
 import koffi from 'koffi'
-import type { KoffiFunc } from 'koffi'
 import { bind } from '../../library.js'
 import type { umf_result_t } from '../base.js'
 import '../base.js'
