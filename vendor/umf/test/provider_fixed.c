@@ -426,7 +426,7 @@ static void test_disjoint_pool(void) {
     CHECK_OK(umfPoolCreate(umfDisjointPoolOps(), h, dp, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool));
     umfDisjointPoolParamsDestroy(dp);
     REQUIRE(pool != NULL);
-    enum { MAX = 4096 };
+    enum { MAX = 8192 }; /* more than fit: the loop ends on a NULL */
     static unsigned char *ptrs[MAX];
     int count = 0;
     /* small allocations until the buffer is exhausted: all inside it, none overlapping (tags survive) */
