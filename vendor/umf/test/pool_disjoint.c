@@ -14,6 +14,13 @@
 
 #include "test_common.h"
 
+/* REQUIRE evaluates its condition twice: calls with side effects go through MUST */
+#define MUST(cond)                                                                                 \
+    do {                                                                                           \
+        int must_ok_ = (cond) ? 1 : 0;                                                             \
+        REQUIRE(must_ok_);                                                                         \
+    } while (0)
+
 #define KiB ((size_t)1024)
 #define MiB (1024 * KiB)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -140,7 +147,7 @@ static void test_params_errors(void) {
     CHECK_RESULT(umfDisjointPoolSharedLimitsCreate(1024, NULL), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK_OK(umfDisjointPoolSharedLimitsDestroy(NULL));
 
-    REQUIRE(umfDisjointPoolParamsCreate(&p) == UMF_RESULT_SUCCESS && p != NULL);
+    MUST(umfDisjointPoolParamsCreate(&p) == UMF_RESULT_SUCCESS && p != NULL);
     CHECK_OK(umfDisjointPoolParamsSetSlabMinSize(p, 128 * KiB));
     CHECK_OK(umfDisjointPoolParamsSetMaxPoolableSize(p, 1 * MiB));
     CHECK_OK(umfDisjointPoolParamsSetCapacity(p, 7));
@@ -159,7 +166,7 @@ static void test_params_errors(void) {
 
     /* the values set are the values the pool reports */
     direct_t d;
-    REQUIRE(direct_open(&d, p, 1) == 0);
+    MUST(direct_open(&d, p, 1) == 0);
     CHECK_EQ(dget(&d, "params.slab_min_size"), 128 * KiB);
     CHECK_EQ(dget(&d, "params.max_poolable_size"), 1 * MiB);
     CHECK_EQ(dget(&d, "params.capacity"), 7);
@@ -190,7 +197,7 @@ static void test_defaults_and_names(void) {
             CHECK_OK(umfDisjointPoolParamsCreate(&p));
         }
         direct_t d;
-        REQUIRE(direct_open(&d, p, 1) == 0);
+        MUST(direct_open(&d, p, 1) == 0);
         CHECK_EQ(dget(&d, "params.slab_min_size"), 64 * KiB);
         CHECK_EQ(dget(&d, "params.max_poolable_size"), 2 * MiB);
         CHECK_EQ(dget(&d, "params.capacity"), 4);
@@ -213,15 +220,15 @@ static void test_defaults_and_names(void) {
     CHECK_OK(umfDisjointPoolParamsSetName(p, longname));
     fixture_t f;
     memset(&f, 0, sizeof(f));
-    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &f.counters, &f.provider) == UMF_RESULT_SUCCESS);
-    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), f.provider, p, 0, &f.pool) == UMF_RESULT_SUCCESS);
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &f.counters, &f.provider) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), f.provider, p, 0, &f.pool) == UMF_RESULT_SUCCESS);
     CHECK_OK(umfPoolGetName(f.pool, &name));
     CHECK(name && strlen(name) == 63 && strncmp(name, longname, 63) == 0);
     umfDisjointPoolParamsDestroy(p);
     fixture_close(&f);
 
     /* the params are copied: destroying them right after create is fine */
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     void *x = umfPoolMalloc(f.pool, 100);
     CHECK(x != NULL);
     CHECK_OK(umfPoolFree(f.pool, x));
@@ -232,7 +239,7 @@ static void test_defaults_and_names(void) {
 
 static void test_bucket_boundaries(void) {
     direct_t d;
-    REQUIRE(direct_open(&d, NULL, 1) == 0);
+    MUST(direct_open(&d, NULL, 1) == 0);
     size_t count = dget(&d, "buckets.count");
     CHECK(count >= 30);
     size_t last = 0;
@@ -250,7 +257,7 @@ static void test_bucket_boundaries(void) {
     direct_close(&d);
 
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     /* sizes just below, at and just above every class land in the right class */
     for (size_t i = 0; i < count; i++) {
         size_t b = expected_class(i, 8);
@@ -297,7 +304,7 @@ static void set_odd_slab(umf_disjoint_pool_params_handle_t p) { umfDisjointPoolP
 
 static void test_size_params(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, set_min_bucket_64, 0) == 0);
+    MUST(fixture_open(&f, set_min_bucket_64, 0) == 0);
     void *p = umfPoolMalloc(f.pool, 1);
     REQUIRE(p != NULL);
     CHECK_EQ(usable(f.pool, p), 64);
@@ -308,7 +315,7 @@ static void test_size_params(void) {
     fixture_close(&f);
 
     /* max_poolable_size 1000: 1000 comes from the 1024 class, 1001 from the provider */
-    REQUIRE(fixture_open(&f, set_small_max_poolable, 0) == 0);
+    MUST(fixture_open(&f, set_small_max_poolable, 0) == 0);
     p = umfPoolMalloc(f.pool, 1000);
     REQUIRE(p != NULL);
     CHECK_EQ(usable(f.pool, p), 1024);
@@ -322,7 +329,7 @@ static void test_size_params(void) {
     fixture_close(&f);
 
     /* max_poolable_size 0: every allocation is a provider allocation */
-    REQUIRE(fixture_open(&f, set_nothing_pooled, 0) == 0);
+    MUST(fixture_open(&f, set_nothing_pooled, 0) == 0);
     p = umfPoolMalloc(f.pool, 8);
     REQUIRE(p != NULL);
     CHECK_EQ(f.counters.alloc_count, 1);
@@ -332,7 +339,7 @@ static void test_size_params(void) {
     fixture_close(&f);
 
     /* a slab_min_size that is not a power of 2 */
-    REQUIRE(fixture_open(&f, set_odd_slab, 0) == 0);
+    MUST(fixture_open(&f, set_odd_slab, 0) == 0);
     void *ptrs[64];
     for (int i = 0; i < 64; i++) {
         ptrs[i] = umfPoolMalloc(f.pool, 3000);
@@ -348,7 +355,7 @@ static void test_size_params(void) {
 
 static void test_zero_null_and_bad_pointers(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     CHECK(umfPoolMalloc(f.pool, 0) == NULL);
     CHECK(umfPoolAlignedMalloc(f.pool, 0, 64) == NULL);
     CHECK(umfPoolCalloc(f.pool, 0, 16) == NULL);
@@ -388,7 +395,7 @@ static void test_zero_null_and_bad_pointers(void) {
 
 static void test_many_sizes_no_overlap(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     enum { N = 3000 };
     static void *ptrs[N];
     static size_t sizes[N];
@@ -421,7 +428,7 @@ static void test_many_sizes_no_overlap(void) {
 
 static void test_aligned(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     static const size_t aligns[] = {0,         1,         2,        4,        8,        16,      32,
                                     64,        128,       256,      512,      1024,     2048,    4096,
                                     8192,      16 * KiB,  32 * KiB, 64 * KiB, 128 * KiB, 1 * MiB, 2 * MiB,
@@ -463,7 +470,7 @@ static void test_aligned(void) {
 
 static void test_calloc(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     static const size_t sizes[] = {1, 8, 100, 4096, 70000, 3 * MiB};
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
         /* dirty a chunk, free it, and calloc the same size: it must come back zeroed */
@@ -506,7 +513,7 @@ static int pattern_ok(const unsigned char *p, size_t n) {
 
 static void test_realloc(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     /* realloc(NULL, n) is malloc */
     unsigned char *p = umfPoolRealloc(f.pool, NULL, 10);
     REQUIRE(p != NULL);
@@ -572,7 +579,7 @@ static void free_n(umf_memory_pool_handle_t pool, void **ptrs, int n) {
 static void test_capacity(void) {
     void *ptrs[8];
     fixture_t f;
-    REQUIRE(fixture_open(&f, set_capacity_2, 0) == 0);
+    MUST(fixture_open(&f, set_capacity_2, 0) == 0);
     alloc_n(f.pool, ptrs, 5, 64 * KiB);
     CHECK_EQ(f.counters.alloc_count, 5);
     CHECK_EQ(f.counters.free_count, 0);
@@ -586,7 +593,7 @@ static void test_capacity(void) {
     CHECK_EQ(f.counters.free_count, 4);
     fixture_close(&f);
 
-    REQUIRE(fixture_open(&f, set_capacity_0, 0) == 0);
+    MUST(fixture_open(&f, set_capacity_0, 0) == 0);
     alloc_n(f.pool, ptrs, 3, 64 * KiB);
     free_n(f.pool, ptrs, 3);
     CHECK_EQ(f.counters.alloc_count, 3);
@@ -606,10 +613,10 @@ static void set_shared(umf_disjoint_pool_params_handle_t p) {
 }
 
 static void test_shared_limits(void) {
-    REQUIRE(umfDisjointPoolSharedLimitsCreate(3 * 64 * KiB, &g_limits) == UMF_RESULT_SUCCESS);
+    MUST(umfDisjointPoolSharedLimitsCreate(3 * 64 * KiB, &g_limits) == UMF_RESULT_SUCCESS);
     fixture_t a, b;
-    REQUIRE(fixture_open(&a, set_shared, 0) == 0);
-    REQUIRE(fixture_open(&b, set_shared, 0) == 0);
+    MUST(fixture_open(&a, set_shared, 0) == 0);
+    MUST(fixture_open(&b, set_shared, 0) == 0);
     void *pa[4], *pb[4];
     alloc_n(a.pool, pa, 2, 64 * KiB);
     alloc_n(b.pool, pb, 3, 64 * KiB);
@@ -641,7 +648,7 @@ static void test_shared_limits(void) {
 
 static void test_trim(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, set_capacity_10, 0) == 0);
+    MUST(fixture_open(&f, set_capacity_10, 0) == 0);
     void *ptrs[8];
     alloc_n(f.pool, ptrs, 6, 64 * KiB);
     free_n(f.pool, ptrs, 6);
@@ -673,7 +680,7 @@ static void test_ctl_stats(void) {
     CHECK_OK(umfDisjointPoolParamsCreate(&p));
     CHECK_OK(umfDisjointPoolParamsSetTrace(p, 2));
     direct_t d;
-    REQUIRE(direct_open(&d, p, 1) == 0);
+    MUST(direct_open(&d, p, 1) == 0);
     umfDisjointPoolParamsDestroy(p);
 
     static const char *const names[] = {"alloc_num",         "alloc_pool_num",   "free_num",
@@ -749,7 +756,7 @@ static void test_ctl_stats(void) {
     direct_close(&d);
 
     /* trace 0: only the memory figures */
-    REQUIRE(direct_open(&d, NULL, 1) == 0);
+    MUST(direct_open(&d, NULL, 1) == 0);
     CHECK_RESULT(dctl(&d, "stats.alloc_num", &v, sizeof(v), CTL_QUERY_READ), UMF_RESULT_ERROR_NOT_SUPPORTED);
     CHECK_RESULT(dctl(&d, "stats.curr_slabs_in_use", &v, sizeof(v), CTL_QUERY_READ), UMF_RESULT_ERROR_NOT_SUPPORTED);
     CHECK_OK(dctl(&d, "stats.used_memory", &v, sizeof(v), CTL_QUERY_READ));
@@ -758,7 +765,7 @@ static void test_ctl_stats(void) {
 
 static void test_ctl_params_before_post_initialize(void) {
     direct_t d;
-    REQUIRE(direct_open(&d, NULL, 0) == 0);
+    MUST(direct_open(&d, NULL, 0) == 0);
     size_t cap = 1, minb = 32, maxp = 4096, slab = 8 * KiB;
     int trace = 1;
     CHECK_OK(dctl(&d, "params.capacity", &cap, sizeof(cap), CTL_QUERY_WRITE));
@@ -798,7 +805,7 @@ static void test_ctl_params_before_post_initialize(void) {
 
 static void test_tracking(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     static const size_t sizes[] = {8, 100, 5000, 64 * KiB, 2 * MiB, 3 * MiB};
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
         char *p = umfPoolMalloc(f.pool, sizes[i]);
@@ -823,7 +830,7 @@ static void test_tracking(void) {
     fixture_close(&f);
 
     /* without tracking the pool still frees its large allocations itself */
-    REQUIRE(fixture_open(&f, NULL, UMF_POOL_CREATE_FLAG_DISABLE_TRACKING) == 0);
+    MUST(fixture_open(&f, NULL, UMF_POOL_CREATE_FLAG_DISABLE_TRACKING) == 0);
     void *big = umfPoolMalloc(f.pool, 5 * MiB);
     void *small = umfPoolMalloc(f.pool, 10);
     REQUIRE(big != NULL && small != NULL);
@@ -840,8 +847,8 @@ static void test_never_touches_provider_memory(void) {
     fixture_t f;
     memset(&f, 0, sizeof(f));
     f.counters.protect_pages = true; /* any access by the pool faults and kills the test */
-    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &f.counters, &f.provider) == UMF_RESULT_SUCCESS);
-    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), f.provider, NULL, 0, &f.pool) == UMF_RESULT_SUCCESS);
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &f.counters, &f.provider) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), f.provider, NULL, 0, &f.pool) == UMF_RESULT_SUCCESS);
     enum { N = 600 };
     static void *ptrs[N];
     for (int round = 0; round < 3; round++) {
@@ -868,7 +875,7 @@ static void test_never_touches_provider_memory(void) {
 
 static void test_provider_failure(void) {
     fixture_t f;
-    REQUIRE(fixture_open(&f, NULL, 0) == 0);
+    MUST(fixture_open(&f, NULL, 0) == 0);
     f.counters.fail_next_allocs = 1;
     CHECK(umfPoolMalloc(f.pool, 100) == NULL);
     CHECK_EQ(umfPoolGetLastAllocationError(f.pool), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
@@ -883,9 +890,9 @@ static void test_provider_failure(void) {
 
     /* a provider that returns NULL without an error */
     umf_memory_provider_handle_t np = NULL;
-    REQUIRE(umfMemoryProviderCreate(test_null_provider_ops(), NULL, &np) == UMF_RESULT_SUCCESS);
+    MUST(umfMemoryProviderCreate(test_null_provider_ops(), NULL, &np) == UMF_RESULT_SUCCESS);
     umf_memory_pool_handle_t pool = NULL;
-    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), np, NULL, 0, &pool) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), np, NULL, 0, &pool) == UMF_RESULT_SUCCESS);
     CHECK(umfPoolMalloc(pool, 64) == NULL);
     CHECK_EQ(umfPoolGetLastAllocationError(pool), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
     CHECK(umfPoolMalloc(pool, 8 * MiB) == NULL);

@@ -14,6 +14,13 @@
 
 #include "test_common.h"
 
+/* REQUIRE evaluates its condition twice: calls with side effects go through MUST */
+#define MUST(cond)                                                                                 \
+    do {                                                                                           \
+        int must_ok_ = (cond) ? 1 : 0;                                                             \
+        REQUIRE(must_ok_);                                                                         \
+    } while (0)
+
 #define NTHREADS 6
 #define ROUNDS 150
 #define PER_ROUND 64
@@ -123,12 +130,12 @@ static void test_cross_thread_free(void) {
     test_provider_counters_t counters;
     memset(&counters, 0, sizeof(counters));
     umf_memory_provider_handle_t prov = NULL;
-    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
     umf_disjoint_pool_params_handle_t params = NULL;
-    REQUIRE(umfDisjointPoolParamsCreate(&params) == UMF_RESULT_SUCCESS);
+    MUST(umfDisjointPoolParamsCreate(&params) == UMF_RESULT_SUCCESS);
     CHECK_OK(umfDisjointPoolParamsSetSlabMinSize(params, 16 * 1024));
     CHECK_OK(umfDisjointPoolParamsSetCapacity(params, 2));
-    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &g_pool) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &g_pool) == UMF_RESULT_SUCCESS);
     umfDisjointPoolParamsDestroy(params);
 
     pthread_barrier_init(&g_barrier, NULL, NTHREADS);
@@ -188,8 +195,8 @@ static void test_same_class_contention(void) {
     test_provider_counters_t counters;
     memset(&counters, 0, sizeof(counters));
     umf_memory_provider_handle_t prov = NULL;
-    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
-    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_same_pool) == UMF_RESULT_SUCCESS);
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_same_pool) == UMF_RESULT_SUCCESS);
     atomic_store(&g_bad, 0);
     pthread_t th[SAME_THREADS];
     for (int t = 0; t < SAME_THREADS; t++) {
@@ -219,8 +226,8 @@ static void *other_thread(void *arg) {
 static void test_last_error_per_thread(void) {
     memset(&g_err_counters, 0, sizeof(g_err_counters));
     umf_memory_provider_handle_t prov = NULL;
-    REQUIRE(umfMemoryProviderCreate(test_counting_provider_ops(), &g_err_counters, &prov) == UMF_RESULT_SUCCESS);
-    REQUIRE(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_err_pool) == UMF_RESULT_SUCCESS);
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &g_err_counters, &prov) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_err_pool) == UMF_RESULT_SUCCESS);
     g_err_counters.fail_next_allocs = 1;
     CHECK(umfPoolMalloc(g_err_pool, 5 * 1024 * 1024) == NULL);
     CHECK_EQ(umfPoolGetLastAllocationError(g_err_pool), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
