@@ -838,7 +838,7 @@ static void dp_bucket_free_locked(dp_bucket_t *b, dp_slab_t *s, size_t idx) {
     }
     if (s->nfree == b->chunks) {
         dp_pool_t *p = b->pool;
-        bool can_keep = b->empty.count < p->params.capacity;
+        bool can_keep = dp_in_pool(b) < p->params.capacity;
         if (b->avail.count == 1 && can_keep && dp_shared_reserve(p, b->slab_size)) {
             /* the bucket's only slab: keep it where the next allocation looks first */
             b->avail_empty = 1;
@@ -1279,6 +1279,9 @@ static umf_result_t dp_trim(void *pool, size_t minBytesToKeep) {
                 dp_list_remove(&b->empty, s);
             } else {
                 s = b->avail.head;
+                while (s->nfree != b->chunks) {
+                    s = s->next;
+                }
                 b->avail_empty = 0;
                 dp_list_remove(&b->avail, s);
             }
