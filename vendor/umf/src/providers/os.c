@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -337,7 +338,7 @@ typedef struct os_provider_t {
     char name[OS_NAME_SIZE];
 } os_provider_t;
 
-/* Exposed for the IPC code: the fd offset of the allocation (or split piece) at ptr. */
+/* The fd offset of the allocation (or split piece) at ptr; false for private memory or an unknown ptr. */
 static bool os_get_fd_offset(os_provider_t *p, const void *ptr, size_t *offset) {
     if (p->fd < 0) {
         return false;
@@ -960,6 +961,184 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
     return UMF_RESULT_SUCCESS;
 }
 
+/*
+ * IPC (shared memory only). The handle names the fd range of an allocation:
+ * a named shm object is opened by its name, an anonymous fd is copied out of
+ * the owner process with pidfd_open + pidfd_getfd. Layout as UMF 1.1's, so
+ * handles travel between this library and upstream builds.
+ */
+typedef struct os_ipc_data_t {
+    int pid;
+    int fd;
+    size_t fd_offset;
+    size_t size;
+    unsigned protection;
+    unsigned visibility;
+    size_t shm_name_len; /* strlen of shm_name, 0 for an anonymous fd */
+    char shm_name[];     /* NUL-terminated */
+} os_ipc_data_t;
+_Static_assert(sizeof(os_ipc_data_t) == 40 && offsetof(os_ipc_data_t, fd_offset) == 8 &&
+                   offsetof(os_ipc_data_t, protection) == 24 && offsetof(os_ipc_data_t, shm_name) == 40,
+               "os_ipc_data_t must keep UMF 1.1's layout");
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+static const char *os_ipc_name(const os_provider_t *p) { return p->shm_name ? p->shm_name + 1 : ""; }
+
+static umf_result_t os_check_ipc(const os_provider_t *p) {
+    if (p->visibility != UMF_MEM_MAP_SHARED) {
+        LOG_ERR("IPC needs a provider with UMF_MEM_MAP_SHARED visibility");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t os_get_ipc_handle_size(void *provider, size_t *size) {
+    if (provider == NULL || size == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t rc = os_check_ipc(provider);
+    if (rc == UMF_RESULT_SUCCESS) {
+        *size = sizeof(os_ipc_data_t) + strlen(os_ipc_name(provider)) + 1;
+    }
+    return rc;
+}
+
+static umf_result_t os_get_ipc_handle(void *provider, const void *ptr, size_t size, void *providerIpcData) {
+    if (provider == NULL || ptr == NULL || providerIpcData == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    os_provider_t *p = provider;
+    umf_result_t rc = os_check_ipc(p);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    size_t offset;
+    if (!os_get_fd_offset(p, ptr, &offset)) {
+        LOG_ERR("%p is not an allocation of this provider", ptr);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    os_ipc_data_t *d = providerIpcData;
+    const char *name = os_ipc_name(p);
+    d->pid = (int)getpid();
+    d->fd = p->fd;
+    d->fd_offset = offset;
+    d->size = size;
+    d->protection = p->protection;
+    d->visibility = (unsigned)p->visibility;
+    d->shm_name_len = strlen(name);
+    memcpy(d->shm_name, name, d->shm_name_len + 1);
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t os_put_ipc_handle(void *provider, void *providerIpcData) {
+    if (provider == NULL || providerIpcData == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    os_provider_t *p = provider;
+    umf_result_t rc = os_check_ipc(p);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    const os_ipc_data_t *d = providerIpcData;
+    const char *name = os_ipc_name(p);
+    if (d->pid != (int)getpid() || d->fd != p->fd || d->shm_name_len != strlen(name) ||
+        memcmp(d->shm_name, name, d->shm_name_len) != 0) {
+        LOG_ERR("the IPC handle was not made by this provider");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return UMF_RESULT_SUCCESS; /* nothing was set up for it */
+}
+
+/* A descriptor of the fd the handle names, owned by the caller; -1 with rc set on failure. */
+static int os_ipc_fd(const os_ipc_data_t *d, umf_result_t *rc) {
+    int fd;
+    if (d->shm_name_len > 0) {
+        char path[NAME_MAX + 1];
+        if (d->shm_name_len > NAME_MAX - 2 || memchr(d->shm_name, '\0', d->shm_name_len) != NULL) {
+            *rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+            return -1;
+        }
+        path[0] = '/';
+        memcpy(path + 1, d->shm_name, d->shm_name_len);
+        path[d->shm_name_len + 1] = '\0';
+        fd = shm_open(path, O_RDWR, 0);
+        if (fd < 0) {
+            *rc = os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, errno, "shm_open of the IPC handle's object failed");
+            return -1;
+        }
+        shm_unlink(path); /* as UMF does: the object lives on while it is mapped */
+        return fd;
+    }
+    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)d->pid, 0);
+    if (pidfd < 0) {
+        int err = errno;
+        *rc = err == ENOSYS ? UMF_RESULT_ERROR_NOT_SUPPORTED
+                            : os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, "pidfd_open of the IPC handle's process failed");
+        return -1;
+    }
+    fd = (int)syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
+    int err = errno;
+    close(pidfd);
+    if (fd < 0) {
+        *rc = err == ENOSYS ? UMF_RESULT_ERROR_NOT_SUPPORTED
+                            : os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, "pidfd_getfd of the IPC handle's fd failed");
+        return -1;
+    }
+    return fd;
+}
+
+static umf_result_t os_open_ipc_handle(void *provider, void *providerIpcData, void **ptr) {
+    if (provider == NULL || providerIpcData == NULL || ptr == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t rc = os_check_ipc(provider);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    const os_ipc_data_t *d = providerIpcData;
+    size_t page = umf_page_size();
+    int prot = 0;
+    if (d->size == 0 || d->size > SIZE_MAX - page || !IS_ALIGNED(d->fd_offset, page) ||
+        d->fd_offset > OS_FD_SIZE || os_translate_protection(d->protection, &prot) != 0) {
+        LOG_ERR("malformed IPC handle");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    int fd = os_ipc_fd(d, &rc);
+    if (fd < 0) {
+        return rc;
+    }
+    void *addr = mmap(NULL, ALIGN_UP(d->size, page), prot, MAP_SHARED, fd, (off_t)d->fd_offset);
+    int err = errno;
+    close(fd); /* the mapping keeps the memory */
+    if (addr == MAP_FAILED) {
+        return os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, "mmap of the IPC handle failed");
+    }
+    *ptr = addr;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t os_close_ipc_handle(void *provider, void *ptr, size_t size) {
+    if (provider == NULL || ptr == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t rc = os_check_ipc(provider);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    size_t page = umf_page_size();
+    size_t len = size > SIZE_MAX - page ? size : ALIGN_UP(size, page);
+    if (munmap(ptr, len) != 0) {
+        return os_fail(UMF_OS_RESULT_ERROR_FREE_FAILED, errno, "munmap of an opened IPC handle failed");
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
 /* CTL: the statistics every built-in provider has, and params.ipc_enabled. */
 static umf_result_t os_ctl(void *provider, umf_ctl_query_source_t source, const char *name, void *arg,
                            size_t size, umf_ctl_query_type_t queryType, va_list args) {
@@ -1009,6 +1188,11 @@ static const umf_memory_provider_ops_t OS_OPS = {
     .ext_purge_force = os_purge_force,
     .ext_allocation_merge = os_allocation_merge,
     .ext_allocation_split = os_allocation_split,
+    .ext_get_ipc_handle_size = os_get_ipc_handle_size,
+    .ext_get_ipc_handle = os_get_ipc_handle,
+    .ext_put_ipc_handle = os_put_ipc_handle,
+    .ext_open_ipc_handle = os_open_ipc_handle,
+    .ext_close_ipc_handle = os_close_ipc_handle,
     .ext_ctl = os_ctl,
 };
 
