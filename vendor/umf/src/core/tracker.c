@@ -57,6 +57,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define TR_FANOUT 16
 #define TR_NIB_BITS 4
@@ -64,7 +65,8 @@
 #define TR_MAX_PATH 17
 /* descent (17) + the walk to a subtree's maximum (16) */
 #define TR_MAX_RECORDS 40
-#define TR_SLAB_OBJECTS 256
+#define TR_SLAB_MIN_BYTES ((size_t)16 << 10)
+#define TR_SLAB_MAX_BYTES ((size_t)2 << 20) /* one transparent huge page */
 #define TR_LEAF_TAG ((uintptr_t)1)
 
 #define TR_NODE_ALIGN 32
@@ -104,6 +106,7 @@ struct umf_tracker_t {
     tr_node_t *free_nodes;
     tr_entry_t *free_entries;
     tr_slab_t *slabs;
+    size_t slab_bytes; /* size of the next slab: doubles up to TR_SLAB_MAX_BYTES */
 };
 
 /* Unique for the process lifetime, across trackers. */
@@ -186,37 +189,52 @@ static inline void tr_write_end(_Atomic uint64_t *version) {
 
 /* ---- slabs and free lists (writers only) ------------------------------ */
 
-static void *tr_slab_new(umf_tracker_t *t, size_t object_size) {
+/*
+ * A new slab of zeroed objects; *count says how many. Slabs grow from 16 KiB
+ * to 2 MiB; the big ones are 2 MiB aligned and advised as huge pages, which
+ * spares random lookups over millions of ranges most of their TLB misses.
+ */
+static void *tr_slab_new(umf_tracker_t *t, size_t object_size, size_t *count) {
     const size_t head = 64; /* keeps the objects 64-byte aligned */
-    size_t bytes = (head + object_size * TR_SLAB_OBJECTS + 63) & ~(size_t)63;
-    tr_slab_t *s = aligned_alloc(64, bytes);
+    size_t bytes = t->slab_bytes ? t->slab_bytes : TR_SLAB_MIN_BYTES;
+    size_t align = bytes == TR_SLAB_MAX_BYTES ? TR_SLAB_MAX_BYTES : 64;
+    tr_slab_t *s = aligned_alloc(align, bytes);
     if (!s) {
         return NULL;
     }
+#ifdef MADV_HUGEPAGE
+    if (bytes == TR_SLAB_MAX_BYTES) {
+        (void)madvise(s, bytes, MADV_HUGEPAGE); /* a hint; failure changes nothing */
+    }
+#endif
     memset(s, 0, bytes);
     s->next = t->slabs;
     t->slabs = s;
+    t->slab_bytes = bytes < TR_SLAB_MAX_BYTES ? bytes * 2 : bytes;
+    *count = (bytes - head) / object_size;
     return (char *)s + head;
 }
 
 /* Makes sure one node and one entry are on the free lists, so an add cannot fail halfway. */
 static bool tr_reserve(umf_tracker_t *t) {
     if (!t->free_nodes) {
-        tr_node_t *nodes = tr_slab_new(t, sizeof(tr_node_t));
+        size_t count;
+        tr_node_t *nodes = tr_slab_new(t, sizeof(tr_node_t), &count);
         if (!nodes) {
             return false;
         }
-        for (size_t i = TR_SLAB_OBJECTS; i-- > 0;) {
+        for (size_t i = count; i-- > 0;) {
             nodes[i].next_free = t->free_nodes;
             t->free_nodes = &nodes[i];
         }
     }
     if (!t->free_entries) {
-        tr_entry_t *entries = tr_slab_new(t, sizeof(tr_entry_t));
+        size_t count;
+        tr_entry_t *entries = tr_slab_new(t, sizeof(tr_entry_t), &count);
         if (!entries) {
             return false;
         }
-        for (size_t i = TR_SLAB_OBJECTS; i-- > 0;) {
+        for (size_t i = count; i-- > 0;) {
             entries[i].next_free = t->free_entries;
             t->free_entries = &entries[i];
         }
