@@ -31,7 +31,20 @@ function openLibrary(file: string): LibraryHandle {
         '(or run scripts/setup.sh once on a fresh machine), or point UMF_LIBRARY_PATH at a libumf.so.1',
     )
   }
-  return koffi.load(file)
+  try {
+    return koffi.load(file)
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e)
+    if (/static TLS/i.test(msg)) {
+      throw new Error(
+        `umf: cannot load ${file}: ${msg}. The library uses initial-exec thread-local storage (ELF flag ` +
+          'STATIC_TLS), which a library loaded with dlopen() can only get from glibc\'s small static TLS surplus; ' +
+          'build it without initial-exec TLS, or start node with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384',
+        { cause: e },
+      )
+    }
+    throw e
+  }
 }
 
 /** The koffi handle of the loaded library. */
