@@ -16,10 +16,17 @@
  * aligned) with its shift / 4 in bits 1..4, so a lookup can compute the next
  * slot's address from the reference alone, without waiting for a load from
  * the node (the prefix check runs beside it); that shortens the chain of
- * dependent loads per level, which is what a lookup's latency is made of. A node always has two or more children
- * (a removal that leaves one child splices that child into the parent). The
- * depth is therefore bounded by 16 and, for n keys, is about log16(n) plus the
- * bits the keys share, whatever the order of insertion; no rebalancing.
+ * dependent loads per level, which is what a lookup's latency is made of.
+ * A node always has two or more children (a removal that leaves one child
+ * splices that child into the parent). The depth is therefore bounded by 16
+ * and, for n keys, is about log16(n) plus the bits the keys share, whatever
+ * the order of insertion; no rebalancing.
+ *
+ * Adding a range: starting at level 0, the predecessor of the range's last
+ * byte tells whether anything on that level overlaps it; a range that holds
+ * it entirely sends it one level deeper, any other overlap is rejected.
+ * (A deeper range whose parent was removed first is not checked against: it
+ * stays findable, and lookups still prefer the deepest level.)
  *
  * Concurrency: writers (add, remove, for_each) take one per-tracker lock.
  * Readers (find) take no lock and write nothing shared. They use optimistic
@@ -44,9 +51,9 @@
  * Why one writer lock and no sharding: adds must see every level at once to
  * choose the nesting level and to reject partial overlaps across any address
  * boundary, and the critical section is a few dozen nanoseconds (no allocator
- * call in the steady state), so on the machines this runs on the lock is not
- * the bottleneck; a test-and-test-and-set lock with one atomic exchange per
- * acquire keeps the uncontended cost low.
+ * call in the steady state, no lookup ever waits for it). A
+ * test-and-test-and-set lock costs one atomic exchange per acquire; a waiter
+ * spins briefly, then yields, in case the holder was preempted.
  */
 #include "core/tracker.h"
 
