@@ -498,7 +498,7 @@ function docFromLines(lines: string[]): Doc {
         case 'brief': cur = doc.brief; if (rest) cur.push(rest); break
         case 'details': case 'note': cur = doc.details; if (rest) cur.push(rest); break
         case 'param': {
-          const m = /^(\w+)\s*(.*)$/.exec(rest ?? '')
+          const m = /^(\w+|\.\.\.)\s*(.*)$/.exec(rest ?? '')
           if (!m) throw new Error(`gen-ffi: @param without a name: ${raw}`)
           const dir = dirRaw ? (dirRaw.slice(1, -1) as 'in' | 'out' | 'in,out') : undefined
           const entry = { dir, text: m[2] ?? '' }
@@ -510,6 +510,13 @@ function docFromLines(lines: string[]): Doc {
           break
         }
         case 'return': case 'returns': cur = doc.returns; if (rest) cur.push(rest); break
+        case 'warning': case 'see': case 'deprecated': {
+          // kept as prose: a paragraph of the details
+          const label = name === 'warning' ? 'Warning:' : name === 'see' ? 'See:' : 'Deprecated:'
+          cur = doc.details
+          cur.push(rest ? `${label} ${rest}` : label)
+          break
+        }
         default: throw new Error(`gen-ffi: unknown doc tag @${name} in: ${raw}`)
       }
     } else if (line.length > 0) {
@@ -1238,7 +1245,6 @@ function tsdoc(doc: Doc, opts: DocOpts, indent = ''): string {
     if (!lines[lines.length - 1]!.startsWith('@param')) lines.push('')
     lines.push(`@returns ${escapeDoc(doc.returns.join(' '))}`)
   }
-  if (false) lines.push(`@returns ${escapeDoc(doc.returns.join(' '))}`)
   return wrapComment(lines, indent)
 }
 

@@ -98,6 +98,13 @@ x_result_t xPairs(x_thing_handle_t h, x_pair_t *pairs, unsigned *ids, unsigned n
 x_result_t xUndocumented(unsigned *nodeIds, size_t numIds, int32_t *value);
 void *xGet(x_thing_handle_t h, bool flag, int64_t delta, x_filter_t filter);
 x_const_thing_handle_t xDefault(void);
+/// @brief Reads a CTL value.
+/// @warning experimental
+/// @param path the path
+/// @param arg the value
+/// @param size its size
+/// @param ... the placeholders' values
+/// @return X_OK
 x_result_t xCtl(const char *path, void *arg, size_t size, ...);
 #endif
 `
@@ -164,6 +171,8 @@ t.test('parses constants, enums, structs, handles, callbacks and functions', asy
   t.match(api, /xDefault = bind<\(\) => x_const_thing_handle_t \| null>/)
   t.match(api, /xCtl = bind<\(path: string \| null, arg: bigint \| null, size: number \| bigint, \.\.\.variadic: unknown\[\]\) => x_result_t>\(\n {2}'x_result_t xCtl\(const char \*path, void \*arg, size_t size, \.\.\.\)',/)
   t.match(api, /@param ops - its ops\n/, 'doc comments become TSDoc')
+  t.match(api, /Warning: experimental\n/, '@warning becomes prose')
+  t.match(api, /@param variadic - the placeholders' values\n/, '@param ... documents the variadic rest')
   t.match(api, /@returns X_OK\n/)
   t.match(files.get('index.ts')!, /export \* from '\.\/x\/api\.js'\nexport \* from '\.\/x\/base\.js'\n/)
 })
