@@ -20,6 +20,8 @@ static umf_result_t default_trim(void *pool, size_t minBytesToKeep) { return UMF
 extern void umf_ctl_apply_pool_defaults(umf_memory_pool_handle_t h, const char *name) __attribute__((weak));
 extern void umf_ctl_register_pool(umf_memory_pool_handle_t h, const char *name) __attribute__((weak));
 extern void umf_ctl_unregister_pool(umf_memory_pool_handle_t h) __attribute__((weak));
+/* The IPC component, when built in, closes the IPC mappings opened through the pool's handler. */
+extern void umf_ipc_on_pool_destroy(umf_memory_pool_handle_t h) __attribute__((weak));
 
 static umf_result_t normalize_pool_ops(const umf_memory_pool_ops_t *in, umf_memory_pool_ops_t *out) {
     if (UMF_MAJOR_VERSION(in->version) != 1 || UMF_MINOR_VERSION(in->version) > 1) {
@@ -120,6 +122,9 @@ umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     }
     if (umf_ctl_unregister_pool) {
         umf_ctl_unregister_pool(hPool);
+    }
+    if (umf_ipc_on_pool_destroy) {
+        umf_ipc_on_pool_destroy(hPool);
     }
     umf_result_t rc = hPool->ops.finalize(hPool->priv);
     if (hPool->provider != hPool->upstream) {

@@ -58,7 +58,11 @@ static umf_result_t tracking_finalize(void *provider) {
             void *cursor[4] = {st, bases, &n, (void *)live};
             umf_tracker_for_each(tracker, collect_owned, cursor);
             for (size_t i = 0; i < n; i++) {
-                umf_tracker_remove(tracker, bases[i], st->self, NULL);
+                umf_alloc_info_t removed;
+                if (umf_tracker_remove(tracker, bases[i], st->self, &removed) == UMF_RESULT_SUCCESS &&
+                    removed.ipc_cache != NULL && umf_ipc_on_free) {
+                    umf_ipc_on_free(&removed, st->upstream);
+                }
             }
             free(bases);
         }
@@ -193,10 +197,18 @@ static umf_result_t tracking_split(void *provider, void *ptr, size_t total, size
     } else {
         LOG_ERR("cannot split %p: it has %zu bytes, not %zu", ptr, whole.base_size, total);
     }
+    void *whole_ipc = whole.ipc_cache;
     whole.ipc_cache = NULL;
     if (rc != UMF_RESULT_SUCCESS) {
+        whole.ipc_cache = whole_ipc;
         umf_tracker_add(tracker, &whole, NULL);
         return rc;
+    }
+    if (whole_ipc != NULL && umf_ipc_on_free) {
+        /* the handle described the whole allocation, which no longer exists as one */
+        umf_alloc_info_t old = whole;
+        old.ipc_cache = whole_ipc;
+        umf_ipc_on_free(&old, up);
     }
     umf_alloc_info_t low = whole, high = whole;
     low.base_size = first;
@@ -237,9 +249,15 @@ static umf_result_t tracking_merge(void *provider, void *low, void *high, size_t
     if (rc != UMF_RESULT_SUCCESS) {
         return rc;
     }
-    umf_alloc_info_t merged;
-    umf_tracker_remove(tracker, high, st->self, NULL);
+    umf_alloc_info_t merged, upper;
+    if (umf_tracker_remove(tracker, high, st->self, &upper) == UMF_RESULT_SUCCESS && upper.ipc_cache != NULL &&
+        umf_ipc_on_free) {
+        umf_ipc_on_free(&upper, up);
+    }
     umf_tracker_remove(tracker, low, st->self, &merged);
+    if (merged.ipc_cache != NULL && umf_ipc_on_free) {
+        umf_ipc_on_free(&merged, up);
+    }
     merged.base_size = total;
     merged.ipc_cache = NULL;
     rc = umf_tracker_add(tracker, &merged, NULL);

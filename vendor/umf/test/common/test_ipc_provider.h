@@ -1,0 +1,36 @@
+/*
+ * A provider for the IPC tests: memory of a memfd, mapped shared, so that an
+ * IPC handle can be opened again in the same process (as a new mapping of the
+ * same pages). It counts its calls, including the five IPC ops, and checks the
+ * handle data it is given strictly: only handles made by a live instance of
+ * this provider in this process open.
+ */
+#ifndef UMF_TEST_IPC_PROVIDER_H
+#define UMF_TEST_IPC_PROVIDER_H 1
+
+#include <stdint.h>
+#include <umf/memory_provider.h>
+
+#include "test_providers.h"
+
+typedef struct test_ipc_params_t {
+    test_provider_counters_t *counters; /* required; updated atomically */
+    unsigned get_delay_us;              /* ext_get_ipc_handle sleeps this long (widens races in tests) */
+} test_ipc_params_t;
+
+/* The provider's part of an IPC handle. */
+typedef struct test_ipc_data_t {
+    uint64_t magic;
+    uint64_t cookie; /* which provider instance made it */
+    int32_t pid;
+    int32_t fd;
+    uint64_t offset; /* of the allocation in the memfd */
+    uint64_t size;
+} test_ipc_data_t;
+
+#define TEST_IPC_MAGIC 0x7465737469706321ull
+
+/* Name "test_ipc". Allocations are page-granular; split/merge are not supported. */
+const umf_memory_provider_ops_t *test_ipc_provider_ops(void);
+
+#endif
