@@ -34,6 +34,16 @@ t.test('the headers declare functions and ffi/ binds each of them', async (t) =>
   for (const name of [...declared].sort()) t.ok(bound.has(name), `ffi/ binds ${name}`)
 })
 
+t.test('each binding is koffi\'s own function for its C name, with the C parameter count', async (t) => {
+  for (const h of parsed.headers) for (const d of h.decls) {
+    if (d.kind !== 'func' || ffi.missingSymbols.has(d.name)) continue
+    const fn = (ffi as unknown as Record<string, { info?: { name: string; arguments: unknown[] }; async?: unknown }>)[d.name]
+    t.equal(fn?.info?.name, d.name, `${d.name} is a koffi function of that symbol`)
+    t.equal(fn?.info?.arguments.length, d.sig.params.length, `${d.name} takes ${d.sig.params.length} fixed arguments`)
+    t.type(fn?.async, 'function', `${d.name}.async exists`)
+  }
+})
+
 t.test('every symbol the library exports has a binding', async (t) => {
   t.ok(exported.size > 0, `${ffi.libraryPath} exports ${exported.size} symbols`)
   const unbound = [...exported.keys()].filter((s) => !bound.has(s)).sort()
