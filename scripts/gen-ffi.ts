@@ -1548,7 +1548,10 @@ class Emitter {
         }
       }
       fields.push(`  ${m.name}: ${kt},`)
-      iface.push(tsdoc(m.doc, { fallback: `The C member \`${m.name}\`.`, params: undefined, withReturns: false }, '  ') + `  ${m.name}: ${ts}`)
+      const fnExtra = m.fn
+        ? [`A function pointer: a callback registered with \`koffi.register(fn, ${d.name}__${m.name})\` (see {@link ${d.name}__${m.name}}), or \`null\`.`]
+        : undefined
+      iface.push(tsdoc(m.doc, { fallback: `The C member \`${m.name}\`.`, params: undefined, withReturns: false, extra: fnExtra }, '  ') + `  ${m.name}: ${ts}`)
     }
     out.push(tsdoc(d.doc, { fallback: `The C struct \`${d.name}\`.`, extra: ['The shape of the C struct as koffi reads and writes it.'] }) +
       `export interface ${d.name} {\n${iface.join('\n')}\n}\n`)

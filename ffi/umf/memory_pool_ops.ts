@@ -232,50 +232,74 @@ export interface umf_memory_pool_ops_t {
   version: number
   /**
    * Creates the pool's private state over a provider.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__initialize)` (see {@link umf_memory_pool_ops_t__initialize}), or `null`.
    */
   initialize: bigint | null
   /**
    * Frees the private state.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__finalize)` (see {@link umf_memory_pool_ops_t__finalize}), or `null`.
    */
   finalize: bigint | null
   /**
    * Allocates size bytes.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__malloc)` (see {@link umf_memory_pool_ops_t__malloc}), or `null`.
    */
   malloc: bigint | null
   /**
    * Allocates num elements of size bytes, zeroed.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__calloc)` (see {@link umf_memory_pool_ops_t__calloc}), or `null`.
    */
   calloc: bigint | null
   /**
    * Changes the size of an allocation, keeping its contents.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__realloc)` (see {@link umf_memory_pool_ops_t__realloc}), or `null`.
    */
   realloc: bigint | null
   /**
    * Allocates size bytes aligned to alignment.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__aligned_malloc)` (see {@link umf_memory_pool_ops_t__aligned_malloc}), or `null`.
    */
   aligned_malloc: bigint | null
   /**
    * Reports how many bytes of an allocation can be used.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__malloc_usable_size)` (see {@link umf_memory_pool_ops_t__malloc_usable_size}), or `null`.
    */
   malloc_usable_size: bigint | null
   /**
    * Frees an allocation.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__free)` (see {@link umf_memory_pool_ops_t__free}), or `null`.
    */
   free: bigint | null
   /**
    * Reports why the last allocation on the calling thread failed.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__get_last_allocation_error)` (see {@link umf_memory_pool_ops_t__get_last_allocation_error}), or `null`.
    */
   get_last_allocation_error: bigint | null
   /**
    * Reports the pool's name; with pool NULL, the default name of its kind.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__get_name)` (see {@link umf_memory_pool_ops_t__get_name}), or `null`.
    */
   get_name: bigint | null
   /**
    * Answers a CTL query addressed to this pool (optional).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__ext_ctl)` (see {@link umf_memory_pool_ops_t__ext_ctl}), or `null`.
    */
   ext_ctl: bigint | null
   /**
    * Gives cached memory back to the provider, keeping at least minBytesToKeep (optional).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_pool_ops_t__ext_trim_memory)` (see {@link umf_memory_pool_ops_t__ext_trim_memory}), or `null`.
    */
   ext_trim_memory: bigint | null
 }

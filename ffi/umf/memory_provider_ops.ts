@@ -373,82 +373,122 @@ export interface umf_memory_provider_ops_t {
   version: number
   /**
    * Creates the provider's private state from its params.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__initialize)` (see {@link umf_memory_provider_ops_t__initialize}), or `null`.
    */
   initialize: bigint | null
   /**
    * Frees the private state.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__finalize)` (see {@link umf_memory_provider_ops_t__finalize}), or `null`.
    */
   finalize: bigint | null
   /**
    * Allocates size bytes aligned to alignment (0 means the provider's default).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__alloc)` (see {@link umf_memory_provider_ops_t__alloc}), or `null`.
    */
   alloc: bigint | null
   /**
    * Frees an allocation of size bytes made by alloc().
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__free)` (see {@link umf_memory_provider_ops_t__free}), or `null`.
    */
   free: bigint | null
   /**
    * Reports the provider's last native error on the calling thread.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__get_last_native_error)` (see {@link umf_memory_provider_ops_t__get_last_native_error}), or `null`.
    */
   get_last_native_error: bigint | null
   /**
    * Reports the page size that suits an allocation of size bytes.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__get_recommended_page_size)` (see {@link umf_memory_provider_ops_t__get_recommended_page_size}), or `null`.
    */
   get_recommended_page_size: bigint | null
   /**
    * Reports the smallest page size of the memory at ptr (or of the provider when ptr is NULL).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__get_min_page_size)` (see {@link umf_memory_provider_ops_t__get_min_page_size}), or `null`.
    */
   get_min_page_size: bigint | null
   /**
    * Reports the provider's name; with provider NULL, the default name of its kind.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__get_name)` (see {@link umf_memory_provider_ops_t__get_name}), or `null`.
    */
   get_name: bigint | null
   /**
    * Lets the provider drop the pages of a range when it needs them (optional).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_purge_lazy)` (see {@link umf_memory_provider_ops_t__ext_purge_lazy}), or `null`.
    */
   ext_purge_lazy: bigint | null
   /**
    * Drops the pages of a range at once (optional).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_purge_force)` (see {@link umf_memory_provider_ops_t__ext_purge_force}), or `null`.
    */
   ext_purge_force: bigint | null
   /**
    * Merges two adjacent allocations into one (optional, given with ext_allocation_split).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_allocation_merge)` (see {@link umf_memory_provider_ops_t__ext_allocation_merge}), or `null`.
    */
   ext_allocation_merge: bigint | null
   /**
    * Splits an allocation in two at firstSize (optional, given with ext_allocation_merge).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_allocation_split)` (see {@link umf_memory_provider_ops_t__ext_allocation_split}), or `null`.
    */
   ext_allocation_split: bigint | null
   /**
    * Reports the size of the provider's IPC data (optional, one of the five IPC operations).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_get_ipc_handle_size)` (see {@link umf_memory_provider_ops_t__ext_get_ipc_handle_size}), or `null`.
    */
   ext_get_ipc_handle_size: bigint | null
   /**
    * Fills providerIpcData for the allocation at ptr.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_get_ipc_handle)` (see {@link umf_memory_provider_ops_t__ext_get_ipc_handle}), or `null`.
    */
   ext_get_ipc_handle: bigint | null
   /**
    * Releases what ext_get_ipc_handle() set up.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_put_ipc_handle)` (see {@link umf_memory_provider_ops_t__ext_put_ipc_handle}), or `null`.
    */
   ext_put_ipc_handle: bigint | null
   /**
    * Maps the memory that IPC data describes into this process.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_open_ipc_handle)` (see {@link umf_memory_provider_ops_t__ext_open_ipc_handle}), or `null`.
    */
   ext_open_ipc_handle: bigint | null
   /**
    * Unmaps memory that ext_open_ipc_handle() mapped.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_close_ipc_handle)` (see {@link umf_memory_provider_ops_t__ext_close_ipc_handle}), or `null`.
    */
   ext_close_ipc_handle: bigint | null
   /**
    * Answers a CTL query addressed to this provider (optional).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_ctl)` (see {@link umf_memory_provider_ops_t__ext_ctl}), or `null`.
    */
   ext_ctl: bigint | null
   /**
    * Reads a property of the allocation at ptr (optional, given with ext_get_allocation_properties_size).
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_get_allocation_properties)` (see {@link umf_memory_provider_ops_t__ext_get_allocation_properties}), or `null`.
    */
   ext_get_allocation_properties: bigint | null
   /**
    * Reports the size of a property's value.
+   *
+   * A function pointer: a callback registered with `koffi.register(fn, umf_memory_provider_ops_t__ext_get_allocation_properties_size)` (see {@link umf_memory_provider_ops_t__ext_get_allocation_properties_size}), or `null`.
    */
   ext_get_allocation_properties_size: bigint | null
 }
