@@ -1,0 +1,215 @@
+/**
+ * Shared machinery of providers and pools written in TypeScript.
+ *
+ * One set of `koffi.register`ed trampolines serves every instance: the opaque state C passes back to an op
+ * (`void *provider` / `void *pool`) is a small integer id, mapped here to the TypeScript object. No JS
+ * object pointer ever goes through C. The trampolines are registered when the first instance is created and
+ * unregistered when the last one is freed (koffi allows 8192 registrations per process).
+ *
+ * @module callbacks
+ */
+import koffi from 'koffi'
+import type { TypeObject } from 'koffi'
+import * as ffi from '../ffi/index.js'
+import { UmfError, keepCallbackError } from './errors.js'
+
+/** Per-instance state of a TypeScript provider or pool, found by its id. @internal */
+export interface Slot<T> {
+  readonly id: number
+  readonly impl: T
+  /** Its name as a C string (for `get_name`). */
+  readonly cName: bigint
+  /** Last native error (providers) / last allocation error (pools) on the main thread. */
+  nativeMessage: string
+  nativeCode: number
+  lastAllocError: number
+  /** A C buffer for the native error message, allocated on first use. */
+  msgBuf: bigint | null
+}
+
+/** A table of ids for one kind of TypeScript object. @internal */
+export class SlotTable<T> {
+  readonly #slots: (Slot<T> | undefined)[] = [undefined]
+  readonly #free: number[] = []
+  #live = 0
+  readonly #onEmpty: () => void
+
+  /** @param onEmpty - called when the last slot is released */
+  constructor(onEmpty: () => void) {
+    this.#onEmpty = onEmpty
+  }
+
+  /** Number of live slots. */
+  get live(): number {
+    return this.#live
+  }
+
+  /**
+   * Gives an object an id.
+   *
+   * @param impl - the TypeScript object
+   * @param name - its name
+   * @returns its slot
+   */
+  add(impl: T, name: string): Slot<T> {
+    const id = this.#free.pop() ?? this.#slots.length
+    const slot: Slot<T> = { id, impl, cName: cString(name), nativeMessage: '', nativeCode: 0, lastAllocError: 0, msgBuf: null }
+    this.#slots[id] = slot
+    this.#live++
+    return slot
+  }
+
+  /**
+   * The slot of the state pointer C passed to an op.
+   *
+   * @param state - the `void *` C passed
+   * @returns the slot, or undefined for an unknown id
+   */
+  get(state: bigint | null): Slot<T> | undefined {
+    if (state === null) return undefined
+    return this.#slots[Number(state)]
+  }
+
+  /**
+   * Releases an id (after C freed the object).
+   *
+   * @param id - the id
+   */
+  remove(id: number): void {
+    const slot = this.#slots[id]
+    if (slot === undefined) return
+    if (slot.msgBuf !== null) koffi.free(slot.msgBuf)
+    this.#slots[id] = undefined
+    this.#free.push(id)
+    if (--this.#live === 0) this.#onEmpty()
+  }
+}
+
+const cStrings = new Map<string, bigint>()
+
+/**
+ * A C string that lives as long as the process (names are few and small).
+ *
+ * @param s - the string
+ * @returns its address
+ * @internal
+ */
+export function cString(s: string): bigint {
+  let p = cStrings.get(s)
+  if (p === undefined) {
+    const bytes = Buffer.from(s, 'utf8')
+    p = koffi.alloc('uint8_t', bytes.length + 1) as bigint
+    const v = new Uint8Array(koffi.view(p, bytes.length + 1))
+    v.set(bytes)
+    v[bytes.length] = 0
+    cStrings.set(s, p)
+  }
+  return p
+}
+
+/**
+ * Writes a message into a slot's C buffer (1 KiB, truncated) and returns the buffer.
+ *
+ * @param slot - the slot
+ * @param message - the text
+ * @returns the buffer's address
+ * @internal
+ */
+export function messageBuffer(slot: Slot<unknown>, message: string): bigint {
+  const cap = 1024
+  if (slot.msgBuf === null) slot.msgBuf = koffi.alloc('uint8_t', cap) as bigint
+  const v = new Uint8Array(koffi.view(slot.msgBuf, cap))
+  const written = Buffer.from(message, 'utf8').subarray(0, cap - 1)
+  v.set(written)
+  v[written.length] = 0
+  return slot.msgBuf
+}
+
+/**
+ * What an op returns to C for an exception: the code of a {@link UmfError} (not success), else
+ * `UMF_RESULT_ERROR_USER_SPECIFIC`. The exception is kept for the running lib/ call to rethrow.
+ *
+ * @param slot - the instance, for its native error (or undefined)
+ * @param err - the exception
+ * @returns the `umf_result_t` for C
+ * @internal
+ */
+export function callbackFailed(slot: Slot<unknown> | undefined, err: unknown): number {
+  keepCallbackError(err)
+  if (slot !== undefined) {
+    slot.nativeMessage = err instanceof Error ? err.message : String(err)
+    const code = (err as { nativeCode?: unknown } | null)?.nativeCode
+    slot.nativeCode = typeof code === 'number' && Number.isInteger(code) ? code : 0
+  }
+  if (err instanceof UmfError && err.code !== ffi.UMF_RESULT_SUCCESS) return err.code
+  return ffi.UMF_RESULT_ERROR_USER_SPECIFIC
+}
+
+/**
+ * Checks a value a TypeScript op returned where an address goes.
+ *
+ * @param p - the value
+ * @param op - the op's name, for the message
+ * @returns the address, or null
+ * @internal
+ */
+export function returnedPtr(p: unknown, op: string): bigint | null {
+  if (p === null || p === undefined) return null
+  if (typeof p === 'bigint' && p > 0n && p < 1n << 64n) return p
+  throw new TypeError(`${op} must return a non-zero bigint address or null, got ${typeof p}`)
+}
+
+/**
+ * Checks a size a TypeScript op returned.
+ *
+ * @param n - the value
+ * @param op - the op's name
+ * @returns the size
+ * @internal
+ */
+export function returnedSize(n: unknown, op: string): number {
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n
+  if (typeof n === 'bigint' && n >= 0n && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n)
+  throw new TypeError(`${op} must return a non-negative integer, got ${String(n)}`)
+}
+
+/**
+ * Registers a set of trampolines with koffi.
+ *
+ * @param fns - op name to [function, koffi pointer-to-prototype type]
+ * @returns op name to registered address
+ * @internal
+ */
+export function registerAll(fns: Record<string, [(...args: never[]) => unknown, TypeObject]>): Record<string, bigint> {
+  const out: Record<string, bigint> = {}
+  for (const [name, [fn, type]] of Object.entries(fns)) {
+    out[name] = koffi.register(fn, type)
+    registrations++
+  }
+  return out
+}
+
+/**
+ * Unregisters what {@link registerAll} registered.
+ *
+ * @param table - op name to registered address
+ * @internal
+ */
+export function unregisterAll(table: Record<string, bigint>): void {
+  for (const p of Object.values(table)) {
+    koffi.unregister(p)
+    registrations--
+  }
+}
+
+let registrations = 0
+
+/**
+ * How many koffi callbacks lib/ holds registered now: one set per kind (provider, pool) while any
+ * TypeScript instance of that kind is alive, none otherwise.
+ *
+ * @returns the count
+ */
+export function registeredCallbacks(): number {
+  return registrations
+}

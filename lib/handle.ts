@@ -1,0 +1,243 @@
+/**
+ * The lifetime of objects that own a UMF handle: {@link UmfHandle}.
+ *
+ * - `destroy()` frees the handle; a second call does nothing; `[Symbol.dispose]` calls it, so
+ *   `using pool = new ProxyPool(provider)` frees the pool at the end of the block.
+ * - A `FinalizationRegistry` frees the handle of an object the program forgot (without destroying it) once
+ *   the garbage collector reclaims it. Its record holds the raw handle and strong references to the parent
+ *   objects (a pool's provider), so a parent always outlives its children, also there.
+ * - An object whose ownership moved to C (a provider passed to a pool with `ownProvider: true`) is
+ *   "moved": it can no longer be used or destroyed; the pool frees it.
+ * - Every method of a destroyed or moved object throws {@link DestroyedError} before touching C.
+ *
+ * @module handle
+ */
+import { DestroyedError, check, enter, leave } from './errors.js'
+
+/** How the native side of a handle is released. */
+interface Release {
+  /** The raw handle. */
+  handle: bigint
+  /** The C function freeing it (returns its `umf_result_t`), and that function's name. */
+  free: ((h: bigint) => number) | null
+  freeName: string
+  /** JS-side cleanup to run once the handle is freed (callback ids, registries). */
+  after: (() => void) | undefined
+  /** Objects that must outlive this handle. */
+  parents: object[]
+  /** Releases of moved children: freed by C along with this handle; their `after` runs after ours. */
+  owned: Release[]
+  done: boolean
+}
+
+function runRelease(r: Release): number {
+  if (r.done) return 0
+  r.done = true
+  let rc = 0
+  try {
+    if (r.free !== null) rc = r.free(r.handle)
+  } finally {
+    for (const child of r.owned) {
+      child.done = true
+      child.after?.()
+    }
+    r.after?.()
+    r.owned.length = 0
+    r.parents.length = 0
+  }
+  return rc
+}
+
+const registry = new FinalizationRegistry<Release>((r) => {
+  try {
+    runRelease(r)
+  } catch {
+    // a finalizer has no caller to report to; the handle is gone either way
+  }
+})
+
+let finalizedCount = 0
+const finalizeCounter = new FinalizationRegistry<null>(() => {
+  finalizedCount++
+})
+
+/**
+ * How many objects of lib/ the garbage collector has reclaimed so far (for tests of the finalizers).
+ *
+ * @returns the count
+ */
+export function finalizedObjects(): number {
+  return finalizedCount
+}
+
+/** Options of {@link UmfHandle.adopt}. */
+export interface AdoptOptions {
+  /** Objects that must stay alive as long as this handle (for a pool: its provider). */
+  parents?: object[]
+  /** JS-side cleanup to run after the handle is freed, by destroy() or by the finalizer. */
+  after?: () => void
+  /** The object does not own the handle: destroy() refuses, nothing frees it. */
+  borrowed?: boolean
+}
+
+/**
+ * Base class of every object of lib/ that owns (or borrows) a UMF handle.
+ *
+ * Subclasses create the C object in their constructor and hand the handle to {@link UmfHandle.adopt}.
+ *
+ * @typeParam H - the branded handle type of ffi/, e.g. `umf_memory_pool_handle_t`
+ */
+export abstract class UmfHandle<H extends bigint = bigint> implements Disposable {
+  /** The handle while the object is live, else null. Hot paths read it directly. @internal */
+  protected _h: H | null = null
+  #state: 'new' | 'live' | 'destroyed' | 'moved' = 'new'
+  #release: Release | undefined
+  #borrowed = false
+  #dependents = 0
+
+  /**
+   * Takes ownership of a freshly created handle (or borrows one).
+   *
+   * @param handle - the handle
+   * @param free - the C function that frees it, e.g. `ffi.umfPoolDestroy`
+   * @param freeName - that function's name, for errors
+   * @param options - parents, JS-side cleanup, borrowed
+   * @internal
+   */
+  protected adopt(handle: H, free: ((h: H) => number) | null, freeName: string, options: AdoptOptions = {}): void {
+    this._h = handle
+    this.#state = 'live'
+    this.#borrowed = options.borrowed === true
+    const r: Release = {
+      handle,
+      free: this.#borrowed ? null : (free as ((h: bigint) => number) | null),
+      freeName,
+      after: options.after,
+      parents: options.parents ? [...options.parents] : [],
+      owned: [],
+      done: false,
+    }
+    this.#release = r
+    if (!this.#borrowed) registry.register(this, r, this)
+    finalizeCounter.register(this, null)
+  }
+
+  /** A short name of the object for messages, e.g. `MemoryPool "proxy"`. @internal */
+  protected describeSelf(): string {
+    return this.constructor.name
+  }
+
+  /** The error for a use of this object when it is not live. @internal */
+  protected deadError(): DestroyedError {
+    return new DestroyedError(this.describeSelf(), this.#state === 'moved' ? 'moved' : 'destroyed')
+  }
+
+  /**
+   * The raw C handle, for calls through ffi/ (e.g. `ffi.umfPoolGetName(pool.handle, out)`). The object
+   * still owns it: do not free it through ffi/.
+   *
+   * @throws DestroyedError after destroy() or a move
+   */
+  get handle(): H {
+    const h = this._h
+    if (h === null) throw this.deadError()
+    return h
+  }
+
+  /** Whether the object still holds its handle (not destroyed, not moved). */
+  get alive(): boolean {
+    return this._h !== null
+  }
+
+  /** Whether ownership of the handle moved to C (see the module notes). */
+  get moved(): boolean {
+    return this.#state === 'moved'
+  }
+
+  /**
+   * Frees the handle now. Calling it again does nothing.
+   *
+   * @throws DestroyedError when the object was moved (its owner frees it); Error for a borrowed object;
+   *   UmfError when the C destroy function reports an error (the handle is gone all the same)
+   */
+  destroy(): void {
+    if (this.#state === 'destroyed') return
+    if (this.#state === 'moved') throw this.deadError()
+    if (this.#borrowed) {
+      throw new Error(`${this.describeSelf()} is borrowed from the object that owns it, which destroys it`)
+    }
+    if (this.#dependents > 0) {
+      throw new Error(
+        `${this.describeSelf()} is still used by ${this.#dependents} live object(s) (e.g. pools); destroy them first`,
+      )
+    }
+    const r = this.#release
+    this._h = null
+    this.#state = 'destroyed'
+    if (r === undefined) return
+    registry.unregister(this)
+    enter()
+    let rc: number
+    try {
+      rc = runRelease(r)
+    } finally {
+      leave()
+    }
+    check(rc, r.freeName)
+  }
+
+  /** `using` support: destroys a live object; does nothing for a destroyed or moved one. */
+  [Symbol.dispose](): void {
+    if (this.#state === 'live' && !this.#borrowed) this.destroy()
+  }
+
+  /**
+   * Hands ownership of the handle to another object's C side (e.g. a pool created with
+   * `UMF_POOL_CREATE_FLAG_OWN_PROVIDER`): this object becomes unusable, and its JS-side cleanup runs when
+   * the new owner is freed.
+   *
+   * @param owner - the new owner
+   * @internal
+   */
+  protected moveTo(owner: UmfHandle): void {
+    const r = this.#release
+    this._h = null
+    this.#state = 'moved'
+    if (r === undefined) return
+    registry.unregister(this)
+    const target = owner.#release
+    if (target === undefined) throw new Error('moveTo: the new owner holds no handle')
+    target.owned.push(r)
+  }
+
+  /** Internal access to moveTo for sibling classes. @internal */
+  static moveHandle(from: UmfHandle, to: UmfHandle): void {
+    from.moveTo(to)
+  }
+
+  /**
+   * Counts one more live object that depends on `parent` (a pool on its provider): `parent.destroy()`
+   * refuses while any remain.
+   *
+   * @param parent - the parent
+   * @internal
+   */
+  static addDependent(parent: UmfHandle): void {
+    parent.#dependents++
+  }
+
+  /**
+   * Undoes {@link UmfHandle.addDependent}.
+   *
+   * @param parent - the parent
+   * @internal
+   */
+  static dropDependent(parent: UmfHandle): void {
+    parent.#dependents--
+  }
+
+  /** Whether an object was created with `borrowed` (does not own its handle). @internal */
+  static isBorrowed(h: UmfHandle): boolean {
+    return h.#borrowed
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The TypeScript API of the Unified Memory Framework: classes that own UMF handles, zod-validated params,
+ * typed errors, zero-copy views of allocations, and providers and pools written in TypeScript.
+ *
+ * ```ts
+ * import { OsMemoryProvider, ProxyPool } from 'umf'
+ * using provider = new OsMemoryProvider()
+ * using pool = new ProxyPool(provider)
+ * const p = pool.malloc(64)
+ * pool.view(p).fill(1)
+ * pool.free(p)
+ * ```
+ *
+ * The raw C functions are in `umf/ffi/*` (ffi/index.ts).
+ *
+ * @packageDocumentation
+ */
+export { UmfError, ConfigError, DestroyedError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
+export type { NativeError, UmfErrorOptions } from './errors.js'
+export { UmfHandle, finalizedObjects } from './handle.js'
+export type { AdoptOptions } from './handle.js'
+export { MemoryProvider, liveTypeScriptProviders } from './memory_provider.js'
+export type { MemoryProviderImpl, ProviderOps, ParamsHandle } from './memory_provider.js'
+export { MemoryPool, umfFree, poolByPtr, liveTypeScriptPools } from './memory_pool.js'
+export type { MemoryPoolImpl, PoolOps, TypedArrayClass } from './memory_pool.js'
+export { registeredCallbacks } from './callbacks.js'
+export { OsMemoryProvider } from './providers/os_memory_provider.js'
+export { ProxyPool } from './pools/proxy_pool.js'
+export type { ProxyPoolOptions } from './pools/proxy_pool.js'
+export { getMemoryProperties } from './memory_properties.js'
+export type { MemoryProperties } from './memory_properties.js'
+export { version, libraryPath } from './umf.js'
+export type { UmfVersion } from './umf.js'
+export { PoolOptionsSchema } from './config/pool.js'
+export type { PoolOptions } from './config/pool.js'
+export { OsMemoryProviderParamsSchema, numaModeValue } from './config/os_memory_provider.js'
+export type {
+  OsMemoryProviderParams,
+  OsMemoryProviderParamsParsed,
+  ProtectionName,
+  NumaModeName,
+} from './config/os_memory_provider.js'
+export { parseConfig } from './config/parse.js'
+export { toSize, toPtr, toUint32, SIZE_MAX } from './validate.js'
+export type { Size } from './validate.js'

@@ -1,0 +1,797 @@
+/**
+ * Memory pools (`umf/memory_pool.h`): {@link MemoryPool} over any pool ops table, either a C table (e.g.
+ * `umfProxyPoolOps()`) or a pool written in TypeScript ({@link MemoryPoolImpl}); {@link umfFree}; zero-copy
+ * views of allocations.
+ *
+ * @module memory_pool
+ */
+import koffi from 'koffi'
+import * as ffi from '../ffi/index.js'
+import type { umf_memory_pool_handle_t, umf_memory_pool_ops_t, umf_memory_provider_handle_t } from '../ffi/index.js'
+import { SlotTable, callbackFailed, registerAll, returnedPtr, returnedSize, unregisterAll } from './callbacks.js'
+import { parseConfig } from './config/parse.js'
+import { PoolOptionsSchema, type PoolOptions } from './config/pool.js'
+import { UmfError, check, enter, failure, leave } from './errors.js'
+import { UmfHandle } from './handle.js'
+import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
+import { SizeTable } from './sizes.js'
+import { describe, toPtr, toSize, type Size } from './validate.js'
+
+/**
+ * A memory pool written in TypeScript. Only `name`, `malloc` and `free` are required.
+ *
+ * C calls its ops (from `umfPoolMalloc`, `umfFree`...). A pointer-returning op that throws gives C NULL
+ * with the last allocation error `UMF_RESULT_ERROR_USER_SPECIFIC` (or a thrown {@link UmfError}'s code);
+ * other ops give C that code. Either way the lib/ call that led there throws the same exception.
+ * Returning null from an allocation op means out of memory (`UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY`).
+ *
+ * The object must not hold a reference to the {@link MemoryPool} wrapping it.
+ */
+export interface MemoryPoolImpl {
+  /** The pool's name: 1 to 63 characters of `[A-Za-z0-9_-]`. */
+  readonly name: string
+  /**
+   * Called once, before any allocation, with the provider to take memory from (a borrowed wrapper of the
+   * pool's tracking provider: allocations made through it are found by umfFree and `MemoryPool.byPtr`).
+   *
+   * @param provider - the provider
+   */
+  initialize?(provider: MemoryProvider): void
+  /** Allocates `size` bytes; null when out of memory. */
+  malloc(size: number): bigint | null
+  /** Allocates `size` bytes aligned to `alignment`. Without it: `UMF_RESULT_ERROR_NOT_SUPPORTED`. */
+  alignedMalloc?(size: number, alignment: number): bigint | null
+  /** Allocates `num * size` zeroed bytes. Without it: malloc, then the bytes are zeroed. */
+  calloc?(num: number, size: number): bigint | null
+  /** Resizes an allocation (ptr null: allocate; size 0: free). Without it: `UMF_RESULT_ERROR_NOT_SUPPORTED`. */
+  realloc?(ptr: bigint | null, size: number): bigint | null
+  /** The usable size of an allocation. Without it: `UMF_RESULT_ERROR_NOT_SUPPORTED`. */
+  usableSize?(ptr: bigint): number
+  /** Frees an allocation (never called for NULL). */
+  free(ptr: bigint): void
+  /** Gives cached memory back to the provider. Without it: `UMF_RESULT_ERROR_NOT_SUPPORTED`. */
+  trim?(minBytesToKeep: number): void
+  /** Called once when the pool is destroyed. */
+  finalize?(): void
+}
+
+/** What a {@link MemoryPool} is created from: the address of a C pool ops table, or a TypeScript pool. */
+export type PoolOps = bigint | MemoryPoolImpl
+
+// ---- the TypeScript pool trampolines, shared by every instance ----
+
+const S = ffi.UMF_RESULT_SUCCESS
+const INVALID = ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
+const NOT_SUPPORTED = ffi.UMF_RESULT_ERROR_NOT_SUPPORTED
+const OOM = ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
+
+let trampolines: Record<string, bigint> | null = null
+let opsStruct: umf_memory_pool_ops_t | null = null
+const slots = new SlotTable<MemoryPoolImpl>(() => {
+  if (trampolines !== null) unregisterAll(trampolines)
+  trampolines = null
+  opsStruct = null
+})
+
+type Slot = NonNullable<ReturnType<typeof slots.get>>
+
+function allocOp(s: Slot, f: () => unknown, op: string): bigint | null {
+  try {
+    const p = returnedPtr(f(), `${s.impl.name}.${op}`)
+    s.lastAllocError = p === null ? OOM : S
+    return p
+  } catch (e) {
+    s.lastAllocError = callbackFailed(s, e)
+    return null
+  }
+}
+
+function poolOps(): umf_memory_pool_ops_t {
+  if (opsStruct !== null) return opsStruct
+  const t = registerAll({
+    initialize: [
+      (provider: umf_memory_provider_handle_t | null, params: bigint | null, out: bigint | null): number => {
+        const s = slots.get(params)
+        if (s === undefined || provider === null || out === null) return INVALID
+        try {
+          s.impl.initialize?.(MemoryProvider.fromHandle(provider))
+          koffi.encode(out, 'void *', params)
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_pool_ops_t__initialize,
+    ],
+    finalize: [
+      (state: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined) return INVALID
+        try {
+          s.impl.finalize?.()
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_pool_ops_t__finalize,
+    ],
+    malloc: [
+      (state: bigint | null, size: number | bigint): bigint | null => {
+        const s = slots.get(state)
+        if (s === undefined) return null
+        if (typeof size !== 'number') return ((s.lastAllocError = OOM), null)
+        return allocOp(s, () => s.impl.malloc(size), 'malloc')
+      },
+      ffi.umf_memory_pool_ops_t__malloc,
+    ],
+    calloc: [
+      (state: bigint | null, num: number | bigint, size: number | bigint): bigint | null => {
+        const s = slots.get(state)
+        if (s === undefined) return null
+        const total = Number(num) * Number(size)
+        if (typeof num !== 'number' || typeof size !== 'number' || !Number.isSafeInteger(total)) {
+          return ((s.lastAllocError = OOM), null)
+        }
+        const f = s.impl.calloc
+        if (f !== undefined) return allocOp(s, () => f.call(s.impl, num, size), 'calloc')
+        const p = allocOp(s, () => s.impl.malloc(total), 'malloc')
+        if (p !== null && total > 0) new Uint8Array(koffi.view(p, total)).fill(0)
+        return p
+      },
+      ffi.umf_memory_pool_ops_t__calloc,
+    ],
+    realloc: [
+      (state: bigint | null, ptr: bigint | null, size: number | bigint): bigint | null => {
+        const s = slots.get(state)
+        if (s === undefined) return null
+        const f = s.impl.realloc
+        if (f === undefined) return ((s.lastAllocError = NOT_SUPPORTED), null)
+        if (typeof size !== 'number') return ((s.lastAllocError = OOM), null)
+        const r = allocOp(s, () => f.call(s.impl, ptr, size), 'realloc')
+        if (r === null && size === 0 && s.lastAllocError === OOM) s.lastAllocError = S // realloc(p, 0) frees
+        return r
+      },
+      ffi.umf_memory_pool_ops_t__realloc,
+    ],
+    aligned_malloc: [
+      (state: bigint | null, size: number | bigint, alignment: number | bigint): bigint | null => {
+        const s = slots.get(state)
+        if (s === undefined) return null
+        const f = s.impl.alignedMalloc
+        if (f === undefined) return ((s.lastAllocError = NOT_SUPPORTED), null)
+        if (typeof size !== 'number' || typeof alignment !== 'number') return ((s.lastAllocError = OOM), null)
+        return allocOp(s, () => f.call(s.impl, size, alignment), 'alignedMalloc')
+      },
+      ffi.umf_memory_pool_ops_t__aligned_malloc,
+    ],
+    malloc_usable_size: [
+      (state: bigint | null, ptr: bigint | null, out: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined || out === null) return INVALID
+        const f = s.impl.usableSize
+        if (f === undefined || ptr === null) {
+          koffi.encode(out, 'size_t', 0)
+          return f === undefined ? NOT_SUPPORTED : S
+        }
+        try {
+          koffi.encode(out, 'size_t', returnedSize(f.call(s.impl, ptr), `${s.impl.name}.usableSize`))
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_pool_ops_t__malloc_usable_size,
+    ],
+    free: [
+      (state: bigint | null, ptr: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined) return INVALID
+        if (ptr === null) return S
+        try {
+          s.impl.free(ptr)
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_pool_ops_t__free,
+    ],
+    get_last_allocation_error: [
+      (state: bigint | null): number => slots.get(state)?.lastAllocError ?? INVALID,
+      ffi.umf_memory_pool_ops_t__get_last_allocation_error,
+    ],
+    get_name: [
+      (state: bigint | null, out: bigint | null): number => {
+        if (out === null) return INVALID
+        const s = slots.get(state)
+        if (s === undefined) return INVALID
+        koffi.encode(out, 'void *', s.cName)
+        return S
+      },
+      ffi.umf_memory_pool_ops_t__get_name,
+    ],
+    ext_trim_memory: [
+      (state: bigint | null, keep: number | bigint): number => {
+        const s = slots.get(state)
+        if (s === undefined) return INVALID
+        const f = s.impl.trim
+        if (f === undefined) return NOT_SUPPORTED
+        try {
+          f.call(s.impl, Number(keep))
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_pool_ops_t__ext_trim_memory,
+    ],
+  })
+  trampolines = t
+  opsStruct = {
+    version: ffi.UMF_POOL_OPS_VERSION_CURRENT,
+    initialize: t['initialize']!,
+    finalize: t['finalize']!,
+    malloc: t['malloc']!,
+    calloc: t['calloc']!,
+    realloc: t['realloc']!,
+    aligned_malloc: t['aligned_malloc']!,
+    malloc_usable_size: t['malloc_usable_size']!,
+    free: t['free']!,
+    get_last_allocation_error: t['get_last_allocation_error']!,
+    get_name: t['get_name']!,
+    ext_ctl: null,
+    ext_trim_memory: t['ext_trim_memory']!,
+  }
+  return opsStruct
+}
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,63}$/
+const POOL_OPTIONAL = ['initialize', 'alignedMalloc', 'calloc', 'realloc', 'usableSize', 'trim', 'finalize'] as const
+
+function checkImpl(impl: MemoryPoolImpl): void {
+  if (typeof impl !== 'object' || impl === null) {
+    throw new TypeError(`a pool must be a C ops address (bigint) or an object of TypeScript ops, got ${describe(impl)}`)
+  }
+  if (typeof impl.name !== 'string' || !NAME_RE.test(impl.name)) {
+    throw new TypeError(`pool name must be 1 to 63 characters of [A-Za-z0-9_-], got ${describe(impl.name)}`)
+  }
+  if (typeof impl.malloc !== 'function') throw new TypeError(`pool "${impl.name}" has no malloc() function`)
+  if (typeof impl.free !== 'function') throw new TypeError(`pool "${impl.name}" has no free() function`)
+  for (const k of POOL_OPTIONAL) {
+    if (impl[k] !== undefined && typeof impl[k] !== 'function') {
+      throw new TypeError(`pool "${impl.name}": ${k} must be a function when given, got ${describe(impl[k])}`)
+    }
+  }
+}
+
+// ---- typed views ----
+
+/** The typed-array classes {@link MemoryPool.viewAs} accepts. */
+export type TypedArrayClass =
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint8ClampedArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor
+
+const TYPED_ARRAYS: ReadonlySet<unknown> = new Set([
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+])
+
+// ---- live pools by handle ----
+
+const live = new Map<bigint, WeakRef<MemoryPool>>()
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
+/**
+ * A memory pool: allocations of any size, carved from its provider's memory.
+ *
+ * ```ts
+ * using provider = new OsMemoryProvider()
+ * using pool = new ProxyPool(provider)
+ * const p = pool.malloc(64)                // a bigint address
+ * const bytes = pool.view(p)               // zero-copy Uint8Array over the 64 bytes
+ * pool.free(p)
+ * ```
+ *
+ * Allocations are `bigint` addresses. The pool remembers the size of every allocation it handed out, so
+ * {@link MemoryPool.view} cannot reach past one and {@link MemoryPool.free} refuses an address it did not
+ * hand out (or that was freed already) instead of passing it to C.
+ *
+ * **Views of freed memory:** a view is an ArrayBuffer over C memory and cannot be revoked. `free()` makes
+ * lib/ forget the allocation (no new view, no second free), but a view taken before stays usable from
+ * JavaScript and then reads or writes memory the pool may have reused or unmapped (a crash). Drop views
+ * before freeing, and copy (`.slice()`) any data that must outlive the allocation.
+ */
+export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
+  readonly #sizes = new SizeTable()
+  readonly #provider: MemoryProvider
+  #name: string | undefined
+  #impl: MemoryPoolImpl | undefined
+
+  /**
+   * Creates a pool (`umfPoolCreate`).
+   *
+   * @param ops - a C pool ops table address (e.g. `ffi.umfProxyPoolOps()`), or a pool written in TypeScript
+   * @param provider - the provider to take memory from; the pool keeps it alive (and, with `ownProvider`,
+   *   takes it over)
+   * @param options - see {@link PoolOptionsSchema}
+   * @param paramsHandle - for subclasses: a C params object to destroy once the pool exists
+   * @throws ConfigError for bad options; TypeError for bad ops or provider; DestroyedError for a destroyed
+   *   provider; UmfError when C refuses
+   */
+  constructor(ops: PoolOps, provider: MemoryProvider, options: PoolOptions = {}, paramsHandle?: ParamsHandle) {
+    super()
+    try {
+      if (!(provider instanceof MemoryProvider)) {
+        throw new TypeError(`provider must be a MemoryProvider, got ${describe(provider)}`)
+      }
+      const opts = parseConfig(PoolOptionsSchema, options, 'pool options')
+      const ph = provider.handle
+      if (opts.ownProvider && UmfHandle.isBorrowed(provider)) {
+        throw new TypeError('ownProvider needs a provider this program owns, not a borrowed one')
+      }
+      const flags =
+        (opts.ownProvider ? ffi.UMF_POOL_CREATE_FLAG_OWN_PROVIDER : 0) |
+        (opts.disableTracking ? ffi.UMF_POOL_CREATE_FLAG_DISABLE_TRACKING : 0)
+      const out: [umf_memory_pool_handle_t | null] = [null]
+      let id: number | undefined
+      let rc: number
+      if (typeof ops === 'bigint') {
+        toPtr(ops, 'ops')
+        const params = paramsHandle ? paramsHandle.handle : opts.params
+        enter()
+        try {
+          rc = ffi.umfPoolCreate(ops, ph, params, flags, out)
+        } finally {
+          leave()
+        }
+      } else {
+        checkImpl(ops)
+        const struct = poolOps()
+        const slot = slots.add(ops, ops.name)
+        id = slot.id
+        enter()
+        try {
+          rc = ffi.umfPoolCreate(struct, ph, BigInt(slot.id), flags, out)
+        } catch (e) {
+          slots.remove(slot.id)
+          throw e
+        } finally {
+          if (rc! !== S) slots.remove(slot.id)
+          leave()
+        }
+        this.#impl = ops
+      }
+      check(rc, 'umfPoolCreate')
+      const h = out[0]!
+      const sizes = this.#sizes
+      UmfHandle.addDependent(provider)
+      let dependent = true
+      this.adopt(h, ffi.umfPoolDestroy, 'umfPoolDestroy', {
+        parents: [provider],
+        after: () => {
+          const known = live.get(h)?.deref()
+          if (known === undefined || !known.alive) live.delete(h)
+          if (id !== undefined) slots.remove(id)
+          sizes.clear()
+          if (dependent) UmfHandle.dropDependent(provider)
+          dependent = false
+        },
+      })
+      live.set(h, new WeakRef(this))
+      this.#provider = provider
+      if (opts.ownProvider) {
+        UmfHandle.dropDependent(provider)
+        dependent = false
+        MemoryProvider.moveToPool(provider, this)
+      }
+    } finally {
+      paramsHandle?.destroy()
+    }
+  }
+
+  /**
+   * The live pool that holds an address (`umfPoolByPtr`; interior addresses work).
+   *
+   * @param ptr - the address
+   * @returns the pool's object, or null when no live pool of lib/ holds it
+   */
+  static byPtr(ptr: bigint): MemoryPool | null {
+    const p = toPtr(ptr, 'ptr')
+    const out: [umf_memory_pool_handle_t | null] = [null]
+    const rc = ffi.umfPoolByPtr(p, out)
+    if (rc !== S || out[0] === null) return null
+    const pool = live.get(out[0])?.deref()
+    return pool !== undefined && pool.alive ? pool : null
+  }
+
+  /**
+   * The live pool object lib/ created for a handle.
+   *
+   * @param handle - the handle
+   * @returns the object, or null
+   */
+  static byHandle(handle: bigint | null): MemoryPool | null {
+    if (handle === null) return null
+    const pool = live.get(handle)?.deref()
+    return pool !== undefined && pool.alive ? pool : null
+  }
+
+  /** The TypeScript implementation, for a pool written in TypeScript. */
+  get impl(): MemoryPoolImpl | undefined {
+    return this.#impl
+  }
+
+  protected override describeSelf(): string {
+    return this.#name ? `${this.constructor.name} "${this.#name}"` : this.constructor.name
+  }
+
+  /** The pool's name (`umfPoolGetName`), e.g. `'proxy'`. */
+  get name(): string {
+    const h = this.handle
+    if (this.#name !== undefined) return this.#name
+    const out: [string | null] = [null]
+    check(ffi.umfPoolGetName(h, out), 'umfPoolGetName')
+    this.#name = out[0] ?? ''
+    return this.#name
+  }
+
+  /**
+   * The provider the pool was created with (`umfPoolGetMemoryProvider`). With `ownProvider` it is the
+   * moved object, which throws {@link DestroyedError} when used.
+   */
+  get provider(): MemoryProvider {
+    if (this._h === null) throw this.deadError()
+    return this.#provider
+  }
+
+  /** The user value attached to the pool (`umfPoolGetTag`/`umfPoolSetTag`): an address or null. */
+  get tag(): bigint | null {
+    const h = this.handle
+    const out: [bigint | null] = [null]
+    check(ffi.umfPoolGetTag(h, out), 'umfPoolGetTag')
+    return out[0]
+  }
+
+  set tag(value: bigint | null) {
+    this.setTag(value)
+  }
+
+  /**
+   * Attaches a value to the pool (`umfPoolSetTag`).
+   *
+   * @param value - a bigint (any non-zero value up to 2^64 - 1) or null
+   * @returns the previous tag
+   */
+  setTag(value: bigint | null): bigint | null {
+    const h = this.handle
+    const v = value === null ? null : toPtr(value, 'tag')
+    const old: [bigint | null] = [null]
+    check(ffi.umfPoolSetTag(h, v, old), 'umfPoolSetTag')
+    return old[0]
+  }
+
+  /** Number of allocations of this pool that lib/ handed out and that are not freed yet. */
+  get liveAllocations(): number {
+    return this.#sizes.size
+  }
+
+  /**
+   * The size lib/ recorded for an allocation.
+   *
+   * @param ptr - an address this pool handed out
+   * @returns its size, or undefined when the pool did not hand it out (or it was freed)
+   */
+  allocationSize(ptr: bigint): number | undefined {
+    if (this._h === null) throw this.deadError()
+    const n = this.#sizes.get(Number(toPtr(ptr, 'ptr')))
+    return n < 0 ? undefined : n
+  }
+
+  #allocFailed(func: string, size: Size): Error {
+    const h = this._h!
+    const code = ffi.umfPoolGetLastAllocationError(h)
+    if (code === S) {
+      return new UmfError(Number(size) === 0 ? INVALID : ffi.UMF_RESULT_ERROR_UNKNOWN, func)
+    }
+    return failure(code, func)
+  }
+
+  #record(p: bigint, size: number | bigint): void {
+    this.#sizes.set(Number(p), typeof size === 'number' ? size : Number(size))
+  }
+
+  /**
+   * Allocates `size` bytes (`umfPoolMalloc`).
+   *
+   * @param size - bytes (a number, or a bigint for sizes past 2^53)
+   * @returns the address
+   * @throws UmfError with the pool's last allocation error (and the provider's native error) on failure
+   */
+  malloc(size: Size): bigint {
+    const h = this._h
+    if (h === null) throw this.deadError()
+    if (typeof size !== 'number' || !(size >= 0 && size <= MAX_SAFE) || size % 1 !== 0) toSize(size, 'size')
+    enter()
+    const p = ffi.umfPoolMalloc(h, size)
+    leave()
+    if (p === null) throw this.#allocFailed('umfPoolMalloc', size)
+    this.#record(p, size)
+    return p
+  }
+
+  /**
+   * Allocates `size` bytes aligned to `alignment` (`umfPoolAlignedMalloc`).
+   *
+   * @param size - bytes
+   * @param alignment - a power of 2
+   * @returns the address
+   */
+  alignedMalloc(size: Size, alignment: Size): bigint {
+    const h = this.handle
+    toSize(size, 'size')
+    toSize(alignment, 'alignment')
+    enter()
+    let p: bigint | null
+    try {
+      p = ffi.umfPoolAlignedMalloc(h, size, alignment)
+    } finally {
+      leave()
+    }
+    if (p === null) throw this.#allocFailed('umfPoolAlignedMalloc', size)
+    this.#record(p, size)
+    return p
+  }
+
+  /**
+   * Allocates `num * size` zeroed bytes (`umfPoolCalloc`).
+   *
+   * @param num - element count
+   * @param size - element size
+   * @returns the address
+   */
+  calloc(num: Size, size: Size): bigint {
+    const h = this.handle
+    toSize(num, 'num')
+    toSize(size, 'size')
+    const total = BigInt(num) * BigInt(size)
+    if (total > BigInt(MAX_SAFE)) throw new RangeError(`calloc: num * size = ${total} is too large`)
+    enter()
+    let p: bigint | null
+    try {
+      p = ffi.umfPoolCalloc(h, num, size)
+    } finally {
+      leave()
+    }
+    if (p === null) throw this.#allocFailed('umfPoolCalloc', total)
+    this.#record(p, total)
+    return p
+  }
+
+  /**
+   * Resizes an allocation, keeping its contents (`umfPoolRealloc`). With ptr null it allocates; with size 0
+   * it frees and returns null. On failure the old allocation stays valid.
+   *
+   * @param ptr - an address this pool handed out, or null
+   * @param size - the new size
+   * @returns the new address (null after a resize to 0)
+   */
+  realloc(ptr: bigint | null, size: Size): bigint | null {
+    const h = this.handle
+    toSize(size, 'size')
+    const k = ptr === null ? 0 : this.#known(ptr, 'realloc')
+    enter()
+    let p: bigint | null
+    try {
+      p = ffi.umfPoolRealloc(h, ptr, size)
+    } finally {
+      leave()
+    }
+    if (p === null) {
+      if (Number(size) === 0 && ptr !== null && ffi.umfPoolGetLastAllocationError(h) === S) {
+        this.#sizes.delete(k)
+        return null
+      }
+      throw this.#allocFailed('umfPoolRealloc', size)
+    }
+    if (ptr !== null) this.#sizes.delete(k)
+    this.#record(p, size)
+    return p
+  }
+
+  #known(ptr: unknown, op: string): number {
+    const k = Number(toPtr(ptr, 'ptr'))
+    if (this.#sizes.get(k) < 0) throw this.#foreign(ptr as bigint, op)
+    return k
+  }
+
+  #foreign(ptr: bigint, op: string): Error {
+    return new RangeError(
+      `${op}: 0x${ptr.toString(16)} is not a live allocation of ${this.describeSelf()} ` +
+        '(not allocated by it through lib/, or freed already)',
+    )
+  }
+
+  /**
+   * The usable size of an allocation (`umfPoolMallocUsableSize`).
+   *
+   * @param ptr - an address this pool handed out
+   * @returns the size
+   */
+  usableSize(ptr: bigint): number {
+    const h = this.handle
+    this.#known(ptr, 'usableSize')
+    const out: [number | bigint | null] = [null]
+    enter()
+    let rc: number
+    try {
+      rc = ffi.umfPoolMallocUsableSize(h, ptr, out)
+    } finally {
+      leave()
+    }
+    check(rc, 'umfPoolMallocUsableSize')
+    return Number(out[0])
+  }
+
+  /**
+   * Frees an allocation (`umfPoolFree`). null does nothing.
+   *
+   * Views taken of the allocation stay usable from JavaScript but must no longer be touched (see the class
+   * notes); lib/ forgets the allocation, so a new view or a second free throws.
+   *
+   * @param ptr - an address this pool handed out
+   * @throws RangeError for an address the pool did not hand out or that was freed already
+   */
+  free(ptr: bigint | null): void {
+    const h = this._h
+    if (h === null) throw this.deadError()
+    if (ptr === null) return
+    if (typeof ptr !== 'bigint') toPtr(ptr, 'ptr')
+    if (this.#sizes.delete(Number(ptr)) < 0) throw this.#foreign(ptr, 'free')
+    enter()
+    const rc = ffi.umfPoolFree(h, ptr)
+    leave()
+    if (rc !== S) check(rc, 'umfPoolFree')
+  }
+
+  /**
+   * Forgets an allocation freed outside the pool (by {@link umfFree}). @internal
+   *
+   * @param ptr - the address
+   * @returns whether it was known
+   */
+  forget(ptr: bigint): boolean {
+    return this.#sizes.delete(Number(ptr)) >= 0
+  }
+
+  /**
+   * Why the last allocation from this pool on this thread failed (`umfPoolGetLastAllocationError`).
+   *
+   * @returns a `umf_result_t`
+   */
+  lastAllocationError(): number {
+    return ffi.umfPoolGetLastAllocationError(this.handle)
+  }
+
+  /**
+   * Gives cached memory back to the provider, keeping at least `minBytesToKeep` (`umfPoolTrimMemory`).
+   *
+   * @param minBytesToKeep - bytes the pool may keep
+   */
+  trim(minBytesToKeep: Size = 0): void {
+    const h = this.handle
+    toSize(minBytesToKeep, 'minBytesToKeep')
+    enter()
+    let rc: number
+    try {
+      rc = ffi.umfPoolTrimMemory(h, minBytesToKeep)
+    } finally {
+      leave()
+    }
+    check(rc, 'umfPoolTrimMemory')
+  }
+
+  /**
+   * A zero-copy `Uint8Array` over an allocation (koffi.view). Several views of one allocation share its
+   * bytes. See the class notes about views of freed memory.
+   *
+   * @param ptr - an address this pool handed out
+   * @param length - bytes, at most the allocation's size (default: all of it)
+   * @returns the view
+   * @throws RangeError for an unknown address or a length past the allocation
+   */
+  view(ptr: bigint, length?: number): Uint8Array {
+    if (this._h === null) throw this.deadError()
+    const k = this.#known(ptr, 'view')
+    const size = this.#sizes.get(k)
+    const n = length === undefined ? size : length
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > size) {
+      throw new RangeError(`view: length must be an integer from 0 to the allocation's ${size} bytes, got ${String(length)}`)
+    }
+    return n === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(ptr, n))
+  }
+
+  /**
+   * A zero-copy typed array over an allocation, e.g. `pool.viewAs(Float64Array, p, 8)`.
+   *
+   * @param type - the typed-array class
+   * @param ptr - an address this pool handed out, aligned to the element size
+   * @param count - elements (default: as many as fit)
+   * @returns the typed array
+   */
+  viewAs<T extends TypedArrayClass>(type: T, ptr: bigint, count?: number): InstanceType<T> {
+    if (this._h === null) throw this.deadError()
+    if (!TYPED_ARRAYS.has(type)) throw new TypeError(`viewAs: type must be a typed-array class, got ${describe(type)}`)
+    const k = this.#known(ptr, 'viewAs')
+    const size = this.#sizes.get(k)
+    const bpe = type.BYTES_PER_ELEMENT
+    if (k % bpe !== 0) throw new RangeError(`viewAs: 0x${ptr.toString(16)} is not aligned to ${bpe} bytes`)
+    const n = count === undefined ? Math.floor(size / bpe) : count
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n * bpe > size) {
+      throw new RangeError(`viewAs: count must be an integer from 0 to ${Math.floor(size / bpe)}, got ${String(count)}`)
+    }
+    const buf = n === 0 ? new ArrayBuffer(0) : koffi.view(ptr, n * bpe)
+    return new type(buf) as InstanceType<T>
+  }
+}
+
+/**
+ * Frees an allocation of whichever pool holds it (`umfFree`). When that pool is a {@link MemoryPool} of
+ * this program, the address must be one it handed out, and the pool forgets it.
+ *
+ * @param ptr - the address
+ * @throws UmfError `UMF_RESULT_ERROR_INVALID_ARGUMENT` when no tracked pool holds it; RangeError for an
+ *   address inside (not at the start of) an allocation of a lib/ pool
+ */
+export function umfFree(ptr: bigint): void {
+  const p = toPtr(ptr, 'ptr')
+  const pool = MemoryPool.byPtr(p)
+  if (pool !== null && !pool.forget(p)) {
+    throw new RangeError(`umfFree: 0x${p.toString(16)} is not the start of a live allocation of ${pool.name} pool`)
+  }
+  enter()
+  let rc: number
+  try {
+    rc = ffi.umfFree(p)
+  } finally {
+    leave()
+  }
+  check(rc, 'umfFree')
+}
+
+/**
+ * The live pool of this program that holds an address; see {@link MemoryPool.byPtr}.
+ *
+ * @param ptr - the address
+ * @returns the pool, or null
+ */
+export function poolByPtr(ptr: bigint): MemoryPool | null {
+  return MemoryPool.byPtr(ptr)
+}
+
+/**
+ * Number of pools written in TypeScript that are alive (not yet freed by C).
+ *
+ * @returns the count
+ */
+export function liveTypeScriptPools(): number {
+  return slots.live
+}

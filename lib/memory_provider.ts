@@ -1,0 +1,619 @@
+/**
+ * Memory providers (`umf/memory_provider.h`): {@link MemoryProvider} over any ops table, either a C table
+ * (e.g. `umfOsMemoryProviderOps()`) or a provider written in TypeScript ({@link MemoryProviderImpl}).
+ *
+ * @module memory_provider
+ */
+import koffi from 'koffi'
+import * as ffi from '../ffi/index.js'
+import type { umf_memory_provider_handle_t, umf_memory_provider_ops_t } from '../ffi/index.js'
+import {
+  SlotTable,
+  cString,
+  callbackFailed,
+  messageBuffer,
+  registerAll,
+  returnedPtr,
+  returnedSize,
+  unregisterAll,
+  type Slot,
+} from './callbacks.js'
+import { check, enter, leave, lastNativeError, type NativeError } from './errors.js'
+import { UmfHandle } from './handle.js'
+import { describe, toPtr, toSize, type Size } from './validate.js'
+
+/**
+ * A memory provider written in TypeScript. Only `name`, `alloc` and `free` are required.
+ *
+ * Ops run on the JavaScript thread, called by C (a pool's allocation, umfFree...). An exception thrown by
+ * an op is caught before it reaches C: C receives `UMF_RESULT_ERROR_USER_SPECIFIC` (or, for a thrown
+ * {@link UmfError}, its code), and the lib/ call that led there throws that same exception once C returns.
+ * The exception's message (and a numeric `nativeCode` property, if it has one) becomes the provider's
+ * native error.
+ *
+ * Sizes arrive as numbers. The object must not hold a reference to the {@link MemoryProvider} wrapping
+ * it, or the wrapper can never be reclaimed by the garbage collector.
+ */
+export interface MemoryProviderImpl {
+  /** The provider's name: 1 to 63 characters of `[A-Za-z0-9_-]`. */
+  readonly name: string
+  /**
+   * Allocates memory.
+   *
+   * @param size - bytes
+   * @param alignment - 0 for the provider's default, else a power of 2
+   * @returns the address, or null when out of memory (C then gets `UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY`)
+   */
+  alloc(size: number, alignment: number): bigint | null
+  /**
+   * Frees memory this provider allocated.
+   *
+   * @param ptr - the address (never NULL: a NULL free succeeds without calling this)
+   * @param size - the size it was allocated with (0 when the caller does not know it)
+   */
+  free(ptr: bigint, size: number): void
+  /** The page size to use for an allocation of `size` bytes (default 4096). */
+  recommendedPageSize?(size: number): number
+  /** The smallest page size at `ptr` (or for the provider when `ptr` is null; default 4096). */
+  minPageSize?(ptr: bigint | null): number
+  /** Lets the OS reclaim the pages of a range lazily. Without it: `UMF_RESULT_ERROR_NOT_SUPPORTED`. */
+  purgeLazy?(ptr: bigint, size: number): void
+  /** Releases the pages of a range now. Without it: `UMF_RESULT_ERROR_NOT_SUPPORTED`. */
+  purgeForce?(ptr: bigint, size: number): void
+  /** Splits one allocation into two at `firstSize` (give both split and merge, or neither). */
+  allocationSplit?(ptr: bigint, totalSize: number, firstSize: number): void
+  /** Merges two adjacent allocations (give both split and merge, or neither). */
+  allocationMerge?(lowPtr: bigint, highPtr: bigint, totalSize: number): void
+  /** Called once when the provider is destroyed (explicitly, by its owning pool, or by the finalizer). */
+  finalize?(): void
+}
+
+/** What a {@link MemoryProvider} is created from: the address of a C ops table, or a TypeScript provider. */
+export type ProviderOps = bigint | MemoryProviderImpl
+
+/** A C params object to destroy once the provider exists. @internal */
+export interface ParamsHandle {
+  readonly handle: bigint
+  destroy(): void
+}
+
+const BORROW: unique symbol = Symbol('borrow')
+
+// ---- the TypeScript provider trampolines, shared by every instance ----
+
+const S = ffi.UMF_RESULT_SUCCESS
+const NOT_SUPPORTED = ffi.UMF_RESULT_ERROR_NOT_SUPPORTED
+const INVALID = ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
+const OOM = ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
+const DEFAULT_NAME = 'typescript'
+
+let trampolines: Record<string, bigint> | null = null
+let opsStruct: umf_memory_provider_ops_t | null = null
+const slots = new SlotTable<MemoryProviderImpl>(() => {
+  if (trampolines !== null) unregisterAll(trampolines)
+  trampolines = null
+  opsStruct = null
+})
+
+function num(v: number | bigint): number {
+  return typeof v === 'number' ? v : Number(v)
+}
+
+function providerOps(): umf_memory_provider_ops_t {
+  if (opsStruct !== null) return opsStruct
+  const t = registerAll({
+    initialize: [
+      (params: bigint | null, out: bigint | null): number => {
+        if (slots.get(params) === undefined || out === null) return INVALID
+        koffi.encode(out, 'void *', params)
+        return S
+      },
+      ffi.umf_memory_provider_ops_t__initialize,
+    ],
+    finalize: [
+      (state: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined) return INVALID
+        try {
+          s.impl.finalize?.()
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__finalize,
+    ],
+    alloc: [
+      (state: bigint | null, size: number | bigint, alignment: number | bigint, out: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined || out === null) return INVALID
+        try {
+          if (typeof size !== 'number' || typeof alignment !== 'number') return OOM
+          const p = returnedPtr(s.impl.alloc(size, alignment), `${s.impl.name}.alloc`)
+          koffi.encode(out, 'void *', p)
+          return p === null ? OOM : S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__alloc,
+    ],
+    free: [
+      (state: bigint | null, ptr: bigint | null, size: number | bigint): number => {
+        const s = slots.get(state)
+        if (s === undefined) return INVALID
+        if (ptr === null) return S
+        try {
+          s.impl.free(ptr, num(size))
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__free,
+    ],
+    get_last_native_error: [
+      (state: bigint | null, msg: bigint | null, code: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined || msg === null || code === null) return INVALID
+        koffi.encode(msg, 'void *', messageBuffer(s, s.nativeMessage))
+        koffi.encode(code, 'int32_t', s.nativeCode)
+        return S
+      },
+      ffi.umf_memory_provider_ops_t__get_last_native_error,
+    ],
+    get_recommended_page_size: [
+      (state: bigint | null, size: number | bigint, out: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined || out === null) return INVALID
+        try {
+          const f = s.impl.recommendedPageSize
+          const page = f ? returnedSize(f.call(s.impl, num(size)), `${s.impl.name}.recommendedPageSize`) : 4096
+          koffi.encode(out, 'size_t', page)
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__get_recommended_page_size,
+    ],
+    get_min_page_size: [
+      (state: bigint | null, ptr: bigint | null, out: bigint | null): number => {
+        const s = slots.get(state)
+        if (s === undefined || out === null) return INVALID
+        try {
+          const f = s.impl.minPageSize
+          const page = f ? returnedSize(f.call(s.impl, ptr), `${s.impl.name}.minPageSize`) : 4096
+          koffi.encode(out, 'size_t', page)
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__get_min_page_size,
+    ],
+    get_name: [
+      (state: bigint | null, out: bigint | null): number => {
+        if (out === null) return INVALID
+        const s = slots.get(state)
+        koffi.encode(out, 'void *', s === undefined ? slotlessName() : s.cName)
+        return S
+      },
+      ffi.umf_memory_provider_ops_t__get_name,
+    ],
+    ext_purge_lazy: [purgeTrampoline('purgeLazy'), ffi.umf_memory_provider_ops_t__ext_purge_lazy],
+    ext_purge_force: [purgeTrampoline('purgeForce'), ffi.umf_memory_provider_ops_t__ext_purge_force],
+    ext_allocation_merge: [
+      (state: bigint | null, low: bigint | null, high: bigint | null, total: number | bigint): number => {
+        const s = slots.get(state)
+        if (s === undefined || low === null || high === null) return INVALID
+        const f = s.impl.allocationMerge
+        if (f === undefined) return NOT_SUPPORTED
+        try {
+          f.call(s.impl, low, high, num(total))
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__ext_allocation_merge,
+    ],
+    ext_allocation_split: [
+      (state: bigint | null, ptr: bigint | null, total: number | bigint, first: number | bigint): number => {
+        const s = slots.get(state)
+        if (s === undefined || ptr === null) return INVALID
+        const f = s.impl.allocationSplit
+        if (f === undefined) return NOT_SUPPORTED
+        try {
+          f.call(s.impl, ptr, num(total), num(first))
+          return S
+        } catch (e) {
+          return callbackFailed(s, e)
+        }
+      },
+      ffi.umf_memory_provider_ops_t__ext_allocation_split,
+    ],
+  })
+  trampolines = t
+  opsStruct = {
+    version: ffi.UMF_PROVIDER_OPS_VERSION_CURRENT,
+    initialize: t['initialize']!,
+    finalize: t['finalize']!,
+    alloc: t['alloc']!,
+    free: t['free']!,
+    get_last_native_error: t['get_last_native_error']!,
+    get_recommended_page_size: t['get_recommended_page_size']!,
+    get_min_page_size: t['get_min_page_size']!,
+    get_name: t['get_name']!,
+    ext_purge_lazy: t['ext_purge_lazy']!,
+    ext_purge_force: t['ext_purge_force']!,
+    ext_allocation_merge: t['ext_allocation_merge']!,
+    ext_allocation_split: t['ext_allocation_split']!,
+    ext_get_ipc_handle_size: null,
+    ext_get_ipc_handle: null,
+    ext_put_ipc_handle: null,
+    ext_open_ipc_handle: null,
+    ext_close_ipc_handle: null,
+    ext_ctl: null,
+    ext_get_allocation_properties: null,
+    ext_get_allocation_properties_size: null,
+  }
+  return opsStruct
+}
+
+function slotlessName(): bigint {
+  return cString(DEFAULT_NAME)
+}
+
+function purgeTrampoline(op: 'purgeLazy' | 'purgeForce') {
+  return (state: bigint | null, ptr: bigint | null, size: number | bigint): number => {
+    const s = slots.get(state)
+    if (s === undefined || ptr === null) return INVALID
+    const f = s.impl[op]
+    if (f === undefined) return NOT_SUPPORTED
+    try {
+      f.call(s.impl, ptr, num(size))
+      return S
+    } catch (e) {
+      return callbackFailed(s, e)
+    }
+  }
+}
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,63}$/
+const IMPL_OPTIONAL = [
+  'recommendedPageSize',
+  'minPageSize',
+  'purgeLazy',
+  'purgeForce',
+  'allocationSplit',
+  'allocationMerge',
+  'finalize',
+] as const
+
+function checkImpl(impl: MemoryProviderImpl): void {
+  if (typeof impl !== 'object' || impl === null) {
+    throw new TypeError(`a provider must be a C ops address (bigint) or an object of TypeScript ops, got ${describe(impl)}`)
+  }
+  if (typeof impl.name !== 'string' || !NAME_RE.test(impl.name)) {
+    throw new TypeError(`provider name must be 1 to 63 characters of [A-Za-z0-9_-], got ${describe(impl.name)}`)
+  }
+  if (typeof impl.alloc !== 'function') throw new TypeError(`provider "${impl.name}" has no alloc() function`)
+  if (typeof impl.free !== 'function') throw new TypeError(`provider "${impl.name}" has no free() function`)
+  for (const k of IMPL_OPTIONAL) {
+    if (impl[k] !== undefined && typeof impl[k] !== 'function') {
+      throw new TypeError(`provider "${impl.name}": ${k} must be a function when given, got ${describe(impl[k])}`)
+    }
+  }
+  if ((impl.allocationSplit === undefined) !== (impl.allocationMerge === undefined)) {
+    throw new TypeError(`provider "${impl.name}": give allocationSplit and allocationMerge together, or neither`)
+  }
+}
+
+// ---- live providers by handle ----
+
+const live = new Map<bigint, WeakRef<MemoryProvider>>()
+
+/**
+ * A memory provider: the source of the memory a pool hands out.
+ *
+ * ```ts
+ * using provider = new OsMemoryProvider()          // a C provider, with its params schema
+ * using mine = new MemoryProvider({ name: 'mine', alloc: ..., free: ... })   // written in TypeScript
+ * ```
+ *
+ * Create it from an ops table: a C one (`ffi.umfOsMemoryProviderOps()`, with a C params handle) or a
+ * {@link MemoryProviderImpl}. Subclasses such as {@link OsMemoryProvider} validate params with zod first.
+ */
+export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
+  #name: string | undefined
+  #impl: MemoryProviderImpl | undefined
+
+  /**
+   * Creates a provider (`umfMemoryProviderCreate`).
+   *
+   * @param ops - a C ops table address, or a provider written in TypeScript
+   * @param params - for a C table: its params handle (or null); ignored for a TypeScript provider
+   * @throws TypeError for a bad ops object; UmfError when C refuses; the exception of the TypeScript
+   *   provider if one of its ops threw during creation
+   */
+  constructor(ops: ProviderOps, params?: bigint | ParamsHandle | null)
+  /** @internal */
+  constructor(ops: typeof BORROW, handle: umf_memory_provider_handle_t)
+  constructor(ops: ProviderOps | typeof BORROW, params?: bigint | ParamsHandle | null) {
+    super()
+    if (ops === BORROW) {
+      this.adopt(params as umf_memory_provider_handle_t, null, '', { borrowed: true })
+      return
+    }
+    const paramsHandle = params && typeof params === 'object' ? params : undefined
+    try {
+      const out: [umf_memory_provider_handle_t | null] = [null]
+      if (typeof ops === 'bigint') {
+        toPtr(ops, 'ops')
+        const p = paramsHandle ? paramsHandle.handle : (params ?? null)
+        if (p !== null && (typeof p !== 'bigint' || p <= 0n)) {
+          throw new TypeError(`params must be a bigint handle or null, got ${describe(p)}`)
+        }
+        enter()
+        let rc: number
+        try {
+          rc = ffi.umfMemoryProviderCreate(ops, p as bigint | null, out)
+        } finally {
+          leave()
+        }
+        check(rc, 'umfMemoryProviderCreate')
+        this.#adoptCreated(out[0]!, undefined)
+      } else {
+        checkImpl(ops)
+        const struct = providerOps()
+        const slot = slots.add(ops, ops.name)
+        let rc: number
+        enter()
+        try {
+          rc = ffi.umfMemoryProviderCreate(struct, BigInt(slot.id), out)
+        } catch (e) {
+          slots.remove(slot.id)
+          throw e
+        } finally {
+          leave()
+        }
+        if (rc !== S) slots.remove(slot.id)
+        check(rc, 'umfMemoryProviderCreate')
+        this.#impl = ops
+        this.#adoptCreated(out[0]!, slot)
+      }
+    } finally {
+      paramsHandle?.destroy()
+    }
+  }
+
+  #adoptCreated(h: umf_memory_provider_handle_t, slot: Slot<MemoryProviderImpl> | undefined): void {
+    const id = slot?.id
+    this.adopt(h, ffi.umfMemoryProviderDestroy, 'umfMemoryProviderDestroy', {
+      after: () => {
+        const known = live.get(h)?.deref()
+        if (known === undefined || !known.alive) live.delete(h)
+        if (id !== undefined) slots.remove(id)
+      },
+    })
+    live.set(h, new WeakRef(this))
+  }
+
+  /**
+   * A non-owning wrapper of a provider handle that something else owns (e.g. the provider a pool written
+   * in TypeScript receives). It can allocate and free, but not be destroyed.
+   *
+   * @param handle - the handle
+   * @returns the live {@link MemoryProvider} of that handle when lib/ created it, else a borrowed wrapper
+   */
+  static fromHandle(handle: umf_memory_provider_handle_t): MemoryProvider {
+    toPtr(handle, 'handle')
+    const known = live.get(handle)?.deref()
+    if (known !== undefined && known.alive) return known
+    return new MemoryProvider(BORROW, handle)
+  }
+
+  /**
+   * The live provider object lib/ created for a handle.
+   *
+   * @param handle - the handle
+   * @returns the object, or null when lib/ did not create it (or it is gone)
+   */
+  static byHandle(handle: bigint | null): MemoryProvider | null {
+    if (handle === null) return null
+    const known = live.get(handle)?.deref()
+    return known !== undefined && known.alive ? known : null
+  }
+
+  /**
+   * The provider that failed last on this thread (`umfGetLastFailedMemoryProvider`).
+   *
+   * @returns its object, or null when none failed
+   */
+  static lastFailed(): MemoryProvider | null {
+    const out: [umf_memory_provider_handle_t | null] = [null]
+    check(ffi.umfGetLastFailedMemoryProvider(out), 'umfGetLastFailedMemoryProvider')
+    return out[0] === null ? null : MemoryProvider.fromHandle(out[0])
+  }
+
+  /** The TypeScript implementation, for a provider written in TypeScript. */
+  get impl(): MemoryProviderImpl | undefined {
+    return this.#impl
+  }
+
+  protected override describeSelf(): string {
+    return this.#name ? `${this.constructor.name} "${this.#name}"` : this.constructor.name
+  }
+
+  /** The provider's name (`umfMemoryProviderGetName`), e.g. `'OS'`. */
+  get name(): string {
+    if (this.#name !== undefined) {
+      if (this._h === null) throw this.deadError()
+      return this.#name
+    }
+    const h = this.handle
+    const out: [string | null] = [null]
+    check(ffi.umfMemoryProviderGetName(h, out), 'umfMemoryProviderGetName', h)
+    this.#name = out[0] ?? ''
+    return this.#name
+  }
+
+  /**
+   * Allocates directly from the provider (`umfMemoryProviderAlloc`). Free with {@link MemoryProvider.free}
+   * and the same size.
+   *
+   * @param size - bytes
+   * @param alignment - 0 for the default, else a power of 2
+   * @returns the address
+   */
+  alloc(size: Size, alignment: Size = 0): bigint {
+    const h = this.handle
+    toSize(size, 'size')
+    toSize(alignment, 'alignment')
+    const out: [bigint | null] = [null]
+    enter()
+    let rc: number
+    try {
+      rc = ffi.umfMemoryProviderAlloc(h, size, alignment, out)
+    } finally {
+      leave()
+    }
+    check(rc, 'umfMemoryProviderAlloc', h)
+    if (out[0] === null) throw new Error('umfMemoryProviderAlloc succeeded without an address')
+    return out[0]
+  }
+
+  /**
+   * Frees memory allocated by {@link MemoryProvider.alloc} (`umfMemoryProviderFree`).
+   *
+   * @param ptr - the address (null does nothing)
+   * @param size - the size it was allocated with
+   */
+  free(ptr: bigint | null, size: Size): void {
+    const h = this.handle
+    const p = ptr === null ? null : toPtr(ptr, 'ptr')
+    toSize(size, 'size')
+    this.#call(() => ffi.umfMemoryProviderFree(h, p, size), 'umfMemoryProviderFree')
+  }
+
+  /**
+   * `umfMemoryProviderGetRecommendedPageSize`.
+   *
+   * @param size - the allocation size in question (0 for the general case)
+   * @returns the page size
+   */
+  recommendedPageSize(size: Size = 0): number {
+    const h = this.handle
+    toSize(size, 'size')
+    const out: [number | bigint | null] = [null]
+    this.#call(() => ffi.umfMemoryProviderGetRecommendedPageSize(h, size, out), 'umfMemoryProviderGetRecommendedPageSize')
+    return Number(out[0])
+  }
+
+  /**
+   * `umfMemoryProviderGetMinPageSize`.
+   *
+   * @param ptr - an address of this provider, or null for the provider in general
+   * @returns the page size
+   */
+  minPageSize(ptr: bigint | null = null): number {
+    const h = this.handle
+    const p = ptr === null ? null : toPtr(ptr, 'ptr')
+    const out: [number | bigint | null] = [null]
+    this.#call(() => ffi.umfMemoryProviderGetMinPageSize(h, p, out), 'umfMemoryProviderGetMinPageSize')
+    return Number(out[0])
+  }
+
+  /**
+   * Lets the OS reclaim a range's pages lazily (`umfMemoryProviderPurgeLazy`).
+   *
+   * @param ptr - start (page-aligned)
+   * @param size - bytes
+   */
+  purgeLazy(ptr: bigint, size: Size): void {
+    const h = this.handle
+    const p = toPtr(ptr, 'ptr')
+    toSize(size, 'size')
+    this.#call(() => ffi.umfMemoryProviderPurgeLazy(h, p, size), 'umfMemoryProviderPurgeLazy')
+  }
+
+  /**
+   * Releases a range's pages now (`umfMemoryProviderPurgeForce`).
+   *
+   * @param ptr - start (page-aligned)
+   * @param size - bytes
+   */
+  purgeForce(ptr: bigint, size: Size): void {
+    const h = this.handle
+    const p = toPtr(ptr, 'ptr')
+    toSize(size, 'size')
+    this.#call(() => ffi.umfMemoryProviderPurgeForce(h, p, size), 'umfMemoryProviderPurgeForce')
+  }
+
+  /**
+   * Splits one allocation in two (`umfMemoryProviderAllocationSplit`).
+   *
+   * @param ptr - the allocation
+   * @param totalSize - its size
+   * @param firstSize - the size of the first part (0 < firstSize < totalSize)
+   */
+  allocationSplit(ptr: bigint, totalSize: Size, firstSize: Size): void {
+    const h = this.handle
+    const p = toPtr(ptr, 'ptr')
+    toSize(totalSize, 'totalSize')
+    toSize(firstSize, 'firstSize')
+    this.#call(() => ffi.umfMemoryProviderAllocationSplit(h, p, totalSize, firstSize), 'umfMemoryProviderAllocationSplit')
+  }
+
+  /**
+   * Merges two adjacent allocations (`umfMemoryProviderAllocationMerge`).
+   *
+   * @param lowPtr - the lower one
+   * @param highPtr - the higher one
+   * @param totalSize - their total size
+   */
+  allocationMerge(lowPtr: bigint, highPtr: bigint, totalSize: Size): void {
+    const h = this.handle
+    const lo = toPtr(lowPtr, 'lowPtr')
+    const hi = toPtr(highPtr, 'highPtr')
+    toSize(totalSize, 'totalSize')
+    this.#call(() => ffi.umfMemoryProviderAllocationMerge(h, lo, hi, totalSize), 'umfMemoryProviderAllocationMerge')
+  }
+
+  /**
+   * The provider's last native error on this thread (`umfMemoryProviderGetLastNativeError`).
+   *
+   * @returns message and code, or undefined when the provider does not report one
+   */
+  lastNativeError(): NativeError | undefined {
+    return lastNativeError(this.handle)
+  }
+
+  #call(f: () => number, func: string): void {
+    enter()
+    let rc: number
+    try {
+      rc = f()
+    } finally {
+      leave()
+    }
+    check(rc, func, this._h)
+  }
+
+  /** Moves ownership to a pool (see {@link MemoryPool}'s `ownProvider`). @internal */
+  static moveToPool(provider: MemoryProvider, pool: UmfHandle): void {
+    const h = provider.handle
+    UmfHandle.moveHandle(provider, pool)
+    live.delete(h)
+  }
+}
+
+/**
+ * Number of providers written in TypeScript that are alive (not yet freed by C).
+ *
+ * @returns the count
+ */
+export function liveTypeScriptProviders(): number {
+  return slots.live
+}
