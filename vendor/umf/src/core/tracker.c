@@ -279,7 +279,8 @@ typedef struct tr_record {
  * view of the level despite concurrent writers (the entry itself may be
  * retired the moment this returns unless the caller knows it is live);
  * without, the caller holds the writer lock and no versions are checked.
- * `concurrent` is a constant at each call site, so each use gets its own copy.
+ * `concurrent` is a constant at each call site, so each use gets its own copy
+ * (today only lookups call it, with true).
  */
 static inline __attribute__((always_inline)) tr_entry_t *tr_pred_impl(tr_level_t *lv, uintptr_t x,
                                                                        uintptr_t *base_out, size_t *size_out,
@@ -405,51 +406,125 @@ static inline __attribute__((always_inline)) tr_entry_t *tr_pred_impl(tr_level_t
     }
 }
 
-/* For lookups: safe against concurrent writers. */
+/* For lookups: safe against concurrent writers. (Writers use tr_probe below, which also finds the successor.) */
 static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, size_t *size_out) {
     return tr_pred_impl(lv, x, base_out, size_out, true);
 }
 
-/* For writers, with the lock held. */
-static tr_entry_t *tr_pred_locked(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, size_t *size_out) {
-    return tr_pred_impl(lv, x, base_out, size_out, false);
-}
-
 /* ---- writer-side tree operations (lock held) -------------------------- */
 
-/* Links entry e (key = its base) into lv; a node has been reserved. */
-static void tr_insert(umf_tracker_t *t, tr_level_t *lv, tr_entry_t *e, uintptr_t key) {
-    uintptr_t leaf = (uintptr_t)e | TR_LEAF_TAG;
+/* The greatest (resp. smallest) entry below a non-empty child reference. */
+static tr_entry_t *tr_sub_max(uintptr_t c) {
+    while (!tr_is_leaf(c)) {
+        tr_node_t *n = tr_as_node(c);
+        uintptr_t next = 0;
+        for (unsigned i = TR_FANOUT; i-- > 0 && !next;) {
+            next = atomic_load_explicit(&n->child[i], memory_order_relaxed);
+        }
+        c = next;
+    }
+    return tr_leaf_entry(c);
+}
+
+static tr_entry_t *tr_sub_min(uintptr_t c) {
+    while (!tr_is_leaf(c)) {
+        tr_node_t *n = tr_as_node(c);
+        uintptr_t next = 0;
+        for (unsigned i = 0; i < TR_FANOUT && !next; i++) {
+            next = atomic_load_explicit(&n->child[i], memory_order_relaxed);
+        }
+        c = next;
+    }
+    return tr_leaf_entry(c);
+}
+
+/*
+ * One descent along `key` (lock held) finds both where key would be linked
+ * and its neighbours: `pred`, the entry with the greatest base <= key, and
+ * `succ`, the one with the smallest base > key (either may be NULL). An add
+ * needs nothing else to check overlaps, so it walks the tree once.
+ */
+typedef struct tr_probe {
+    _Atomic uintptr_t *slot; /* where key goes: an empty slot, or one whose content must be split */
+    tr_node_t *owner;        /* the node owning slot; NULL for the root slot */
+    uintptr_t cur;           /* what slot holds now */
+    tr_entry_t *pred, *succ;
+} tr_probe_t;
+
+static void tr_probe(tr_level_t *lv, uintptr_t key, tr_probe_t *pr) {
+    tr_node_t *path[TR_MAX_PATH];
+    unsigned path_nib[TR_MAX_PATH];
+    unsigned depth = 0;
     _Atomic uintptr_t *slot = &lv->root;
     tr_node_t *owner = NULL;
+    uintptr_t cur;
+    int side; /* where the slot's content lies: -1 at or below key, +1 above, 0 empty */
     for (;;) {
-        uintptr_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+        cur = atomic_load_explicit(slot, memory_order_relaxed);
         if (cur == 0) {
-            atomic_store_explicit(slot, leaf, memory_order_release);
-            if (owner) {
-                owner->nchild++;
-            }
-            return;
+            side = 0;
+            break;
         }
-        uintptr_t other_key;
         if (tr_is_leaf(cur)) {
-            other_key = tr_entry_base(tr_leaf_entry(cur));
-        } else {
-            tr_node_t *n = tr_as_node(cur);
-            unsigned shift = tr_ref_shift(cur);
-            uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_relaxed);
-            if (tr_high(key, shift) == prefix) {
-                owner = n;
-                slot = &n->child[tr_nib(key, shift)];
-                continue;
-            }
-            other_key = prefix;
+            side = tr_entry_base(tr_leaf_entry(cur)) <= key ? -1 : 1;
+            break;
         }
-        /* Put a new node above cur that tells key and cur apart. */
-        uintptr_t m = tr_node_make(t, tr_split_shift(key, other_key), key, leaf, other_key, cur);
-        atomic_store_explicit(slot, m, memory_order_release);
+        tr_node_t *n = tr_as_node(cur);
+        unsigned shift = tr_ref_shift(cur);
+        uintptr_t prefix = atomic_load_explicit(&n->prefix, memory_order_relaxed);
+        uintptr_t high = tr_high(key, shift);
+        if (high != prefix) {
+            side = prefix < high ? -1 : 1;
+            break;
+        }
+        unsigned nib = tr_nib(key, shift);
+        path[depth] = n;
+        path_nib[depth++] = nib;
+        owner = n;
+        slot = &n->child[nib];
+    }
+    pr->slot = slot;
+    pr->owner = owner;
+    pr->cur = cur;
+    pr->pred = side < 0 ? tr_sub_max(cur) : NULL;
+    pr->succ = side > 0 ? tr_sub_min(cur) : NULL;
+    /* The rest comes from the siblings left (resp. right) of the path, deepest first. */
+    for (unsigned d = depth; d-- > 0 && !pr->pred;) {
+        for (unsigned i = path_nib[d]; i-- > 0;) {
+            uintptr_t c = atomic_load_explicit(&path[d]->child[i], memory_order_relaxed);
+            if (c) {
+                pr->pred = tr_sub_max(c);
+                break;
+            }
+        }
+    }
+    for (unsigned d = depth; d-- > 0 && !pr->succ;) {
+        for (unsigned i = path_nib[d] + 1; i < TR_FANOUT; i++) {
+            uintptr_t c = atomic_load_explicit(&path[d]->child[i], memory_order_relaxed);
+            if (c) {
+                pr->succ = tr_sub_min(c);
+                break;
+            }
+        }
+    }
+}
+
+/* Links entry e (key = its base) where the probe found room; a node has been reserved. */
+static void tr_insert_at(umf_tracker_t *t, const tr_probe_t *pr, tr_entry_t *e, uintptr_t key) {
+    uintptr_t leaf = (uintptr_t)e | TR_LEAF_TAG;
+    if (pr->cur == 0) {
+        atomic_store_explicit(pr->slot, leaf, memory_order_release);
+        if (pr->owner) {
+            pr->owner->nchild++;
+        }
         return;
     }
+    /* Put a new node above what the slot holds, telling key and it apart (their keys differ:
+     * an entry with this very base would have been an overlap). */
+    uintptr_t other_key = tr_is_leaf(pr->cur) ? tr_entry_base(tr_leaf_entry(pr->cur))
+                                               : atomic_load_explicit(&tr_as_node(pr->cur)->prefix, memory_order_relaxed);
+    uintptr_t m = tr_node_make(t, tr_split_shift(key, other_key), key, leaf, other_key, pr->cur);
+    atomic_store_explicit(pr->slot, m, memory_order_release);
 }
 
 /* Where an entry with exactly this base sits in lv. */
@@ -559,16 +634,20 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     }
     /* The shallowest level where nothing overlaps; every level above must hold the range entirely. */
     unsigned level = 0;
+    tr_probe_t pr;
     for (;;) {
-        uintptr_t b;
-        size_t s;
-        tr_entry_t *p = tr_pred_locked(&t->levels[level], last, &b, &s);
-        if (!p || b + (s - 1) < base) {
-            break;
-        }
-        if (b > base || b + (s - 1) < last) {
+        tr_probe(&t->levels[level], base, &pr);
+        if (pr.succ && (uintptr_t)pr.succ->info.base <= last) {
             tr_unlock(t);
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT; /* overlaps without being inside */
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT; /* a range starts inside the new one */
+        }
+        uintptr_t pred_last = pr.pred ? (uintptr_t)pr.pred->info.base + (pr.pred->info.base_size - 1) : 0;
+        if (!pr.pred || pred_last < base) {
+            break; /* nothing on this level overlaps: link it here */
+        }
+        if (pred_last < last) {
+            tr_unlock(t);
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT; /* runs past the end of the range it starts in */
         }
         if (++level == UMF_TRACKER_MAX_LEVELS) {
             tr_unlock(t);
@@ -591,8 +670,7 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     if (level >= atomic_load_explicit(&t->depth, memory_order_relaxed)) {
         atomic_store_explicit(&t->depth, level + 1, memory_order_release);
     }
-    tr_level_t *lv = &t->levels[level];
-    tr_insert(t, lv, e, base);
+    tr_insert_at(t, &pr, e, base);
     t->level_count[level]++;
     atomic_store_explicit(&t->count, atomic_load_explicit(&t->count, memory_order_relaxed) + 1,
                           memory_order_relaxed);

@@ -344,10 +344,11 @@ static umf_alloc_info_t *model_find(uintptr_t p) {
     return best ? best->entry : NULL;
 }
 
-static void test_random_against_model(void) {
+static void random_against_model(uint64_t seed) {
     umf_tracker_t *t = umf_tracker_create();
     REQUIRE(t != NULL);
     model_n = 0;
+    rng_state = seed;
     void *owners[3] = {&owner_a, &owner_b, &owner_c};
     const uintptr_t arena = 0x7f0000000000ull;
     size_t adds_ok = 0, adds_rejected = 0, removes_ok = 0, deep = 0;
@@ -439,6 +440,13 @@ static void test_random_against_model(void) {
     CHECK_EQ(umf_tracker_count(t), 0);
     CHECK(umf_tracker_find(t, P(arena + 0x100)) == NULL);
     umf_tracker_destroy(t);
+}
+
+static void test_random_against_model(void) {
+    static const uint64_t seeds[] = {0x9e3779b97f4a7c15ull, 0x2545f4914f6cdd1dull, 0xd1b54a32d192ed03ull};
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+        random_against_model(seeds[i]);
+    }
 }
 
 /* ---- multi-thread stress ---- */
