@@ -25,6 +25,14 @@
  *    can serve, go straight to the provider and are kept in a hash map (pointer
  *    -> provider block), so freeing them needs no tracker.
  *
+ *  - Thread caches (only when pool_trace is 0, so that the statistics of a
+ *    traced pool stay exact): each thread keeps up to DP_TC_SLOTS free chunks
+ *    of each class up to DP_TC_MAX_SIZE, filled and drained DP_TC_BATCH at a
+ *    time under the bucket lock, so the common malloc/free pair takes no lock.
+ *    Cached chunks count as used; a thread's cache goes back to the buckets
+ *    when the thread exits, when it trims the pool, or when it needs the TLS
+ *    slot for another pool; destroying the pool just forgets the caches.
+ *
  * Beyond upstream UMF, calloc and realloc are supported.
  */
 #include <errno.h>
@@ -54,8 +62,11 @@
 #define DP_NAME_MAX 64
 #define DP_MAX_ARENAS 16
 #define DP_MAX_CLASSES 128
-#define DP_RADIX_LEVELS 4
 #define DP_CACHELINE 64
+#define DP_TC_SLOTS 32      /* chunks a thread cache keeps per class */
+#define DP_TC_BATCH 16      /* chunks moved between a thread cache and a bucket at once */
+#define DP_TC_MAX_SIZE 1024 /* the largest class thread caches keep */
+#define DP_TLS_POOLS 4      /* pools a thread caches for at the same time */
 
 /* ------------------------------------------------------------------------- */
 /* Params and shared limits                                                    */
@@ -245,6 +256,12 @@ typedef struct dp_slab {
     void *block;             /* what the provider returned (== base unless over-allocated) */
     size_t block_size;       /* the size asked of the provider */
     struct dp_bucket *bucket; /* never changes */
+    /* copies of the bucket's geometry, one load away from the radix tree on free */
+    uint32_t cls;
+    uint32_t chunks;
+    size_t size;
+    unsigned size_shift;
+    bool three;
     struct dp_slab *prev, *next;
     uint32_t nfree;
     uint32_t hint; /* no free chunk in bitmap words below this one */
@@ -286,11 +303,20 @@ typedef struct dp_large {
     size_t usable;
 } dp_large_t;
 
+/* Page -> slab map. Three levels with fixed shifts: 18 bits of address from
+ * bit 39, then 12, then 15 bits down to the page. Nodes come from calloc, so the
+ * big root and leaves only take the pages that are touched. */
+#define DP_PAGE_SHIFT 12
+#define DP_R0_SHIFT 39
+#define DP_R0_BITS 18
+#define DP_R1_SHIFT 27
+#define DP_R1_BITS 12
+#define DP_R2_BITS 15
+
 typedef struct dp_radix {
-    unsigned shift; /* log2 of the unit */
-    unsigned bits[DP_RADIX_LEVELS];
-    unsigned lshift[DP_RADIX_LEVELS];
     _Atomic(void *) *root;
+    void **nodes; /* every node below the root, to free them */
+    size_t nnodes, cap;
     pthread_mutex_t lock; /* writers */
 } dp_radix_t;
 
@@ -312,6 +338,11 @@ typedef struct dp_pool {
 
     dp_radix_t radix;
 
+    uint64_t id;                 /* unique, never reused: thread caches refer to pools by it */
+    unsigned tc_classes;         /* classes below this index have thread caches (0: none) */
+    size_t tc_max_size;          /* the largest of them (0: none) */
+    struct dp_tcache *tc_list;   /* this pool's thread caches, under dp_tc_lock */
+
     pthread_mutex_t large_lock;
     dp_large_t **large_tab;
     size_t large_tab_size; /* power of 2 */
@@ -326,6 +357,35 @@ static DP_TLS umf_result_t dp_last_error = UMF_RESULT_SUCCESS;
 static DP_TLS unsigned dp_tls_arena = UINT_MAX;
 static atomic_uint dp_arena_counter;
 
+/* A thread's cache of free chunks for one pool. Only its thread touches the bins
+ * (counts are atomics so the statistics may read them); pool and the links
+ * change under dp_tc_lock. */
+typedef struct dp_tbin {
+    _Atomic uint32_t count;
+    void *items[DP_TC_SLOTS];
+} dp_tbin_t;
+
+typedef struct dp_tcache {
+    dp_pool_t *pool; /* NULL once the pool is destroyed */
+    uint64_t pool_id;
+    struct dp_tcache *prev, *next;
+    unsigned nclasses;
+    dp_tbin_t bins[];
+} dp_tcache_t;
+
+typedef struct dp_tls_entry {
+    uint64_t id;
+    dp_tcache_t *tc;
+} dp_tls_entry_t;
+
+static DP_TLS dp_tls_entry_t dp_tls_tc[DP_TLS_POOLS];
+static DP_TLS bool dp_tls_registered;
+static pthread_mutex_t dp_tc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t dp_tc_once = PTHREAD_ONCE_INIT;
+static pthread_key_t dp_tc_key;
+static bool dp_tc_key_ok;
+static atomic_uint_fast64_t dp_pool_ids;
+
 static inline void *dp_fail(umf_result_t rc) {
     dp_last_error = rc;
     return NULL;
@@ -334,75 +394,86 @@ static inline void *dp_fail(umf_result_t rc) {
 /* ------------------------------------------------------------------------- */
 /* Radix tree: unit number -> slab. Readers are lock-free.                     */
 
-static void dp_radix_init(dp_radix_t *r, unsigned shift) {
-    unsigned keybits = 64 - shift;
-    unsigned per = (keybits + DP_RADIX_LEVELS - 1) / DP_RADIX_LEVELS;
-    unsigned left = keybits;
-    for (int i = DP_RADIX_LEVELS - 1; i >= 0; i--) {
-        r->bits[i] = left < per ? left : per;
-        left -= r->bits[i];
-    }
-    unsigned acc = 0;
-    for (int i = DP_RADIX_LEVELS - 1; i >= 0; i--) {
-        r->lshift[i] = acc;
-        acc += r->bits[i];
-    }
-    r->shift = shift;
+static void dp_radix_init(dp_radix_t *r) {
     r->root = NULL;
+    r->nodes = NULL;
+    r->nnodes = r->cap = 0;
     pthread_mutex_init(&r->lock, NULL);
 }
 
-static inline size_t dp_radix_index(const dp_radix_t *r, uintptr_t key, int level) {
-    return (size_t)((key >> r->lshift[level]) & (((uintptr_t)1 << r->bits[level]) - 1));
-}
-
 static inline dp_slab_t *dp_radix_get(const dp_radix_t *r, const void *ptr) {
-    uintptr_t key = (uintptr_t)ptr >> r->shift;
-    _Atomic(void *) *node = r->root;
-    for (int level = 0; level < DP_RADIX_LEVELS - 1; level++) {
-        if (UMF_UNLIKELY(node == NULL)) {
-            return NULL;
-        }
-        node = atomic_load_explicit(&node[dp_radix_index(r, key, level)], memory_order_acquire);
-    }
-    if (UMF_UNLIKELY(node == NULL)) {
+    uintptr_t a = (uintptr_t)ptr;
+    if (UMF_UNLIKELY((a >> (DP_R0_SHIFT + DP_R0_BITS)) != 0 || r->root == NULL)) {
         return NULL;
     }
-    return atomic_load_explicit(&node[dp_radix_index(r, key, DP_RADIX_LEVELS - 1)], memory_order_acquire);
+    _Atomic(void *) *n1 = atomic_load_explicit(&r->root[a >> DP_R0_SHIFT], memory_order_acquire);
+    if (UMF_UNLIKELY(n1 == NULL)) {
+        return NULL;
+    }
+    _Atomic(void *) *n2 = atomic_load_explicit(&n1[(a >> DP_R1_SHIFT) & ((1u << DP_R1_BITS) - 1)], memory_order_acquire);
+    if (UMF_UNLIKELY(n2 == NULL)) {
+        return NULL;
+    }
+    return atomic_load_explicit(&n2[(a >> DP_PAGE_SHIFT) & ((1u << DP_R2_BITS) - 1)], memory_order_acquire);
 }
 
-/* Sets the entries of [base, base + size) to slab (or NULL); caller holds r->lock. */
+static _Atomic(void *) *dp_radix_node(dp_radix_t *r, size_t entries) {
+    if (r->nnodes == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 16;
+        void **n = realloc(r->nodes, ncap * sizeof(void *));
+        if (n == NULL) {
+            return NULL;
+        }
+        r->nodes = n;
+        r->cap = ncap;
+    }
+    _Atomic(void *) *node = calloc(entries, sizeof(void *));
+    if (node) {
+        r->nodes[r->nnodes++] = (void *)node;
+    }
+    return node;
+}
+
+/* Sets the pages of [base, base + size) to slab (or NULL); caller holds r->lock. */
 static umf_result_t dp_radix_set_locked(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab) {
-    uintptr_t first = (uintptr_t)base >> r->shift;
-    uintptr_t n = size >> r->shift;
-    for (uintptr_t key = first; key < first + n; key++) {
-        _Atomic(void *) *node;
+    uintptr_t first = (uintptr_t)base;
+    if (((first + size - 1) >> (DP_R0_SHIFT + DP_R0_BITS)) != 0) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT; /* beyond any user address */
+    }
+    if (r->root == NULL) {
+        if (slab == NULL) {
+            return UMF_RESULT_SUCCESS;
+        }
+        r->root = calloc((size_t)1 << DP_R0_BITS, sizeof(void *));
         if (r->root == NULL) {
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        }
+    }
+    for (uintptr_t a = first; a < first + size; a += (uintptr_t)1 << DP_PAGE_SHIFT) {
+        _Atomic(void *) *slot1 = &r->root[a >> DP_R0_SHIFT];
+        _Atomic(void *) *n1 = atomic_load_explicit(slot1, memory_order_relaxed);
+        if (n1 == NULL) {
             if (slab == NULL) {
-                return UMF_RESULT_SUCCESS;
+                continue;
             }
-            r->root = calloc((size_t)1 << r->bits[0], sizeof(void *));
-            if (r->root == NULL) {
+            if ((n1 = dp_radix_node(r, (size_t)1 << DP_R1_BITS)) == NULL) {
                 return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
             }
+            atomic_store_explicit(slot1, (void *)n1, memory_order_release);
         }
-        node = r->root;
-        for (int level = 0; level < DP_RADIX_LEVELS - 1; level++) {
-            _Atomic(void *) *slot = &node[dp_radix_index(r, key, level)];
-            _Atomic(void *) *next = atomic_load_explicit(slot, memory_order_relaxed);
-            if (next == NULL) {
-                if (slab == NULL) {
-                    return UMF_RESULT_SUCCESS;
-                }
-                next = calloc((size_t)1 << r->bits[level + 1], sizeof(void *));
-                if (next == NULL) {
-                    return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-                }
-                atomic_store_explicit(slot, (void *)next, memory_order_release);
+        _Atomic(void *) *slot2 = &n1[(a >> DP_R1_SHIFT) & ((1u << DP_R1_BITS) - 1)];
+        _Atomic(void *) *n2 = atomic_load_explicit(slot2, memory_order_relaxed);
+        if (n2 == NULL) {
+            if (slab == NULL) {
+                continue;
             }
-            node = next;
+            if ((n2 = dp_radix_node(r, (size_t)1 << DP_R2_BITS)) == NULL) {
+                return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            }
+            atomic_store_explicit(slot2, (void *)n2, memory_order_release);
         }
-        atomic_store_explicit(&node[dp_radix_index(r, key, DP_RADIX_LEVELS - 1)], (void *)slab, memory_order_release);
+        atomic_store_explicit(&n2[(a >> DP_PAGE_SHIFT) & ((1u << DP_R2_BITS) - 1)], (void *)slab,
+                              memory_order_release);
     }
     return UMF_RESULT_SUCCESS;
 }
@@ -417,22 +488,15 @@ static umf_result_t dp_radix_set(dp_radix_t *r, const void *base, size_t size, d
     return rc;
 }
 
-static void dp_radix_free_node(_Atomic(void *) *node, const dp_radix_t *r, int level) {
-    if (node == NULL) {
-        return;
-    }
-    if (level < DP_RADIX_LEVELS - 1) {
-        size_t n = (size_t)1 << r->bits[level];
-        for (size_t i = 0; i < n; i++) {
-            dp_radix_free_node(atomic_load_explicit(&node[i], memory_order_relaxed), r, level + 1);
-        }
-    }
-    free((void *)node);
-}
-
 static void dp_radix_destroy(dp_radix_t *r) {
-    dp_radix_free_node(r->root, r, 0);
+    for (size_t i = 0; i < r->nnodes; i++) {
+        free(r->nodes[i]);
+    }
+    free(r->nodes);
+    free((void *)r->root);
     r->root = NULL;
+    r->nodes = NULL;
+    r->nnodes = r->cap = 0;
     pthread_mutex_destroy(&r->lock);
 }
 
@@ -578,6 +642,13 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     }
     p->nclasses = n;
     p->max_pooled = n > 0 ? UMF_MIN(maxp, p->class_size[n - 1]) : 0;
+    p->tc_classes = 0;
+    if (p->params.pool_trace == 0) {
+        while (p->tc_classes < n && p->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
+            p->tc_classes++;
+        }
+    }
+    p->tc_max_size = p->tc_classes ? UMF_MIN(p->class_size[p->tc_classes - 1], p->max_pooled) : 0;
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned narenas = 1;
@@ -585,7 +656,7 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
         narenas *= 2;
     }
     p->narenas = narenas;
-    dp_radix_init(&p->radix, dp_log2_floor(unit));
+    dp_radix_init(&p->radix);
 
     if (n > 0) {
         p->buckets = aligned_alloc(DP_CACHELINE, sizeof(dp_bucket_t) * n * narenas);
@@ -662,6 +733,15 @@ static inline void dp_list_remove(dp_list_t *l, dp_slab_t *s) {
     l->count--;
 }
 
+/* off / b->size without a division (off < slab size, so off >> size_shift < 2^32) */
+static inline size_t dp_chunk_index(const dp_bucket_t *b, size_t off) {
+    size_t q = off >> b->size_shift;
+    if (b->three) {
+        q = (size_t)(((uint64_t)q * 0xAAAAAAABULL) >> 33);
+    }
+    return q;
+}
+
 static inline size_t dp_bitmap_words(uint32_t chunks) { return ((size_t)chunks + 63) / 64; }
 
 static void dp_slab_reset_bits(dp_slab_t *s, uint32_t chunks) {
@@ -722,6 +802,11 @@ static dp_slab_t *dp_slab_create(dp_bucket_t *b, umf_result_t *rc) {
         }
         s->bucket = b;
         s->state = DP_SLAB_DEAD;
+        s->cls = b->cls;
+        s->chunks = b->chunks;
+        s->size = b->size;
+        s->size_shift = b->size_shift;
+        s->three = b->three;
     }
     void *block = NULL;
     size_t block_size = b->slab_size;
@@ -868,7 +953,241 @@ static inline unsigned dp_my_arena(void) {
     return a;
 }
 
+static dp_bucket_t *dp_lock_my_bucket(dp_pool_t *p, unsigned cls) {
+    unsigned a = dp_my_arena() & (p->narenas - 1);
+    dp_bucket_t *b = &p->buckets[a * p->nclasses + cls];
+    if (UMF_UNLIKELY(!dp_trylock(&b->lock))) {
+        /* someone else works in this arena: move to the next one */
+        dp_tls_arena = dp_tls_arena + 1;
+        a = dp_tls_arena & (p->narenas - 1);
+        b = &p->buckets[a * p->nclasses + cls];
+        dp_lock(&b->lock);
+    }
+    return b;
+}
+
+/* Gives n cached chunks back to their buckets; each chunk goes to the bucket of its slab. */
+static void dp_tc_drain(dp_pool_t *p, void **items, uint32_t n) {
+    dp_bucket_t *locked = NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        dp_slab_t *s = dp_radix_get(&p->radix, items[i]);
+        if (s == NULL) {
+            continue; /* cannot happen for chunks the cache took from a slab */
+        }
+        dp_bucket_t *b = s->bucket;
+        if (b != locked) {
+            if (locked) {
+                dp_unlock(&locked->lock);
+            }
+            dp_lock(&b->lock);
+            locked = b;
+        }
+        size_t idx = dp_chunk_index(b, (size_t)((char *)items[i] - s->base));
+        dp_bucket_free_locked(b, s, idx);
+    }
+    if (locked) {
+        dp_unlock(&locked->lock);
+    }
+}
+
+/* Empties every bin of tc into its pool; the caller holds dp_tc_lock (the pool is alive). */
+static void dp_tc_flush(dp_tcache_t *tc) {
+    for (unsigned c = 0; c < tc->nclasses; c++) {
+        dp_tbin_t *bin = &tc->bins[c];
+        uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
+        if (n) {
+            dp_tc_drain(tc->pool, bin->items, n);
+            atomic_store_explicit(&bin->count, 0, memory_order_relaxed);
+        }
+    }
+}
+
+/* Flushes (when its pool lives), unlinks and frees a thread cache. */
+static void dp_tc_release(dp_tcache_t *tc) {
+    pthread_mutex_lock(&dp_tc_lock);
+    dp_pool_t *p = tc->pool;
+    if (p) {
+        dp_tc_flush(tc);
+        if (tc->prev) {
+            tc->prev->next = tc->next;
+        } else {
+            p->tc_list = tc->next;
+        }
+        if (tc->next) {
+            tc->next->prev = tc->prev;
+        }
+    }
+    pthread_mutex_unlock(&dp_tc_lock);
+    free(tc);
+}
+
+static void dp_tc_thread_exit(void *arg) {
+    for (int i = 0; i < DP_TLS_POOLS; i++) {
+        if (dp_tls_tc[i].tc) {
+            dp_tcache_t *tc = dp_tls_tc[i].tc;
+            dp_tls_tc[i].tc = NULL;
+            dp_tls_tc[i].id = 0;
+            dp_tc_release(tc);
+        }
+    }
+}
+
+static void dp_tc_make_key(void) { dp_tc_key_ok = pthread_key_create(&dp_tc_key, dp_tc_thread_exit) == 0; }
+
+/* The calling thread's cache for p, made on first use; NULL when there is none. */
+static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
+    if (p->tc_classes == 0) {
+        return NULL;
+    }
+    if (!dp_tls_registered) {
+        pthread_once(&dp_tc_once, dp_tc_make_key);
+        /* without the key the cache could not be given back at thread exit */
+        if (!dp_tc_key_ok || pthread_setspecific(dp_tc_key, (void *)1) != 0) {
+            return NULL;
+        }
+        dp_tls_registered = true;
+    }
+    /* forget the caches of pools that are gone, and pick a slot */
+    int slot = -1;
+    for (int i = 0; i < DP_TLS_POOLS; i++) {
+        dp_tcache_t *tc = dp_tls_tc[i].tc;
+        if (tc) {
+            pthread_mutex_lock(&dp_tc_lock);
+            bool gone = tc->pool == NULL;
+            pthread_mutex_unlock(&dp_tc_lock);
+            if (gone) {
+                free(tc);
+                dp_tls_tc[i].tc = NULL;
+                dp_tls_tc[i].id = 0;
+            }
+        }
+        if (dp_tls_tc[i].tc == NULL && slot < 0) {
+            slot = i;
+        }
+    }
+    if (slot < 0) {
+        /* all slots busy: give back the last one */
+        slot = DP_TLS_POOLS - 1;
+        dp_tcache_t *old = dp_tls_tc[slot].tc;
+        dp_tls_tc[slot].tc = NULL;
+        dp_tls_tc[slot].id = 0;
+        dp_tc_release(old);
+    }
+    dp_tcache_t *tc = calloc(1, sizeof(dp_tcache_t) + p->tc_classes * sizeof(dp_tbin_t));
+    if (tc == NULL) {
+        return NULL;
+    }
+    tc->pool = p;
+    tc->pool_id = p->id;
+    tc->nclasses = p->tc_classes;
+    pthread_mutex_lock(&dp_tc_lock);
+    tc->next = p->tc_list;
+    if (p->tc_list) {
+        p->tc_list->prev = tc;
+    }
+    p->tc_list = tc;
+    pthread_mutex_unlock(&dp_tc_lock);
+    dp_tls_tc[slot].id = p->id;
+    dp_tls_tc[slot].tc = tc;
+    return tc;
+}
+
+static inline dp_tcache_t *dp_tc_get(dp_pool_t *p) {
+    for (int i = 0; i < DP_TLS_POOLS; i++) {
+        if (dp_tls_tc[i].id == p->id) {
+            return dp_tls_tc[i].tc;
+        }
+    }
+    return dp_tc_slow(p);
+}
+
+/* Gives the calling thread's cache of p back to the buckets (trim, destroy). */
+static void dp_tc_flush_mine(dp_pool_t *p, bool forget) {
+    for (int i = 0; i < DP_TLS_POOLS; i++) {
+        if (dp_tls_tc[i].id == p->id && dp_tls_tc[i].tc) {
+            dp_tcache_t *tc = dp_tls_tc[i].tc;
+            if (forget) {
+                dp_tls_tc[i].tc = NULL;
+                dp_tls_tc[i].id = 0;
+                dp_tc_release(tc);
+            } else {
+                pthread_mutex_lock(&dp_tc_lock);
+                if (tc->pool) {
+                    dp_tc_flush(tc);
+                }
+                pthread_mutex_unlock(&dp_tc_lock);
+            }
+        }
+    }
+}
+
+/* malloc of a cached class: from the thread cache, refilled DP_TC_BATCH at a time. */
+static void *dp_alloc_cached(dp_pool_t *p, dp_tcache_t *tc, unsigned cls) {
+    dp_tbin_t *bin = &tc->bins[cls];
+    uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
+    if (UMF_LIKELY(n > 0)) {
+        atomic_store_explicit(&bin->count, n - 1, memory_order_relaxed);
+        return bin->items[n - 1];
+    }
+    dp_bucket_t *b = dp_lock_my_bucket(p, cls);
+    umf_result_t rc = UMF_RESULT_SUCCESS;
+    void *ptr = dp_bucket_alloc_locked(b, &rc);
+    if (ptr) {
+        /* fill up only from slabs already there, never taking a new one just for the cache */
+        while (n < DP_TC_BATCH && (b->avail.head || b->empty.head)) {
+            void *more = dp_bucket_alloc_locked(b, &rc);
+            if (more == NULL) {
+                break;
+            }
+            bin->items[n++] = more;
+        }
+    }
+    dp_unlock(&b->lock);
+    atomic_store_explicit(&bin->count, n, memory_order_relaxed);
+    if (UMF_UNLIKELY(ptr == NULL)) {
+        return dp_fail(rc);
+    }
+    return ptr;
+}
+
+/* A full bin gives its older half back to the buckets; returns the new count. */
+static __attribute__((noinline)) uint32_t dp_tc_drain_half(dp_pool_t *p, dp_tbin_t *bin) {
+    dp_tc_drain(p, bin->items, DP_TC_BATCH);
+    memmove(bin->items, bin->items + DP_TC_BATCH, (DP_TC_SLOTS - DP_TC_BATCH) * sizeof(void *));
+    return DP_TC_SLOTS - DP_TC_BATCH;
+}
+
+/* free of a chunk of a cached class (s is ptr's slab, found without a lock). */
+static umf_result_t dp_free_cached(dp_pool_t *p, dp_tcache_t *tc, dp_slab_t *s, void *ptr) {
+    size_t off = (size_t)((char *)ptr - s->base);
+    size_t idx = off >> s->size_shift;
+    if (s->three) {
+        idx = (size_t)(((uint64_t)idx * 0xAAAAAAABULL) >> 33);
+    }
+    if (UMF_UNLIKELY((char *)ptr < s->base || idx * s->size != off || idx >= s->chunks)) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    dp_tbin_t *bin = &tc->bins[s->cls];
+    uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
+    /* a chunk freed again right after is caught here; one cached longer is not */
+    if (UMF_UNLIKELY((n > 0 && bin->items[n - 1] == ptr) || (n > 1 && bin->items[n - 2] == ptr))) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (UMF_UNLIKELY(n == DP_TC_SLOTS)) {
+        n = dp_tc_drain_half(p, bin);
+    }
+    bin->items[n] = ptr;
+    atomic_store_explicit(&bin->count, n + 1, memory_order_relaxed);
+    return UMF_RESULT_SUCCESS;
+}
+
 static void *dp_alloc_class(dp_pool_t *p, unsigned cls) {
+    if (cls < p->tc_classes) {
+        dp_tcache_t *tc = dp_tc_get(p);
+        if (UMF_LIKELY(tc != NULL)) {
+            return dp_alloc_cached(p, tc, cls);
+        }
+    }
     unsigned a = dp_my_arena() & (p->narenas - 1);
     dp_bucket_t *b = &p->buckets[a * p->nclasses + cls];
     if (UMF_UNLIKELY(!dp_trylock(&b->lock))) {
@@ -932,8 +1251,29 @@ static inline void dp_trace(dp_pool_t *p, const char *op, const void *ptr, size_
     }
 }
 
+static __attribute__((noinline)) void *dp_malloc_slow(dp_pool_t *p, size_t size);
+
 static void *dp_malloc(void *pool, size_t size) {
     dp_pool_t *p = pool;
+    if (UMF_LIKELY(size - 1 < p->tc_max_size)) {
+        /* the thread cache: no lock */
+        unsigned cls = dp_class_of(p, size);
+        for (int i = 0; i < DP_TLS_POOLS; i++) {
+            if (dp_tls_tc[i].id == p->id) {
+                dp_tbin_t *bin = &dp_tls_tc[i].tc->bins[cls];
+                uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
+                if (UMF_LIKELY(n > 0)) {
+                    atomic_store_explicit(&bin->count, n - 1, memory_order_relaxed);
+                    return bin->items[n - 1];
+                }
+                break;
+            }
+        }
+    }
+    return dp_malloc_slow(p, size);
+}
+
+static void *dp_malloc_slow(dp_pool_t *p, size_t size) {
     if (UMF_UNLIKELY(size == 0)) {
         dp_last_error = UMF_RESULT_SUCCESS;
         return NULL;
@@ -992,13 +1332,23 @@ typedef struct dp_where {
     size_t idx;
 } dp_where_t;
 
-/* off / b->size without a division (off < slab size, so off >> size_shift < 2^32) */
-static inline size_t dp_chunk_index(const dp_bucket_t *b, size_t off) {
-    size_t q = off >> b->size_shift;
-    if (b->three) {
-        q = (size_t)(((uint64_t)q * 0xAAAAAAABULL) >> 33);
+/* True when ptr sits in the calling thread's cache, that is, it was freed. */
+static bool dp_in_my_cache(dp_pool_t *p, unsigned cls, const void *ptr) {
+    if (cls >= p->tc_classes) {
+        return false;
     }
-    return q;
+    for (int i = 0; i < DP_TLS_POOLS; i++) {
+        if (dp_tls_tc[i].id == p->id && dp_tls_tc[i].tc) {
+            dp_tbin_t *bin = &dp_tls_tc[i].tc->bins[cls];
+            uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
+            for (uint32_t k = 0; k < n; k++) {
+                if (bin->items[k] == ptr) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
 }
 
 /* Finds the live chunk at ptr and locks its bucket. INVALID_ARGUMENT if ptr is in a slab
@@ -1022,7 +1372,8 @@ static umf_result_t dp_locate_chunk(dp_pool_t *p, const void *ptr, dp_where_t *w
     }
     size_t off = (size_t)((const char *)ptr - s->base);
     size_t idx = dp_chunk_index(b, off);
-    if (idx * b->size != off || idx >= b->chunks || (s->bits[idx / 64] >> (idx % 64)) & 1) {
+    if (idx * b->size != off || idx >= b->chunks || (s->bits[idx / 64] >> (idx % 64)) & 1 ||
+        dp_in_my_cache(p, b->cls, ptr)) {
         dp_unlock(&b->lock);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
@@ -1032,12 +1383,38 @@ static umf_result_t dp_locate_chunk(dp_pool_t *p, const void *ptr, dp_where_t *w
     return UMF_RESULT_SUCCESS;
 }
 
+static __attribute__((noinline)) umf_result_t dp_free_slow(dp_pool_t *p, void *ptr);
+
 static umf_result_t dp_free(void *pool, void *ptr) {
     dp_pool_t *p = pool;
+    if (UMF_LIKELY(p->tc_classes != 0 && ptr != NULL)) {
+        /* the thread cache: no lock */
+        dp_slab_t *s = dp_radix_get(&p->radix, ptr);
+        if (UMF_LIKELY(s != NULL && s->cls < p->tc_classes)) {
+            for (int i = 0; i < DP_TLS_POOLS; i++) {
+                if (dp_tls_tc[i].id == p->id) {
+                    return dp_free_cached(p, dp_tls_tc[i].tc, s, ptr);
+                }
+            }
+        }
+    }
+    return dp_free_slow(p, ptr);
+}
+
+static umf_result_t dp_free_slow(dp_pool_t *p, void *ptr) {
     if (ptr == NULL) {
         return UMF_RESULT_SUCCESS;
     }
     dp_trace(p, "free", ptr, 0);
+    if (p->tc_classes && atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        dp_slab_t *s = dp_radix_get(&p->radix, ptr);
+        if (s && s->cls < p->tc_classes) {
+            dp_tcache_t *tc = dp_tc_get(p);
+            if (tc) {
+                return dp_free_cached(p, tc, s, ptr);
+            }
+        }
+    }
     dp_where_t w;
     umf_result_t rc = dp_locate_chunk(p, ptr, &w);
     if (rc != UMF_RESULT_SUCCESS) {
@@ -1188,6 +1565,7 @@ static umf_result_t dp_initialize(umf_memory_provider_handle_t provider, const v
     }
     p->provider = provider;
     p->limits = p->params.shared_limits;
+    p->id = (uint64_t)atomic_fetch_add_explicit(&dp_pool_ids, 1, memory_order_relaxed) + 1;
     atomic_init(&p->ready, false);
     pthread_mutex_init(&p->setup_lock, NULL);
     pthread_mutex_init(&p->large_lock, NULL);
@@ -1213,6 +1591,14 @@ static umf_result_t dp_finalize(void *pool) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (atomic_load(&p->ready)) {
+        /* the calling thread's cache goes now; other threads free theirs when they next look */
+        dp_tc_flush_mine(p, true);
+        pthread_mutex_lock(&dp_tc_lock);
+        for (dp_tcache_t *tc = p->tc_list; tc; tc = tc->next) {
+            tc->pool = NULL;
+        }
+        p->tc_list = NULL;
+        pthread_mutex_unlock(&dp_tc_lock);
         size_t leaked = 0;
         for (unsigned i = 0; i < p->narenas * p->nclasses; i++) {
             dp_bucket_t *b = &p->buckets[i];
@@ -1261,6 +1647,7 @@ static umf_result_t dp_trim(void *pool, size_t minBytesToKeep) {
     if (!atomic_load_explicit(&p->ready, memory_order_acquire)) {
         return UMF_RESULT_SUCCESS;
     }
+    dp_tc_flush_mine(p, false);
     size_t nb = (size_t)p->narenas * p->nclasses;
     size_t cached = 0;
     for (size_t i = 0; i < nb; i++) {
@@ -1326,6 +1713,18 @@ static void dp_collect(dp_pool_t *p, long cls, dp_stats_t *st) {
                 dp_unlock(&b->lock);
             }
         }
+    }
+    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        /* chunks parked in thread caches are not in use */
+        pthread_mutex_lock(&dp_tc_lock);
+        for (dp_tcache_t *tc = p->tc_list; tc; tc = tc->next) {
+            for (unsigned c = 0; c < tc->nclasses; c++) {
+                if (cls < 0 || (unsigned long)cls == c) {
+                    st->used -= atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed) * p->class_size[c];
+                }
+            }
+        }
+        pthread_mutex_unlock(&dp_tc_lock);
     }
     if (cls < 0) {
         pthread_mutex_lock(&p->large_lock);
