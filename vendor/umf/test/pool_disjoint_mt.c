@@ -3,6 +3,7 @@
  * statistics and trim running alongside, per-thread allocation errors.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -20,6 +21,19 @@
         int must_ok_ = (cond) ? 1 : 0;                                                             \
         REQUIRE(must_ok_);                                                                         \
     } while (0)
+
+static umf_result_t ctl_call(const umf_memory_pool_ops_t *ops, void *priv, const char *path, void *arg, size_t size,
+                             umf_ctl_query_type_t type, ...) {
+    va_list args;
+    va_start(args, type);
+    umf_result_t rc = ops->ext_ctl(priv, CTL_QUERY_PROGRAMMATIC, path, arg, size, type, args);
+    va_end(args);
+    return rc;
+}
+
+static umf_result_t ctl_read(const umf_memory_pool_ops_t *ops, void *priv, const char *path, size_t *out) {
+    return ctl_call(ops, priv, path, out, sizeof(*out), CTL_QUERY_READ);
+}
 
 #define NTHREADS 6
 #define ROUNDS 150
@@ -241,9 +255,166 @@ static void test_last_error_per_thread(void) {
     CHECK_OK(umfMemoryProviderDestroy(prov));
 }
 
+/* ---- thread caches (pools with pool_trace 0 cache chunks of up to 1 KiB per thread) ---- */
+
+static umf_memory_pool_handle_t g_tc_pool;
+static pthread_barrier_t g_tc_barrier;
+
+static void *tc_alloc_free_exit(void *arg) {
+    void *ptrs[200];
+    for (int i = 0; i < 200; i++) {
+        ptrs[i] = umfPoolMalloc(g_tc_pool, 64);
+        if (ptrs[i] == NULL) {
+            atomic_fetch_add(&g_bad, 1);
+        }
+    }
+    for (int i = 0; i < 200; i++) {
+        if (umfPoolFree(g_tc_pool, ptrs[i]) != UMF_RESULT_SUCCESS) {
+            atomic_fetch_add(&g_bad, 1);
+        }
+    }
+    return NULL; /* the thread's cache goes back to the pool as it exits */
+}
+
+static void test_thread_cache_given_back_at_exit(void) {
+    test_provider_counters_t counters;
+    memset(&counters, 0, sizeof(counters));
+    umf_memory_provider_handle_t prov = NULL;
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &g_tc_pool) == UMF_RESULT_SUCCESS);
+    atomic_store(&g_bad, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, tc_alloc_free_exit, NULL);
+    pthread_join(th, NULL);
+    CHECK_EQ(atomic_load(&g_bad), 0);
+    CHECK(counters.alloc_count >= 1);
+    /* nothing is left in use: trimming from this thread returns every slab */
+    CHECK_OK(umfPoolTrimMemory(g_tc_pool, 0));
+    CHECK_EQ(counters.free_count, counters.alloc_count);
+    CHECK_OK(umfPoolDestroy(g_tc_pool));
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+}
+
+static void test_thread_cache_trim_and_double_free(void) {
+    test_provider_counters_t counters;
+    memset(&counters, 0, sizeof(counters));
+    umf_memory_provider_handle_t prov = NULL;
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    umf_memory_pool_handle_t pool = NULL;
+    MUST(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &pool) == UMF_RESULT_SUCCESS);
+    void *a = umfPoolMalloc(pool, 32);
+    void *b = umfPoolMalloc(pool, 32);
+    MUST(a != NULL && b != NULL);
+    CHECK_OK(umfPoolFree(pool, a));
+    CHECK_RESULT(umfPoolFree(pool, a), UMF_RESULT_ERROR_INVALID_ARGUMENT); /* caught in the cache */
+    size_t s = 0;
+    CHECK_RESULT(umfPoolMallocUsableSize(pool, a, &s), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_OK(umfPoolFree(pool, b));
+    /* freed chunks sit in this thread's cache: the slab is still held... */
+    CHECK_EQ(counters.free_count, 0);
+    /* ...until the thread trims, which empties its cache first */
+    CHECK_OK(umfPoolTrimMemory(pool, 0));
+    CHECK_EQ(counters.free_count, counters.alloc_count);
+    CHECK_OK(umfPoolDestroy(pool));
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+}
+
+/* A thread keeps a cache for a pool that another thread destroys, then goes on with other pools. */
+static umf_memory_provider_handle_t g_tc_prov;
+static void *tc_outlives_pool(void *arg) {
+    void *p = umfPoolMalloc(g_tc_pool, 100);
+    umfPoolFree(g_tc_pool, p);               /* now cached by this thread */
+    pthread_barrier_wait(&g_tc_barrier);    /* main destroys the pool */
+    pthread_barrier_wait(&g_tc_barrier);
+    /* more pools than TLS slots: caches are evicted and forgotten as needed */
+    for (int round = 0; round < 3; round++) {
+        umf_memory_pool_handle_t pools[6];
+        for (int i = 0; i < 6; i++) {
+            if (umfPoolCreate(umfDisjointPoolOps(), g_tc_prov, NULL, 0, &pools[i]) != UMF_RESULT_SUCCESS) {
+                atomic_fetch_add(&g_bad, 1);
+                return NULL;
+            }
+        }
+        for (int it = 0; it < 50; it++) {
+            for (int i = 0; i < 6; i++) {
+                unsigned char *x = umfPoolMalloc(pools[i], 16 + (size_t)i);
+                if (x == NULL) {
+                    atomic_fetch_add(&g_bad, 1);
+                    continue;
+                }
+                memset(x, i, 16);
+                if (umfPoolFree(pools[i], x) != UMF_RESULT_SUCCESS) {
+                    atomic_fetch_add(&g_bad, 1);
+                }
+            }
+        }
+        for (int i = 0; i < 6; i++) {
+            if (umfPoolDestroy(pools[i]) != UMF_RESULT_SUCCESS) {
+                atomic_fetch_add(&g_bad, 1);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void test_thread_cache_outlives_pool(void) {
+    test_provider_counters_t counters;
+    memset(&counters, 0, sizeof(counters));
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &g_tc_prov) == UMF_RESULT_SUCCESS);
+    MUST(umfPoolCreate(umfDisjointPoolOps(), g_tc_prov, NULL, 0, &g_tc_pool) == UMF_RESULT_SUCCESS);
+    atomic_store(&g_bad, 0);
+    pthread_barrier_init(&g_tc_barrier, NULL, 2);
+    pthread_t th;
+    pthread_create(&th, NULL, tc_outlives_pool, NULL);
+    pthread_barrier_wait(&g_tc_barrier);
+    CHECK_OK(umfPoolDestroy(g_tc_pool));
+    pthread_barrier_wait(&g_tc_barrier);
+    pthread_join(th, NULL);
+    pthread_barrier_destroy(&g_tc_barrier);
+    CHECK_EQ(atomic_load(&g_bad), 0);
+    CHECK_EQ(counters.alloc_count, counters.free_count);
+    CHECK_OK(umfMemoryProviderDestroy(g_tc_prov));
+}
+
+/* The statistics do not count cached chunks as used. */
+static void test_thread_cache_used_memory(void) {
+    test_provider_counters_t counters;
+    memset(&counters, 0, sizeof(counters));
+    umf_memory_provider_handle_t prov = NULL;
+    MUST(umfMemoryProviderCreate(test_counting_provider_ops(), &counters, &prov) == UMF_RESULT_SUCCESS);
+    const umf_memory_pool_ops_t *ops = umfDisjointPoolOps();
+    void *priv = NULL;
+    MUST(ops->initialize(prov, NULL, &priv) == UMF_RESULT_SUCCESS);
+    void *ptrs[10];
+    for (int i = 0; i < 10; i++) {
+        ptrs[i] = ops->malloc(priv, 64);
+        MUST(ptrs[i] != NULL);
+    }
+    size_t used = 0;
+    CHECK_OK(ctl_read(ops, priv, "stats.used_memory", &used));
+    CHECK_EQ(used, 640);
+    for (int i = 0; i < 5; i++) {
+        CHECK_OK(ops->free(priv, ptrs[i]));
+    }
+    CHECK_OK(ctl_read(ops, priv, "stats.used_memory", &used));
+    CHECK_EQ(used, 320);
+    for (int i = 5; i < 10; i++) {
+        CHECK_OK(ops->free(priv, ptrs[i]));
+    }
+    CHECK_OK(ctl_read(ops, priv, "stats.used_memory", &used));
+    CHECK_EQ(used, 0);
+    CHECK_OK(ops->finalize(priv));
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+    CHECK_EQ(counters.alloc_count, counters.free_count);
+}
+
 int main(void) {
     RUN_TEST(test_cross_thread_free);
     RUN_TEST(test_same_class_contention);
     RUN_TEST(test_last_error_per_thread);
+    RUN_TEST(test_thread_cache_given_back_at_exit);
+    RUN_TEST(test_thread_cache_trim_and_double_free);
+    RUN_TEST(test_thread_cache_outlives_pool);
+    RUN_TEST(test_thread_cache_used_memory);
     return TEST_SUMMARY();
 }
