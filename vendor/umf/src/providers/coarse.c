@@ -1,22 +1,37 @@
 /*
- * The coarse allocator (see coarse.h): blocks tiling regions, indexed by two
- * AVL trees, one over all blocks by address and one over free blocks by
- * (size, address).
+ * The coarse allocator (see coarse.h).
+ *
+ * Blocks tile their regions and are chained to their address neighbours, so
+ * freeing coalesces in O(1). Every block is in an AVL tree keyed by address
+ * ("which block holds this pointer" in O(log n)); a new block is always linked
+ * in right after a block already known and a removed one is unlinked by
+ * pointer, so keeping the tree costs amortized O(1) and no descent. Free
+ * blocks sit in segregated free lists, one per size class (8 classes per power
+ * of two, with a bitmap of the non-empty ones): allocation takes the best fit
+ * among a few blocks of the request's class, else of the next non-empty
+ * class, else the first block of a class sure to fit, in O(1). Used blocks are
+ * also in a hash table by address, so free, split and merge find them in O(1).
  */
 #include "providers/coarse.h"
 
 #include "base/utils.h"
 
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-/* ---- a small intrusive AVL tree; a node carries its own two-part key ---- */
+/* ---- an intrusive AVL tree keyed by address, with parent pointers ---- */
 
+/*
+ * Nodes are placed next to a node already known (a new block always lands
+ * right after an existing one in address order) and removed by pointer, so
+ * neither walks down from the root: only lookups descend. Rebalancing walks up
+ * and stops as soon as a subtree keeps its height (amortized O(1)).
+ */
 typedef struct avl_node_t {
-    struct avl_node_t *left, *right;
-    uintptr_t k1, k2;
+    struct avl_node_t *left, *right, *parent;
+    uintptr_t key;
     int height;
 } avl_node_t;
 
@@ -27,122 +42,151 @@ static inline void avl_fix_height(avl_node_t *n) {
     n->height = (hl > hr ? hl : hr) + 1;
 }
 
-/* <0, 0, >0 as (a1,a2) is below, equal to or above the node's key */
-static inline int avl_cmp(uintptr_t a1, uintptr_t a2, const avl_node_t *n) {
-    if (a1 != n->k1) {
-        return a1 < n->k1 ? -1 : 1;
+/* Puts `repl` where `old` hung below parent (or at the root). */
+static inline void avl_replace_child(avl_node_t **root, avl_node_t *parent, avl_node_t *old, avl_node_t *repl) {
+    if (parent == NULL) {
+        *root = repl;
+    } else if (parent->left == old) {
+        parent->left = repl;
+    } else {
+        parent->right = repl;
     }
-    if (a2 != n->k2) {
-        return a2 < n->k2 ? -1 : 1;
+    if (repl) {
+        repl->parent = parent;
     }
-    return 0;
 }
 
-static avl_node_t *avl_rotate_right(avl_node_t *n) {
-    avl_node_t *l = n->left;
-    n->left = l->right;
-    l->right = n;
-    avl_fix_height(n);
-    avl_fix_height(l);
-    return l;
+static avl_node_t *avl_rotate_left(avl_node_t **root, avl_node_t *x) {
+    avl_node_t *y = x->right, *p = x->parent;
+    x->right = y->left;
+    if (y->left) {
+        y->left->parent = x;
+    }
+    y->left = x;
+    x->parent = y;
+    avl_replace_child(root, p, x, y);
+    avl_fix_height(x);
+    avl_fix_height(y);
+    return y;
 }
 
-static avl_node_t *avl_rotate_left(avl_node_t *n) {
-    avl_node_t *r = n->right;
-    n->right = r->left;
-    r->left = n;
-    avl_fix_height(n);
-    avl_fix_height(r);
-    return r;
+static avl_node_t *avl_rotate_right(avl_node_t **root, avl_node_t *x) {
+    avl_node_t *y = x->left, *p = x->parent;
+    x->left = y->right;
+    if (y->right) {
+        y->right->parent = x;
+    }
+    y->right = x;
+    x->parent = y;
+    avl_replace_child(root, p, x, y);
+    avl_fix_height(x);
+    avl_fix_height(y);
+    return y;
 }
 
-static avl_node_t *avl_rebalance(avl_node_t *n) {
+/* Restores balance at n; returns the root of the subtree now in n's place. */
+static avl_node_t *avl_rebalance(avl_node_t **root, avl_node_t *n) {
     avl_fix_height(n);
     int balance = avl_height(n->left) - avl_height(n->right);
     if (balance > 1) {
         if (avl_height(n->left->left) < avl_height(n->left->right)) {
-            n->left = avl_rotate_left(n->left);
+            avl_rotate_left(root, n->left);
         }
-        return avl_rotate_right(n);
+        return avl_rotate_right(root, n);
     }
     if (balance < -1) {
         if (avl_height(n->right->right) < avl_height(n->right->left)) {
-            n->right = avl_rotate_right(n->right);
+            avl_rotate_right(root, n->right);
         }
-        return avl_rotate_left(n);
+        return avl_rotate_left(root, n);
     }
     return n;
 }
 
-/* Inserts n (key already set, unique) below root; returns the new root. */
-static avl_node_t *avl_insert(avl_node_t *root, avl_node_t *n) {
-    if (root == NULL) {
-        n->left = n->right = NULL;
-        n->height = 1;
-        return n;
-    }
-    if (avl_cmp(n->k1, n->k2, root) < 0) {
-        root->left = avl_insert(root->left, n);
-    } else {
-        root->right = avl_insert(root->right, n);
-    }
-    return avl_rebalance(root);
-}
-
-/* Detaches the smallest node of the subtree into *min; returns the new subtree root. */
-static avl_node_t *avl_detach_min(avl_node_t *root, avl_node_t **min) {
-    if (root->left == NULL) {
-        *min = root;
-        return root->right;
-    }
-    root->left = avl_detach_min(root->left, min);
-    return avl_rebalance(root);
-}
-
-/* Removes node n (which must be in the tree); returns the new root. */
-static avl_node_t *avl_remove(avl_node_t *root, avl_node_t *n) {
-    if (root == NULL) {
-        return NULL;
-    }
-    int c = avl_cmp(n->k1, n->k2, root);
-    if (c < 0) {
-        root->left = avl_remove(root->left, n);
-    } else if (c > 0) {
-        root->right = avl_remove(root->right, n);
-    } else {
-        avl_node_t *l = root->left, *r = root->right;
-        if (r == NULL) {
-            return l;
-        }
-        avl_node_t *min = NULL;
-        r = avl_detach_min(r, &min);
-        min->left = l;
-        min->right = r;
-        return avl_rebalance(min);
-    }
-    return avl_rebalance(root);
-}
-
-static avl_node_t *avl_find_exact(avl_node_t *n, uintptr_t k1, uintptr_t k2) {
+/* Rebalances from n up to the root, stopping where a subtree's height is what it was. */
+static void avl_retrace(avl_node_t **root, avl_node_t *n) {
     while (n) {
-        int c = avl_cmp(k1, k2, n);
-        if (c == 0) {
-            return n;
+        int before = n->height;
+        avl_node_t *sub = avl_rebalance(root, n);
+        if (sub->height == before) {
+            return;
         }
-        n = c < 0 ? n->left : n->right;
+        n = sub->parent;
     }
-    return NULL;
 }
 
-/* The greatest node whose key is <= (k1, k2), or NULL. */
-static avl_node_t *avl_floor(avl_node_t *n, uintptr_t k1, uintptr_t k2) {
+/* Inserts n right after `after` in key order (after == NULL: n becomes the first node). */
+static void avl_insert_after(avl_node_t **root, avl_node_t *after, avl_node_t *n) {
+    n->left = n->right = NULL;
+    n->height = 1;
+    if (*root == NULL) {
+        n->parent = NULL;
+        *root = n;
+        return;
+    }
+    avl_node_t *at;
+    if (after == NULL) {
+        for (at = *root; at->left; at = at->left) {
+        }
+        at->left = n;
+    } else if (after->right == NULL) {
+        at = after;
+        at->right = n;
+    } else {
+        for (at = after->right; at->left; at = at->left) {
+        }
+        at->left = n;
+    }
+    n->parent = at;
+    avl_retrace(root, at);
+}
+
+/* Removes node n (which is in the tree). */
+static void avl_remove_node(avl_node_t **root, avl_node_t *n) {
+    avl_node_t *start;
+    if (n->left && n->right) {
+        /* the successor s (no left child) takes n's place */
+        avl_node_t *s = n->right;
+        while (s->left) {
+            s = s->left;
+        }
+        if (s->parent == n) {
+            start = s;
+        } else {
+            start = s->parent;
+            start->left = s->right;
+            if (s->right) {
+                s->right->parent = start;
+            }
+            s->right = n->right;
+            n->right->parent = s;
+        }
+        s->left = n->left;
+        n->left->parent = s;
+        s->height = n->height;
+        avl_replace_child(root, n->parent, n, s);
+    } else {
+        start = n->parent;
+        avl_replace_child(root, n->parent, n, n->left ? n->left : n->right);
+    }
+    avl_retrace(root, start);
+}
+
+static avl_node_t *avl_find_exact(avl_node_t *n, uintptr_t key) {
+    while (n && n->key != key) {
+        n = key < n->key ? n->left : n->right;
+    }
+    return n;
+}
+
+/* The node with the greatest key <= key, or NULL. */
+static avl_node_t *avl_floor(avl_node_t *n, uintptr_t key) {
     avl_node_t *best = NULL;
     while (n) {
-        int c = avl_cmp(k1, k2, n);
-        if (c == 0) {
+        if (n->key == key) {
             return n;
         }
-        if (c > 0) {
+        if (n->key < key) {
             best = n;
             n = n->right;
         } else {
@@ -152,62 +196,78 @@ static avl_node_t *avl_floor(avl_node_t *n, uintptr_t k1, uintptr_t k2) {
     return best;
 }
 
-/* The smallest node whose key is >= (k1, k2), or NULL. */
-static avl_node_t *avl_ceil(avl_node_t *n, uintptr_t k1, uintptr_t k2) {
-    avl_node_t *best = NULL;
-    while (n) {
-        int c = avl_cmp(k1, k2, n);
-        if (c == 0) {
-            return n;
-        }
-        if (c < 0) {
-            best = n;
-            n = n->left;
-        } else {
-            n = n->right;
-        }
-    }
-    return best;
-}
-
-/* ---- blocks and regions ---- */
+/* ---- blocks, regions, size classes ---- */
 
 typedef struct region_t {
     uintptr_t base;
     size_t size;
     uintptr_t user;
     struct block_t *first; /* the block at base; never removed while the region lives */
-    struct region_t *next; /* regions in address order */
 } region_t;
 
 typedef struct block_t {
-    avl_node_t by_addr; /* k1 = address, k2 = 0; every block */
-    avl_node_t by_size; /* k1 = size, k2 = address; free blocks only */
-    struct block_t *prev, *next; /* neighbours in the same region */
+    avl_node_t node;              /* used blocks: in the address tree (key = address) */
+    struct block_t *prev, *next;  /* neighbours in the same region */
+    struct block_t *fprev, *fnext; /* free blocks: the free list of their size class */
+    struct block_t *hnext;        /* used blocks: the hash chain */
     region_t *region;
     size_t size;
     bool used;
 } block_t;
 
+/* Size classes: class 0 holds blocks under 64 bytes; then 8 classes per power of two. */
+#define SL_BITS 3
+#define SL_COUNT (1u << SL_BITS)
+#define MIN_LOG2 6
+#define NUM_CLASSES (1 + (64 - MIN_LOG2) * SL_COUNT)
+#define BITMAP_WORDS ((NUM_CLASSES + 63) / 64)
+#define FIT_CANDIDATES 8
 #define BLOCK_CACHE_MAX 256
 
 struct coarse_t {
     pthread_mutex_t lock;
     coarse_grow_fn grow;
     void *grow_arg;
-    avl_node_t *by_addr;
-    avl_node_t *free_by_size;
-    region_t *regions;
+    avl_node_t *by_addr;    /* every block */
+    block_t **hash;         /* used blocks by address */
+    unsigned hash_bits;
+    block_t *bins[NUM_CLASSES];
+    uint64_t bitmap[BITMAP_WORDS];
+    region_t **regions; /* sorted by base */
+    size_t num_regions, regions_cap;
     block_t *cache; /* recycled block structs, linked through next */
     size_t cache_len;
     size_t total_size, used_size, peak_used_size;
-    size_t num_regions, num_blocks, num_free_blocks;
+    size_t num_blocks, num_free_blocks, num_used_blocks;
 };
 
-#define BLOCK_OF_ADDR(n) ((block_t *)((char *)(n)-offsetof(block_t, by_addr)))
-#define BLOCK_OF_SIZE(n) ((block_t *)((char *)(n)-offsetof(block_t, by_size)))
+#define BLOCK_OF_NODE(n) ((block_t *)((char *)(n)-offsetof(block_t, node)))
 
-static inline uintptr_t block_addr(const block_t *b) { return b->by_addr.k1; }
+static inline uintptr_t block_addr(const block_t *b) { return b->node.key; }
+
+/* The class whose size range holds size. */
+static inline unsigned size_class(size_t size) {
+    if (size < ((size_t)1 << MIN_LOG2)) {
+        return 0;
+    }
+    unsigned fl = 63u - (unsigned)__builtin_clzll((unsigned long long)size);
+    unsigned sl = (unsigned)(size >> (fl - SL_BITS)) & (SL_COUNT - 1);
+    return 1 + (fl - MIN_LOG2) * SL_COUNT + sl;
+}
+
+/* The first class >= from with a free block, or NUM_CLASSES. */
+static unsigned next_nonempty(const coarse_t *c, unsigned from) {
+    for (unsigned w = from / 64; w < BITMAP_WORDS; w++) {
+        uint64_t bits = c->bitmap[w];
+        if (w == from / 64) {
+            bits &= ~0ull << (from % 64);
+        }
+        if (bits) {
+            return w * 64 + (unsigned)__builtin_ctzll(bits);
+        }
+    }
+    return NUM_CLASSES;
+}
 
 static block_t *block_new(coarse_t *c, uintptr_t addr, size_t size, region_t *r) {
     block_t *b = c->cache;
@@ -221,7 +281,7 @@ static block_t *block_new(coarse_t *c, uintptr_t addr, size_t size, region_t *r)
         }
     }
     memset(b, 0, sizeof(*b));
-    b->by_addr.k1 = addr;
+    b->node.key = addr;
     b->size = size;
     b->region = r;
     c->num_blocks++;
@@ -240,16 +300,105 @@ static void block_release(coarse_t *c, block_t *b) {
 }
 
 static void free_index_insert(coarse_t *c, block_t *b) {
-    b->by_size.k1 = b->size;
-    b->by_size.k2 = block_addr(b);
-    c->free_by_size = avl_insert(c->free_by_size, &b->by_size);
+    unsigned cls = size_class(b->size);
+    b->fprev = NULL;
+    b->fnext = c->bins[cls];
+    if (b->fnext) {
+        b->fnext->fprev = b;
+    }
+    c->bins[cls] = b;
+    c->bitmap[cls / 64] |= 1ull << (cls % 64);
     c->num_free_blocks++;
 }
 
+/* b->size must still be the size it was inserted with */
 static void free_index_remove(coarse_t *c, block_t *b) {
-    c->free_by_size = avl_remove(c->free_by_size, &b->by_size);
+    unsigned cls = size_class(b->size);
+    if (b->fprev) {
+        b->fprev->fnext = b->fnext;
+    } else {
+        c->bins[cls] = b->fnext;
+        if (b->fnext == NULL) {
+            c->bitmap[cls / 64] &= ~(1ull << (cls % 64));
+        }
+    }
+    if (b->fnext) {
+        b->fnext->fprev = b->fprev;
+    }
+    b->fprev = b->fnext = NULL;
     c->num_free_blocks--;
 }
+
+#define HASH_MIN_BITS 6
+
+static inline size_t hash_of(uintptr_t addr, unsigned bits) {
+    return (size_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+/* Doubles the table; on failure to get memory the chains just grow longer. */
+static void hash_grow(coarse_t *c) {
+    unsigned bits = c->hash_bits ? c->hash_bits + 1 : HASH_MIN_BITS;
+    block_t **t = calloc((size_t)1 << bits, sizeof(*t));
+    if (t == NULL) {
+        return;
+    }
+    if (c->hash) {
+        for (size_t i = 0; i < ((size_t)1 << c->hash_bits); i++) {
+            block_t *b = c->hash[i];
+            while (b) {
+                block_t *next = b->hnext;
+                size_t h = hash_of(block_addr(b), bits);
+                b->hnext = t[h];
+                t[h] = b;
+                b = next;
+            }
+        }
+        free(c->hash);
+    }
+    c->hash = t;
+    c->hash_bits = bits;
+}
+
+static bool used_index_insert(coarse_t *c, block_t *b) {
+    if (c->hash == NULL || c->num_used_blocks >= ((size_t)1 << c->hash_bits)) {
+        hash_grow(c);
+        if (c->hash == NULL) {
+            return false;
+        }
+    }
+    size_t h = hash_of(block_addr(b), c->hash_bits);
+    b->hnext = c->hash[h];
+    c->hash[h] = b;
+    c->num_used_blocks++;
+    return true;
+}
+
+static void used_index_remove(coarse_t *c, block_t *b) {
+    block_t **at = &c->hash[hash_of(block_addr(b), c->hash_bits)];
+    while (*at != b) {
+        at = &(*at)->hnext;
+    }
+    *at = b->hnext;
+    b->hnext = NULL;
+    c->num_used_blocks--;
+}
+
+static block_t *used_block_at(coarse_t *c, const void *ptr) {
+    if (c->hash == NULL) {
+        return NULL;
+    }
+    block_t *b = c->hash[hash_of((uintptr_t)ptr, c->hash_bits)];
+    while (b && block_addr(b) != (uintptr_t)ptr) {
+        b = b->hnext;
+    }
+    return b;
+}
+
+static inline void addr_insert_after(coarse_t *c, block_t *after, block_t *b) {
+    avl_insert_after(&c->by_addr, after ? &after->node : NULL, &b->node);
+}
+
+static inline void addr_remove(coarse_t *c, block_t *b) { avl_remove_node(&c->by_addr, &b->node); }
 
 /* Links nb into its region right after b. */
 static void link_after(block_t *b, block_t *nb) {
@@ -268,6 +417,21 @@ static void unlink_block(block_t *b) {
     if (b->next) {
         b->next->prev = b->prev;
     }
+}
+
+/* Index of the last region whose base is <= addr, or -1. */
+static ptrdiff_t region_floor(const coarse_t *c, uintptr_t addr) {
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)c->num_regions - 1, best = -1;
+    while (lo <= hi) {
+        ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (c->regions[mid]->base <= addr) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return best;
 }
 
 /* ---- public functions ---- */
@@ -292,29 +456,25 @@ umf_result_t coarse_create(const coarse_params_t *params, coarse_t **out) {
     return UMF_RESULT_SUCCESS;
 }
 
-static void free_tree_blocks(avl_node_t *n) {
-    while (n) {
-        free_tree_blocks(n->left);
-        avl_node_t *right = n->right;
-        free(BLOCK_OF_ADDR(n));
-        n = right;
-    }
-}
-
 void coarse_destroy(coarse_t *c) {
     if (c == NULL) {
         return;
     }
-    free_tree_blocks(c->by_addr);
+    for (size_t i = 0; i < c->num_regions; i++) {
+        block_t *b = c->regions[i]->first;
+        while (b) {
+            block_t *next = b->next;
+            free(b);
+            b = next;
+        }
+        free(c->regions[i]);
+    }
+    free(c->regions);
+    free(c->hash);
     while (c->cache) {
         block_t *next = c->cache->next;
         free(c->cache);
         c->cache = next;
-    }
-    while (c->regions) {
-        region_t *next = c->regions->next;
-        free(c->regions);
-        c->regions = next;
     }
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -324,14 +484,22 @@ static umf_result_t add_region_locked(coarse_t *c, uintptr_t base, size_t size, 
     if (base == 0 || size == 0 || base + size < base) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    /* overlap: a block starting at or below base reaching past it, or one starting inside */
-    avl_node_t *below = avl_floor(c->by_addr, base, 0);
-    if (below && block_addr(BLOCK_OF_ADDR(below)) + BLOCK_OF_ADDR(below)->size > base) {
+    ptrdiff_t below = region_floor(c, base);
+    if (below >= 0 && c->regions[below]->base + c->regions[below]->size > base) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    avl_node_t *above = avl_ceil(c->by_addr, base, 0);
-    if (above && block_addr(BLOCK_OF_ADDR(above)) < base + size) {
+    size_t pos = (size_t)(below + 1);
+    if (pos < c->num_regions && c->regions[pos]->base < base + size) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (c->num_regions == c->regions_cap) {
+        size_t cap = c->regions_cap ? 2 * c->regions_cap : 8;
+        region_t **grown = realloc(c->regions, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        }
+        c->regions = grown;
+        c->regions_cap = cap;
     }
     region_t *r = calloc(1, sizeof(*r));
     if (r == NULL) {
@@ -346,15 +514,12 @@ static umf_result_t add_region_locked(coarse_t *c, uintptr_t base, size_t size, 
     r->size = size;
     r->user = user;
     r->first = b;
-    region_t **pos = &c->regions;
-    while (*pos && (*pos)->base < base) {
-        pos = &(*pos)->next;
-    }
-    r->next = *pos;
-    *pos = r;
-    c->by_addr = avl_insert(c->by_addr, &b->by_addr);
-    free_index_insert(c, b);
+    memmove(&c->regions[pos + 1], &c->regions[pos], (c->num_regions - pos) * sizeof(*c->regions));
+    c->regions[pos] = r;
     c->num_regions++;
+    avl_node_t *before = avl_floor(c->by_addr, base);
+    addr_insert_after(c, before ? BLOCK_OF_NODE(before) : NULL, b);
+    free_index_insert(c, b);
     c->total_size += size;
     return UMF_RESULT_SUCCESS;
 }
@@ -384,25 +549,63 @@ static inline bool block_fits(const block_t *b, size_t size, size_t alignment, u
     return true;
 }
 
-#define FIT_CANDIDATES 8
+/* The smallest fitting block among the first `limit` of class cls (all when limit is 0). */
+static block_t *best_in_class(coarse_t *c, unsigned cls, size_t size, size_t alignment, unsigned limit,
+                              uintptr_t *start) {
+    block_t *best = NULL;
+    uintptr_t best_start = 0, s = 0;
+    unsigned seen = 0;
+    for (block_t *b = c->bins[cls]; b && (limit == 0 || seen < limit); b = b->fnext, seen++) {
+        if ((best == NULL || b->size < best->size) && block_fits(b, size, alignment, &s)) {
+            best = b;
+            best_start = s;
+            if (b->size == size) {
+                break;
+            }
+        }
+    }
+    if (best) {
+        *start = best_start;
+    }
+    return best;
+}
 
-/* Best fit: the smallest free blocks big enough first, then one surely big enough. */
+/*
+ * Good fit in O(1): the best of a few blocks of the request's class, else of
+ * the next non-empty class; else the first block of a class whose every block
+ * is big enough for any alignment. Only when memory is nearly exhausted (no
+ * such class has a block) the classes in between are searched in full, so
+ * that whatever fits anywhere is found.
+ */
 static block_t *find_fit(coarse_t *c, size_t size, size_t alignment, uintptr_t *start) {
-    avl_node_t *n = avl_ceil(c->free_by_size, size, 0);
-    for (int i = 0; n && i < FIT_CANDIDATES; i++) {
-        block_t *b = BLOCK_OF_SIZE(n);
-        if (block_fits(b, size, alignment, start)) {
+    unsigned cls = size_class(size);
+    block_t *b = best_in_class(c, cls, size, alignment, FIT_CANDIDATES, start);
+    if (b) {
+        return b;
+    }
+    size_t need = size;
+    if (alignment > 1) {
+        need = size <= SIZE_MAX - (alignment - 1) ? size + alignment - 1 : SIZE_MAX;
+    }
+    unsigned sure = size_class(need) + 1; /* every block from this class on has more than need bytes */
+    unsigned next = next_nonempty(c, cls + 1);
+    if (next < sure) {
+        b = best_in_class(c, next, size, alignment, FIT_CANDIDATES, start);
+        if (b) {
             return b;
         }
-        if (n->k2 == UINTPTR_MAX) {
-            break;
-        }
-        n = avl_ceil(c->free_by_size, n->k1, n->k2 + 1);
     }
-    if (alignment > 1 && size <= SIZE_MAX - (alignment - 1)) {
-        n = avl_ceil(c->free_by_size, size + alignment - 1, 0);
-        if (n && block_fits(BLOCK_OF_SIZE(n), size, alignment, start)) {
-            return BLOCK_OF_SIZE(n);
+    if (need < SIZE_MAX) {
+        unsigned big = next_nonempty(c, sure);
+        if (big < NUM_CLASSES && block_fits(c->bins[big], size, alignment, start)) {
+            return c->bins[big];
+        }
+    }
+    /* nearly full: look at every block that might fit */
+    for (unsigned k = next_nonempty(c, cls); k < NUM_CLASSES && k < sure; k = next_nonempty(c, k + 1)) {
+        b = best_in_class(c, k, size, alignment, 0, start);
+        if (b) {
+            return b;
         }
     }
     return NULL;
@@ -430,18 +633,28 @@ static block_t *carve(coarse_t *c, block_t *b, uintptr_t start, size_t size) {
             return NULL;
         }
     }
+    block_t *used = prefix_tail ? prefix_tail : b;
+    if (!used_index_insert(c, used)) {
+        if (prefix_tail) {
+            block_release(c, prefix_tail);
+        }
+        if (suffix) {
+            block_release(c, suffix);
+        }
+        return NULL;
+    }
     free_index_remove(c, b);
     if (prefix_tail) {
         b->size = (size_t)(start - a);
         free_index_insert(c, b); /* b stays free, as the prefix */
         link_after(b, prefix_tail);
-        c->by_addr = avl_insert(c->by_addr, &prefix_tail->by_addr);
+        addr_insert_after(c, b, prefix_tail);
         cur = prefix_tail;
     }
     if (suffix) {
         cur->size = size;
         link_after(cur, suffix);
-        c->by_addr = avl_insert(c->by_addr, &suffix->by_addr);
+        addr_insert_after(c, cur, suffix);
         free_index_insert(c, suffix);
     }
     cur->used = true;
@@ -503,15 +716,6 @@ out:
     return rc;
 }
 
-static block_t *used_block_at(coarse_t *c, const void *ptr) {
-    avl_node_t *n = avl_find_exact(c->by_addr, (uintptr_t)ptr, 0);
-    if (n == NULL) {
-        return NULL;
-    }
-    block_t *b = BLOCK_OF_ADDR(n);
-    return b->used ? b : NULL;
-}
-
 umf_result_t coarse_free(coarse_t *c, void *ptr, size_t size) {
     if (c == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -525,12 +729,13 @@ umf_result_t coarse_free(coarse_t *c, void *ptr, size_t size) {
         pthread_mutex_unlock(&c->lock);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    used_index_remove(c, b);
     b->used = false;
     c->used_size -= b->size;
     block_t *next = b->next;
     if (next && !next->used) {
         free_index_remove(c, next);
-        c->by_addr = avl_remove(c->by_addr, &next->by_addr);
+        addr_remove(c, next);
         b->size += next->size;
         unlink_block(next);
         block_release(c, next);
@@ -538,7 +743,7 @@ umf_result_t coarse_free(coarse_t *c, void *ptr, size_t size) {
     block_t *prev = b->prev;
     if (prev && !prev->used) {
         free_index_remove(c, prev);
-        c->by_addr = avl_remove(c->by_addr, &b->by_addr);
+        addr_remove(c, b);
         prev->size += b->size;
         unlink_block(b);
         block_release(c, b);
@@ -566,9 +771,14 @@ umf_result_t coarse_split(coarse_t *c, void *ptr, size_t totalSize, size_t first
         goto out;
     }
     nb->used = true;
+    if (!used_index_insert(c, nb)) {
+        block_release(c, nb);
+        rc = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        goto out;
+    }
     b->size = firstSize;
     link_after(b, nb);
-    c->by_addr = avl_insert(c->by_addr, &nb->by_addr);
+    addr_insert_after(c, b, nb);
 out:
     pthread_mutex_unlock(&c->lock);
     return rc;
@@ -588,7 +798,8 @@ umf_result_t coarse_merge(coarse_t *c, void *lowPtr, void *highPtr, size_t total
         rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
         goto out;
     }
-    c->by_addr = avl_remove(c->by_addr, &hi->by_addr);
+    used_index_remove(c, hi);
+    addr_remove(c, hi);
     lo->size = totalSize;
     unlink_block(hi);
     block_release(c, hi);
@@ -597,24 +808,29 @@ out:
     return rc;
 }
 
+static inline bool block_holds(const block_t *b, uintptr_t p) { return p - block_addr(b) < b->size; }
+
+/* The block holding p, or NULL. */
+static const block_t *block_holding(coarse_t *c, uintptr_t p) {
+    avl_node_t *n = avl_floor(c->by_addr, p);
+    return n && block_holds(BLOCK_OF_NODE(n), p) ? BLOCK_OF_NODE(n) : NULL;
+}
+
 umf_result_t coarse_find(coarse_t *c, const void *ptr, coarse_block_info_t *info) {
     if (c == NULL || info == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     umf_result_t rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     pthread_mutex_lock(&c->lock);
-    avl_node_t *n = avl_floor(c->by_addr, (uintptr_t)ptr, 0);
-    if (n) {
-        block_t *b = BLOCK_OF_ADDR(n);
-        if ((uintptr_t)ptr - block_addr(b) < b->size) {
-            info->block_base = (void *)block_addr(b);
-            info->block_size = b->size;
-            info->used = b->used;
-            info->region_base = (void *)b->region->base;
-            info->region_size = b->region->size;
-            info->region_user = b->region->user;
-            rc = UMF_RESULT_SUCCESS;
-        }
+    const block_t *b = block_holding(c, (uintptr_t)ptr);
+    if (b) {
+        info->block_base = (void *)block_addr(b);
+        info->block_size = b->size;
+        info->used = b->used;
+        info->region_base = (void *)b->region->base;
+        info->region_size = b->region->size;
+        info->region_user = b->region->user;
+        rc = UMF_RESULT_SUCCESS;
     }
     pthread_mutex_unlock(&c->lock);
     return rc;
@@ -697,7 +913,8 @@ int coarse_for_each_region(coarse_t *c, int (*fn)(void *base, size_t size, uintp
     }
     int ret = 0;
     pthread_mutex_lock(&c->lock);
-    for (region_t *r = c->regions; r && ret == 0; r = r->next) {
+    for (size_t i = 0; i < c->num_regions && ret == 0; i++) {
+        const region_t *r = c->regions[i];
         ret = fn((void *)r->base, r->size, r->user, arg);
     }
     pthread_mutex_unlock(&c->lock);
@@ -711,15 +928,15 @@ static int check_tree(const avl_node_t *n, const avl_node_t *lo, const avl_node_
     if (n == NULL) {
         return 0;
     }
-    if (lo && avl_cmp(n->k1, n->k2, lo) <= 0) {
-        return 1;
-    }
-    if (hi && avl_cmp(n->k1, n->k2, hi) >= 0) {
+    if ((lo && n->key <= lo->key) || (hi && n->key >= hi->key)) {
         return 1;
     }
     int hl = avl_height(n->left), hr = avl_height(n->right);
     if (n->height != (hl > hr ? hl : hr) + 1 || hl - hr > 1 || hr - hl > 1) {
         return 2;
+    }
+    if ((n->left && n->left->parent != n) || (n->right && n->right->parent != n)) {
+        return 11;
     }
     (*count)++;
     int rc = check_tree(n->left, lo, n, count);
@@ -732,19 +949,49 @@ int coarse_check(coarse_t *c) {
     }
     int rc = 0;
     pthread_mutex_lock(&c->lock);
-    size_t n_addr = 0, n_size = 0;
-    if ((rc = check_tree(c->by_addr, NULL, NULL, &n_addr)) != 0 ||
-        (rc = check_tree(c->free_by_size, NULL, NULL, &n_size)) != 0) {
+    size_t n_tree = 0;
+    if ((rc = check_tree(c->by_addr, NULL, NULL, &n_tree)) != 0) {
         goto out;
     }
-    if (n_addr != c->num_blocks || n_size != c->num_free_blocks) {
+    if (n_tree != c->num_blocks || (c->by_addr && c->by_addr->parent != NULL)) {
         rc = 3;
         goto out;
     }
-    size_t total = 0, used = 0, blocks = 0, free_blocks = 0, regions = 0;
+    size_t n_used = 0;
+    for (size_t i = 0; c->hash && i < ((size_t)1 << c->hash_bits); i++) {
+        for (const block_t *b = c->hash[i]; b; b = b->hnext) {
+            if (!b->used || hash_of(block_addr(b), c->hash_bits) != i) {
+                rc = 12;
+                goto out;
+            }
+            n_used++;
+        }
+    }
+    if (n_used != c->num_used_blocks) {
+        rc = 3;
+        goto out;
+    }
+    /* every free list: its blocks are free, of its class, doubly linked; the bitmap matches */
+    size_t n_listed = 0;
+    for (unsigned k = 0; k < NUM_CLASSES; k++) {
+        bool bit = (c->bitmap[k / 64] >> (k % 64)) & 1;
+        if (bit != (c->bins[k] != NULL)) {
+            rc = 10;
+            goto out;
+        }
+        const block_t *prev = NULL;
+        for (const block_t *b = c->bins[k]; b; prev = b, b = b->fnext) {
+            if (b->used || size_class(b->size) != k || b->fprev != prev) {
+                rc = 8;
+                goto out;
+            }
+            n_listed++;
+        }
+    }
+    size_t total = 0, used = 0, blocks = 0, free_blocks = 0;
     uintptr_t last_end = 0;
-    for (region_t *r = c->regions; r; r = r->next) {
-        regions++;
+    for (size_t i = 0; i < c->num_regions; i++) {
+        const region_t *r = c->regions[i];
         if (r->base < last_end) {
             rc = 4; /* regions unsorted or overlapping */
             goto out;
@@ -759,21 +1006,20 @@ int coarse_check(coarse_t *c) {
                 rc = 5; /* blocks do not tile the region */
                 goto out;
             }
-            if (avl_find_exact(c->by_addr, block_addr(b), 0) != &b->by_addr) {
+            if (avl_find_exact(c->by_addr, block_addr(b)) != &b->node) {
                 rc = 6;
                 goto out;
             }
             if (b->used) {
                 used += b->size;
+                if (used_block_at(c, (void *)block_addr(b)) != b) {
+                    rc = 6;
+                    goto out;
+                }
             } else {
                 free_blocks++;
                 if (prev && !prev->used) {
                     rc = 7; /* two free neighbours: coalescing missed */
-                    goto out;
-                }
-                if (b->by_size.k1 != b->size || b->by_size.k2 != block_addr(b) ||
-                    avl_find_exact(c->free_by_size, b->size, block_addr(b)) != &b->by_size) {
-                    rc = 8;
                     goto out;
                 }
             }
@@ -785,7 +1031,7 @@ int coarse_check(coarse_t *c) {
         }
     }
     if (total != c->total_size || used != c->used_size || blocks != c->num_blocks ||
-        free_blocks != c->num_free_blocks || regions != c->num_regions) {
+        free_blocks != c->num_free_blocks || free_blocks != n_listed || blocks != free_blocks + n_used) {
         rc = 9;
     }
 out:

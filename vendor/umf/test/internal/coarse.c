@@ -247,10 +247,10 @@ static void test_split_merge(void) {
     char *buf = aligned_alloc(4096, 64 * KiB);
     REQUIRE(buf != NULL);
     CHECK_OK(coarse_add_region(c, buf, 32 * KiB, 0));
-    CHECK_OK(coarse_add_region(c, buf + 32 * KiB, 32 * KiB, 0));
     void *a = NULL;
     CHECK_OK(coarse_alloc(c, 16 * KiB, 4096, &a));
     REQUIRE(a == buf);
+    CHECK_OK(coarse_add_region(c, buf + 32 * KiB, 32 * KiB, 0));
     CHECK_RESULT(coarse_split(NULL, a, 16 * KiB, 4 * KiB), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK_RESULT(coarse_split(c, NULL, 16 * KiB, 4 * KiB), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK_RESULT(coarse_split(c, a, 16 * KiB, 0), UMF_RESULT_ERROR_INVALID_ARGUMENT);
