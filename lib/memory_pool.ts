@@ -14,7 +14,7 @@ import { PoolOptionsSchema, type PoolOptions } from './config/pool.js'
 import { UmfError, check, enter, failure, leave } from './errors.js'
 import { UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
-import { SizeTable } from './sizes.js'
+import { SizeTable, addressKey } from './sizes.js'
 import { describe, toPtr, toSize, type Size } from './validate.js'
 
 /**
@@ -299,6 +299,8 @@ const TYPED_ARRAYS: ReadonlySet<unknown> = new Set([
 
 const live = new Map<bigint, WeakRef<MemoryPool>>()
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
+// the hot paths call these directly (a namespace property read per call is measurable)
+const { umfPoolMalloc, umfPoolFree } = ffi
 
 /**
  * A memory pool: allocations of any size, carved from its provider's memory.
@@ -502,7 +504,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   allocationSize(ptr: bigint): number | undefined {
     if (this._h === null) throw this.deadError()
-    const n = this.#sizes.get(Number(toPtr(ptr, 'ptr')))
+    const n = this.#sizes.get(toPtr(ptr, 'ptr'))
     return n < 0 ? undefined : n
   }
 
@@ -516,7 +518,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   }
 
   #record(p: bigint, size: number | bigint): void {
-    this.#sizes.set(Number(p), typeof size === 'number' ? size : Number(size))
+    this.#sizes.set(p, typeof size === 'number' ? size : Number(size))
   }
 
   /**
@@ -531,7 +533,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (h === null) throw this.deadError()
     if (typeof size !== 'number' || !(size >= 0 && size <= MAX_SAFE) || size % 1 !== 0) toSize(size, 'size')
     enter()
-    const p = ffi.umfPoolMalloc(h, size)
+    const p = umfPoolMalloc(h, size)
     leave()
     if (p === null) throw this.#allocFailed('umfPoolMalloc', size)
     this.#record(p, size)
@@ -597,7 +599,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   realloc(ptr: bigint | null, size: Size): bigint | null {
     const h = this.handle
     toSize(size, 'size')
-    const k = ptr === null ? 0 : this.#known(ptr, 'realloc')
+    if (ptr !== null) this.#known(ptr, 'realloc')
     enter()
     let p: bigint | null
     try {
@@ -607,20 +609,21 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     }
     if (p === null) {
       if (Number(size) === 0 && ptr !== null && ffi.umfPoolGetLastAllocationError(h) === S) {
-        this.#sizes.delete(k)
+        this.#sizes.delete(ptr)
         return null
       }
       throw this.#allocFailed('umfPoolRealloc', size)
     }
-    if (ptr !== null) this.#sizes.delete(k)
+    if (ptr !== null) this.#sizes.delete(ptr)
     this.#record(p, size)
     return p
   }
 
+  /** The recorded size of an address this pool handed out, else throws. */
   #known(ptr: unknown, op: string): number {
-    const k = Number(toPtr(ptr, 'ptr'))
-    if (this.#sizes.get(k) < 0) throw this.#foreign(ptr as bigint, op)
-    return k
+    const size = this.#sizes.get(toPtr(ptr, 'ptr'))
+    if (size < 0) throw this.#foreign(ptr as bigint, op)
+    return size
   }
 
   #foreign(ptr: bigint, op: string): Error {
@@ -665,9 +668,9 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (h === null) throw this.deadError()
     if (ptr === null) return
     if (typeof ptr !== 'bigint') toPtr(ptr, 'ptr')
-    if (this.#sizes.delete(Number(ptr)) < 0) throw this.#foreign(ptr, 'free')
+    if (this.#sizes.delete(ptr) < 0) throw this.#foreign(ptr, 'free')
     enter()
-    const rc = ffi.umfPoolFree(h, ptr)
+    const rc = umfPoolFree(h, ptr)
     leave()
     if (rc !== S) check(rc, 'umfPoolFree')
   }
@@ -679,7 +682,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    * @returns whether it was known
    */
   forget(ptr: bigint): boolean {
-    return this.#sizes.delete(Number(ptr)) >= 0
+    return this.#sizes.delete(ptr) >= 0
   }
 
   /**
@@ -720,8 +723,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   view(ptr: bigint, length?: number): Uint8Array {
     if (this._h === null) throw this.deadError()
-    const k = this.#known(ptr, 'view')
-    const size = this.#sizes.get(k)
+    const size = this.#known(ptr, 'view')
     const n = length === undefined ? size : length
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > size) {
       throw new RangeError(`view: length must be an integer from 0 to the allocation's ${size} bytes, got ${String(length)}`)
@@ -740,10 +742,9 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   viewAs<T extends TypedArrayClass>(type: T, ptr: bigint, count?: number): InstanceType<T> {
     if (this._h === null) throw this.deadError()
     if (!TYPED_ARRAYS.has(type)) throw new TypeError(`viewAs: type must be a typed-array class, got ${describe(type)}`)
-    const k = this.#known(ptr, 'viewAs')
-    const size = this.#sizes.get(k)
+    const size = this.#known(ptr, 'viewAs')
     const bpe = type.BYTES_PER_ELEMENT
-    if (k % bpe !== 0) throw new RangeError(`viewAs: 0x${ptr.toString(16)} is not aligned to ${bpe} bytes`)
+    if (addressKey(ptr) % bpe !== 0) throw new RangeError(`viewAs: 0x${ptr.toString(16)} is not aligned to ${bpe} bytes`)
     const n = count === undefined ? Math.floor(size / bpe) : count
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n * bpe > size) {
       throw new RangeError(`viewAs: count must be an integer from 0 to ${Math.floor(size / bpe)}, got ${String(count)}`)

@@ -3,16 +3,37 @@
  * backward-shift deletion, no tombstones). A pool keeps one, so `view()` never reaches past an allocation
  * and `free()` refuses an address the pool did not hand out.
  *
- * Addresses are user-space pointers (below 2^47 on x86-64 and AArch64), so a `number` holds them exactly.
+ * The cost matters (one insert per malloc, one delete per free), so nothing here allocates, and a
+ * `bigint` address is split into two 32-bit halves through a `BigUint64Array` (`Number(bigint)` is several
+ * times slower). The key is the address as a `number`, exact for user-space addresses (below 2^53).
  *
  * @module sizes
  */
+
+const u64 = new BigUint64Array(1)
+const u32 = new Uint32Array(u64.buffer)
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+const LO = LITTLE ? 0 : 1
+const HI = LITTLE ? 1 : 0
+
+/**
+ * An address as a `number` (exact below 2^53), without `Number(bigint)`.
+ *
+ * @param ptr - the address (0 to 2^64 - 1)
+ * @returns the number
+ * @internal
+ */
+export function addressKey(ptr: bigint): number {
+  u64[0] = ptr
+  return u32[HI]! * 4294967296 + u32[LO]!
+}
 
 /** An address-to-size table. @internal */
 export class SizeTable {
   #keys: Float64Array
   #sizes: Float64Array
   #mask: number
+  #shift: number
   #count = 0
 
   /** @param capacity - initial slot count (rounded up to a power of 2) */
@@ -22,6 +43,7 @@ export class SizeTable {
     this.#keys = new Float64Array(n)
     this.#sizes = new Float64Array(n)
     this.#mask = n - 1
+    this.#shift = 32 - Math.log2(n)
   }
 
   /** Number of addresses held. */
@@ -29,23 +51,32 @@ export class SizeTable {
     return this.#count
   }
 
-  static #hash(k: number): number {
-    const lo = k >>> 0
-    const hi = (k / 4294967296) >>> 0
-    return Math.imul((lo >>> 4) ^ (lo >>> 19) ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) >>> 0
+  // Fibonacci hashing of the low 32 bits of the address, top bits of the product as the slot
+  #slotOfLow(lo: number): number {
+    return Math.imul(lo ^ (lo >>> 16), 0x9e3779b1) >>> this.#shift
+  }
+
+  #slotOfKey(k: number): number {
+    return this.#slotOfLow(k % 4294967296)
   }
 
   /**
    * Records (or replaces) the size of an address.
    *
-   * @param k - the address, as a number (not 0)
+   * @param ptr - the address (not 0)
    * @param size - its size
    */
-  set(k: number, size: number): void {
+  set(ptr: bigint, size: number): void {
     if ((this.#count + 1) * 2 > this.#mask + 1) this.#grow()
+    u64[0] = ptr
+    const lo = u32[LO]!
+    this.#insert(u32[HI]! * 4294967296 + lo, this.#slotOfLow(lo), size)
+  }
+
+  #insert(k: number, slot: number, size: number): void {
     const keys = this.#keys
     const mask = this.#mask
-    let i = SizeTable.#hash(k) & mask
+    let i = slot
     for (;;) {
       const cur = keys[i]!
       if (cur === 0) {
@@ -62,51 +93,56 @@ export class SizeTable {
     }
   }
 
-  /**
-   * The size recorded for an address.
-   *
-   * @param k - the address
-   * @returns the size, or -1 when the address is not held
-   */
-  get(k: number): number {
+  #find(ptr: bigint): number {
+    u64[0] = ptr
+    const lo = u32[LO]!
+    const k = u32[HI]! * 4294967296 + lo
     const keys = this.#keys
     const mask = this.#mask
-    let i = SizeTable.#hash(k) & mask
+    let i = this.#slotOfLow(lo)
     for (;;) {
       const cur = keys[i]!
-      if (cur === k) return this.#sizes[i]!
+      if (cur === k) return i
       if (cur === 0) return -1
       i = (i + 1) & mask
     }
   }
 
   /**
+   * The size recorded for an address.
+   *
+   * @param ptr - the address
+   * @returns the size, or -1 when the address is not held
+   */
+  get(ptr: bigint): number {
+    const i = this.#find(ptr)
+    return i < 0 ? -1 : this.#sizes[i]!
+  }
+
+  /**
    * Forgets an address.
    *
-   * @param k - the address
+   * @param ptr - the address
    * @returns its size, or -1 when it was not held
    */
-  delete(k: number): number {
+  delete(ptr: bigint): number {
+    const i = this.#find(ptr)
+    if (i < 0) return -1
     const keys = this.#keys
     const sizes = this.#sizes
     const mask = this.#mask
-    let i = SizeTable.#hash(k) & mask
-    for (;;) {
-      const cur = keys[i]!
-      if (cur === k) break
-      if (cur === 0) return -1
-      i = (i + 1) & mask
-    }
     const size = sizes[i]!
-    // backward-shift: move later members of the cluster into the hole when their home allows it
+    // backward-shift: move later members of the cluster into the hole when their home slot allows it
     let hole = i
     let j = (i + 1) & mask
     for (;;) {
       const kj = keys[j]!
       if (kj === 0) break
-      const home = SizeTable.#hash(kj) & mask
-      // kj may move to hole when hole lies cyclically in [home, j)
-      if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+      const home = this.#slotOfKey(kj)
+      // kj may move to the hole when the hole lies cyclically within [home, j)
+      const fromHome = (j - home) & mask
+      const fromHole = (j - hole) & mask
+      if (fromHome >= fromHole) {
         keys[hole] = kj
         sizes[hole] = sizes[j]!
         hole = j
@@ -117,12 +153,6 @@ export class SizeTable {
     sizes[hole] = 0
     this.#count--
     return size
-  }
-
-  /** Every address held, with its size. */
-  *entries(): IterableIterator<[number, number]> {
-    const keys = this.#keys
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) yield [keys[i]!, this.#sizes[i]!]
   }
 
   /** Forgets every address. */
@@ -139,7 +169,11 @@ export class SizeTable {
     this.#keys = new Float64Array(n)
     this.#sizes = new Float64Array(n)
     this.#mask = n - 1
+    this.#shift = 32 - Math.log2(n)
     this.#count = 0
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0) this.set(oldKeys[i]!, oldSizes[i]!)
+    for (let i = 0; i < oldKeys.length; i++) {
+      const k = oldKeys[i]!
+      if (k !== 0) this.#insert(k, this.#slotOfKey(k), oldSizes[i]!)
+    }
   }
 }

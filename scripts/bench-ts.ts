@@ -1,0 +1,178 @@
+/**
+ * Benchmark of allocation from TypeScript: the median ns per malloc+free pair of 64 B through ffi/
+ * (umfPoolMalloc/umfPoolFree) and through lib/ (pool.malloc/pool.free), next to a bare koffi call
+ * (umfGetCurrentVersion) measured in the same run, on two pools:
+ *
+ *   - the proxy pool over the OS provider (each pair maps and unmaps a page: heavy C side),
+ *   - the disjoint pool over the OS provider (64 B come from a cached slab: light C side).
+ *
+ * The C-side cost of each pair comes from the C benchmarks (vendor/umf/benchmark): bench_disjoint's
+ * "fixed64 disjoint" row, and bench_core's "OS provider alloc+free 4 KiB" row plus its tracking overhead
+ * per pair, run here unless given on the command line.
+ *
+ * Goals: lib pair <= 1.25 x ffi pair; ffi pair <= 1.2 x (2 bare koffi calls + C pair).
+ *
+ *   npm run bench:ts -- [--runs N] [--pairs N] [--c-proxy NS] [--c-disjoint NS] [--no-c]
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as ffi from '../ffi/index.js'
+import { MemoryPool, OsMemoryProvider, ProxyPool } from '../lib/index.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const benchDir = path.resolve(here, '..', 'build', 'Release', 'benchmark')
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? process.argv[i + 1] : undefined
+}
+const runs = Number(arg('--runs') ?? 7)
+const pairs = Number(arg('--pairs') ?? 200_000)
+const SIZE = 64
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/** ns per iteration of body(n), median of `runs` runs after a warm-up run. */
+function measure(body: (n: number) => void, n: number): number {
+  body(Math.min(n, 20_000))
+  const samples: number[] = []
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint()
+    body(n)
+    samples.push(Number(process.hrtime.bigint() - t0) / n)
+  }
+  return median(samples)
+}
+
+const bare = (n: number) => {
+  const f = ffi.umfGetCurrentVersion
+  let x = 0
+  for (let i = 0; i < n; i++) x += f()
+  if (x === 42) console.log(x)
+}
+
+function ffiPairs(h: ffi.umf_memory_pool_handle_t) {
+  return (n: number) => {
+    const m = ffi.umfPoolMalloc
+    const f = ffi.umfPoolFree
+    for (let i = 0; i < n; i++) {
+      const p = m(h, SIZE)
+      if (p === null) throw new Error('umfPoolMalloc failed')
+      f(h, p)
+    }
+  }
+}
+
+function libPairs(pool: MemoryPool) {
+  return (n: number) => {
+    for (let i = 0; i < n; i++) pool.free(pool.malloc(SIZE))
+  }
+}
+
+function runC(bin: string, args: string[]): string | undefined {
+  const file = path.join(benchDir, bin)
+  if (!existsSync(file)) return undefined
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', timeout: 600_000, env: process.env })
+  } catch (e) {
+    console.error(`${bin} failed: ${(e as Error).message.split('\n')[0]}`)
+    return undefined
+  }
+}
+
+function cCosts(): { proxy?: number; disjoint?: number; source: string } {
+  let proxy = arg('--c-proxy') !== undefined ? Number(arg('--c-proxy')) : undefined
+  let disjoint = arg('--c-disjoint') !== undefined ? Number(arg('--c-disjoint')) : undefined
+  if (process.argv.includes('--no-c')) return { proxy, disjoint, source: 'command line' }
+  let source = 'command line'
+  if (disjoint === undefined) {
+    const out = runC('bench_disjoint', ['3', '1000000'])
+    const line = out?.split('\n').find((l) => /^fixed64\s+disjoint\s/.test(l))
+    if (line) {
+      disjoint = Number(line.trim().split(/\s+/)[2])
+      source = 'bench_disjoint / bench_core'
+    }
+  }
+  if (proxy === undefined) {
+    const out = runC('bench_core', ['3'])
+    if (out) {
+      const col = (label: RegExp) => {
+        const l = out.split('\n').find((x) => label.test(x))
+        return l ? Number(l.split('|')[2]!.trim()) : NaN
+      }
+      const os4k = col(/\| OS provider alloc\+free 4 KiB/)
+      const lines = out.split('\n')
+      const i64 = lines.findIndex((l) => /proxy pool malloc\+free 64 B/.test(l))
+      const track = i64 >= 0 && /tracking overhead/.test(lines[i64 + 1] ?? '') ? Number(lines[i64 + 1]!.split('|')[2]!.trim()) : NaN
+      if (Number.isFinite(os4k) && Number.isFinite(track)) {
+        proxy = os4k + track
+        source = 'bench_disjoint / bench_core'
+      }
+    }
+  }
+  return { proxy, disjoint, source }
+}
+
+const provider = new OsMemoryProvider()
+const proxy = new ProxyPool(provider)
+const disjointOps = ffi.umfDisjointPoolOps()
+const disjoint = disjointOps === null ? null : new MemoryPool(disjointOps, provider)
+
+interface Row {
+  pool: string
+  bare: number
+  ffi: number
+  lib: number
+  c?: number
+}
+const rows: Row[] = []
+const pools: [string, MemoryPool | null, number][] = [
+  ['proxy / OS provider', proxy, Math.max(1000, Math.floor(pairs / 20))],
+  ['disjoint / OS provider', disjoint, pairs],
+]
+for (const [name, pool, n] of pools) {
+  if (pool === null) {
+    console.log(`(${name}: this libumf has no such pool; skipped)`)
+    continue
+  }
+  // interleave the three measurements so that machine noise hits them alike
+  const b: number[] = []
+  const f: number[] = []
+  const l: number[] = []
+  for (let k = 0; k < 3; k++) {
+    b.push(measure(bare, pairs * 5))
+    f.push(measure(ffiPairs(pool.handle), n))
+    l.push(measure(libPairs(pool), n))
+  }
+  rows.push({ pool: name, bare: median(b), ffi: median(f), lib: median(l) })
+}
+disjoint?.destroy()
+proxy.destroy()
+provider.destroy()
+
+const c = cCosts()
+for (const r of rows) r.c = r.pool.startsWith('proxy') ? c.proxy : c.disjoint
+
+const fmt = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d))
+console.log(`\nmedian ns per malloc+free pair of ${SIZE} B (${runs} runs x 3 rounds), Node ${process.version}; C pair from ${c.source}\n`)
+console.log('| pool | bare koffi call | C pair | ffi pair | lib pair | lib / ffi (goal <= 1.25) | ffi / (2 bare + C) (goal <= 1.2) |')
+console.log('|---|---|---|---|---|---|---|')
+let ok = true
+for (const r of rows) {
+  const libRatio = r.lib / r.ffi
+  const ffiRatio = r.c === undefined ? NaN : r.ffi / (2 * r.bare + r.c)
+  if (libRatio > 1.25 || (Number.isFinite(ffiRatio) && ffiRatio > 1.2)) ok = false
+  console.log(
+    `| ${r.pool} | ${fmt(r.bare)} | ${fmt(r.c)} | ${fmt(r.ffi)} | ${fmt(r.lib)} | ${fmt(libRatio, 2)} | ${fmt(ffiRatio, 2)} |`,
+  )
+}
+if (c.proxy === undefined || c.disjoint === undefined) {
+  console.log('\nC pair costs missing: build the C benchmarks (npm run build:native) or pass --c-proxy/--c-disjoint')
+}
+console.log(ok ? '\ngoals met' : '\nsome goals missed')
