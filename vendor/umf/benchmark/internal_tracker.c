@@ -61,6 +61,10 @@ typedef struct layout {
     uintptr_t *gaps;   /* free bases for the add/remove cycle, one list per thread */
     size_t gap_size;
     uint32_t *random_idx; /* OPS random indexes into live */
+    /* The addresses each operation uses, precomputed in the order they are used so that
+     * the benchmark's own table lookups add no cache misses to what is measured: */
+    uintptr_t *find_ptr[MAX_THREADS];            /* interior pointers of random live ranges */
+    uintptr_t *cycle_base[MAX_THREADS + 1];      /* gap bases: [0] one thread alone, [1 + k] thread k of two */
 } layout_t;
 
 typedef struct job {
@@ -71,6 +75,7 @@ typedef struct job {
     pthread_barrier_t *barrier;
     double ns_per_op;
     size_t sink;
+    size_t failures; /* adds or removes that did not succeed: the run is void */
 } job_t;
 
 static int owner;
@@ -88,18 +93,18 @@ static void run_op(job_t *j) {
         info.owner = &owner;
         for (size_t i = 0; i < OPS; i++) {
             /* gaps are interleaved between threads: thread k uses gaps k, k + nthreads, ... */
-            size_t g = (l->random_idx[j->op == OP_CYCLE_HOT ? i % 8 : i] % (l->n / j->nthreads)) * j->nthreads + j->tid;
-            uintptr_t b = l->gaps[g];
+            const uintptr_t *bases = l->cycle_base[j->nthreads == 1 ? 0 : 1 + j->tid];
+            uintptr_t b = bases[j->op == OP_CYCLE_HOT ? i % 8 : i];
             info.base = (void *)b;
-            umf_tracker_add(j->t, &info, NULL);
+            j->failures += umf_tracker_add(j->t, &info, NULL) != UMF_RESULT_SUCCESS;
             sink += (uintptr_t)umf_tracker_find(j->t, (void *)(b + 8));
-            umf_tracker_remove(j->t, (void *)b, &owner, NULL);
+            j->failures += umf_tracker_remove(j->t, (void *)b, &owner, NULL) != UMF_RESULT_SUCCESS;
         }
         break;
     }
     case OP_FIND:
         for (size_t i = 0; i < OPS; i++) {
-            sink += (uintptr_t)umf_tracker_find(j->t, (void *)(l->live[l->random_idx[(i + j->tid * 7919) % OPS]] + 8));
+            sink += (uintptr_t)umf_tracker_find(j->t, (void *)l->find_ptr[j->tid][i]);
         }
         break;
     case OP_FIND_SEQ: {
@@ -153,6 +158,10 @@ static double measure(umf_tracker_t *t, const layout_t *l, op_t op, unsigned nth
     pthread_barrier_destroy(&barrier);
     double worst = 0;
     for (unsigned i = 0; i < nthreads; i++) {
+        if (jobs[i].failures) {
+            fprintf(stderr, "%zu adds/removes failed: the measurement is void\n", jobs[i].failures);
+            exit(1);
+        }
         worst = jobs[i].ns_per_op > worst ? jobs[i].ns_per_op : worst;
     }
     return worst;
@@ -202,12 +211,32 @@ static void make_layout(layout_t *l, size_t n, int sparse) {
     for (size_t i = 0; i < OPS; i++) {
         l->random_idx[i] = (uint32_t)(rnd() % n);
     }
+    for (unsigned k = 0; k < MAX_THREADS; k++) {
+        l->find_ptr[k] = malloc(OPS * sizeof(uintptr_t));
+        for (size_t i = 0; i < OPS; i++) {
+            l->find_ptr[k][i] = l->live[l->random_idx[(i + k * 7919) % OPS]] + 8;
+        }
+    }
+    /* gaps are interleaved between two threads: thread k uses gaps k, k + 2, ... */
+    for (unsigned c = 0; c <= MAX_THREADS; c++) {
+        unsigned nthreads = c == 0 ? 1 : MAX_THREADS, tid = c == 0 ? 0 : c - 1;
+        l->cycle_base[c] = malloc(OPS * sizeof(uintptr_t));
+        for (size_t i = 0; i < OPS; i++) {
+            l->cycle_base[c][i] = l->gaps[(l->random_idx[i] % (n / nthreads)) * nthreads + tid];
+        }
+    }
 }
 
 static void free_layout(layout_t *l) {
     free(l->live);
     free(l->gaps);
     free(l->random_idx);
+    for (unsigned k = 0; k < MAX_THREADS; k++) {
+        free(l->find_ptr[k]);
+    }
+    for (unsigned c = 0; c <= MAX_THREADS; c++) {
+        free(l->cycle_base[c]);
+    }
 }
 
 int main(int argc, char **argv) {
