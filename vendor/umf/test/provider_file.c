@@ -14,6 +14,7 @@
 
 #include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
+#include <umf/pools/pool_disjoint.h>
 #include <umf/pools/pool_proxy.h>
 #include <umf/providers/provider_file_memory.h>
 
@@ -593,6 +594,44 @@ static void test_proxy_pool(void) {
     CHECK(file_size(path) >= (off_t)(2 * MiB));
 }
 
+/* A disjoint pool over a shared file provider: many small allocations, the file grows under them. */
+static void test_disjoint_pool(void) {
+    char path[96];
+    umf_memory_provider_handle_t h = rw_provider(new_path(path, sizeof(path)), UMF_MEM_MAP_SHARED);
+    REQUIRE(h != NULL);
+    umf_memory_pool_handle_t pool = NULL;
+    CHECK_OK(umfPoolCreate(umfDisjointPoolOps(), h, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool));
+    REQUIRE(pool != NULL);
+    enum { N = 20000 };
+    static unsigned char *ptrs[N];
+    int ok = 1;
+    for (int i = 0; i < N; i++) {
+        size_t size = 16 + (size_t)(i % 61) * 16;
+        ptrs[i] = umfPoolMalloc(pool, size);
+        if (ptrs[i] == NULL) {
+            ok = 0;
+            break;
+        }
+        ptrs[i][0] = (unsigned char)i;
+        ptrs[i][size - 1] = (unsigned char)i;
+    }
+    CHECK(ok);
+    CHECK(file_size(path) >= (off_t)(4 * MiB)); /* about 10 MiB of chunks: more than one */
+    int intact = 1;
+    for (int i = 0; i < N && ptrs[i]; i++) {
+        size_t size = 16 + (size_t)(i % 61) * 16;
+        intact &= ptrs[i][0] == (unsigned char)i && ptrs[i][size - 1] == (unsigned char)i;
+    }
+    CHECK(intact);
+    umf_memory_pool_handle_t found = NULL;
+    CHECK_OK(umfPoolByPtr(ptrs[N / 2] + 8, &found));
+    CHECK(found == pool);
+    for (int i = 0; i < N && ptrs[i]; i++) {
+        CHECK_OK(umfPoolFree(pool, ptrs[i]));
+    }
+    CHECK_OK(umfPoolDestroy(pool));
+}
+
 typedef struct thread_arg_t {
     umf_memory_provider_handle_t h;
     unsigned seed;
@@ -723,6 +762,7 @@ int main(void) {
     RUN_TEST(test_split_merge);
     RUN_TEST(test_ops_ctl);
     RUN_TEST(test_proxy_pool);
+    RUN_TEST(test_disjoint_pool);
     RUN_TEST(test_threads);
     RUN_TEST(test_grow_failure);
     for (int i = 0; i < file_seq; i++) {
