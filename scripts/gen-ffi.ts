@@ -1291,6 +1291,14 @@ class Emitter {
     ctx.sideImports.add(mod)
   }
 
+  /** records that a module refers by name to a koffi type registered by another header's module */
+  need(ctx: ModuleCtx, name: string) {
+    const d = this.parsed.byName.get(name)
+    if (!d) return
+    const mod = modOf(d.header)
+    if (mod !== ctx.mod) ctx.sideImports.add(mod)
+  }
+
   /** koffi type text for a C type, with the TypeScript names it pulls in recorded */
   koffiType(ctx: ModuleCtx, t: CType, where: string, opts: { inStruct?: boolean; out?: boolean } = {}): string {
     const r = this.types.resolve(t.base, where)
@@ -1303,7 +1311,7 @@ class Emitter {
       if (t.pointers.length === 0) throw new GenError(where, `struct ${r.tag} by value is incomplete`)
       return this.voidStar(t, 1) // pointer to incomplete struct: an untyped pointer
     }
-    if (r.k !== 'void' && r.k !== 'prim') this.use(ctx, r.d.name)
+    if (r.k !== 'void' && r.k !== 'prim') this.need(ctx, r.d.name)
     const base = this.types.koffiBase(r, where)
     if (t.pointers.length === 0) {
       if (r.k === 'void') return 'void'
@@ -1401,6 +1409,7 @@ class Emitter {
       if (r.k === 'fnptr') { this.use(ctx, r.d.name); return { ts: `${r.d.name} | bigint | null`, koffi: ktext } }
       if (r.k === 'struct') throw new GenError(where, 'structs passed by value are not supported')
       if (r.k === 'handle') { this.use(ctx, r.d.name); return { ts: `${r.d.name} | null`, koffi: ktext } }
+      if (r.k === 'enum' || r.k === 'alias') this.use(ctx, r.d.name)
       return { ts: this.types.tsValue(r, where), koffi: ktext }
     }
     if (this.isOut(fn, idx)) {

@@ -6,7 +6,6 @@
  */
 import { bind } from '../../library.js'
 import '../memory_pool.js'
-import type { umf_memory_pool_ops_t } from '../memory_pool_ops.js'
 import '../memory_pool_ops.js'
 
 /**

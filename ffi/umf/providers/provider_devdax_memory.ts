@@ -9,7 +9,6 @@ import { bind } from '../../library.js'
 import type { umf_result_t } from '../base.js'
 import '../base.js'
 import '../memory_provider.js'
-import type { umf_memory_provider_ops_t } from '../memory_provider_ops.js'
 import '../memory_provider_ops.js'
 
 /**

@@ -10,7 +10,6 @@ import type { umf_result_t } from '../base.js'
 import '../base.js'
 import type { umf_memory_visibility_t } from '../memory_provider.js'
 import '../memory_provider.js'
-import type { umf_memory_provider_ops_t } from '../memory_provider_ops.js'
 import '../memory_provider_ops.js'
 
 /**
