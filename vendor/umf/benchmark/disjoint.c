@@ -4,7 +4,8 @@
  *
  *   bench_disjoint [runs] [pairs-per-thread]
  *
- * Patterns (each thread works on its own pointers):
+ * Patterns (each thread works on its own pointers; every allocation gets its
+ * first byte written, as a program would):
  *   fixed64    malloc(64) then free, repeated
  *   fixed4k    malloc(4096) then free, repeated
  *   rand8-64k  malloc(random 8 B .. 64 KiB) then free, repeated
@@ -207,6 +208,7 @@ static void *run_job(void *arg) {
         for (size_t i = 0; i < LIVE_SLOTS; i++) {
             j->slot_sizes[i] = rand_size(&s);
             j->slots[i] = a_malloc(k, j->slot_sizes[i]);
+            ((char *)j->slots[i])[0] = 1;
         }
     }
     pthread_barrier_wait(j->barrier);
@@ -215,7 +217,8 @@ static void *run_job(void *arg) {
     case P_FIXED4K: {
         size_t size = j->pattern == P_FIXED64 ? 64 : 4096;
         for (size_t i = 0; i < n; i++) {
-            void *p = a_malloc(k, size);
+            char *p = a_malloc(k, size);
+            p[0] = 1;
             __asm__ __volatile__("" : : "r"(p) : "memory");
             a_free(k, p);
         }
@@ -223,7 +226,8 @@ static void *run_job(void *arg) {
     }
     case P_RAND:
         for (size_t i = 0; i < n; i++) {
-            void *p = a_malloc(k, rand_size(&s));
+            char *p = a_malloc(k, rand_size(&s));
+            p[0] = 1;
             __asm__ __volatile__("" : : "r"(p) : "memory");
             a_free(k, p);
         }
@@ -234,6 +238,7 @@ static void *run_job(void *arg) {
             a_free(k, j->slots[slot]);
             j->slot_sizes[slot] = rand_size(&s);
             j->slots[slot] = a_malloc(k, j->slot_sizes[slot]);
+            ((char *)j->slots[slot])[0] = 1;
         }
         break;
     default:
@@ -321,6 +326,13 @@ int main(int argc, char **argv) {
     }
 
     void *je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (je == NULL && getenv("BENCH_DISJOINT_REEXEC") == NULL) {
+        /* Debian's jemalloc uses initial-exec TLS: dlopen needs spare static TLS, which
+           glibc only grants at start-up. Run again with it. */
+        setenv("BENCH_DISJOINT_REEXEC", "1", 1);
+        setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=65536", 1);
+        execv("/proc/self/exe", argv);
+    }
     if (je) {
         je_mallocx = (void *(*)(size_t, int))dlsym(je, "mallocx");
         je_dallocx = (void (*)(void *, int))dlsym(je, "dallocx");
@@ -346,8 +358,8 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    printf("disjoint pool benchmark: %u runs, %zu pairs per thread per run, provider: %s, jemalloc: %s\n", runs, pairs,
-           backing, have_je ? "libjemalloc.so.2" : "not found");
+    printf("disjoint pool benchmark: %u runs, %zu pairs per thread per run (live10k: %zu), provider: %s, jemalloc: %s\n",
+           runs, pairs, pairs / 4, backing, have_je ? "libjemalloc.so.2" : "not found");
     printf("%-10s %-9s %10s %8s %10s %8s %9s\n", "pattern", "allocator", "ns/pair 1T", "x glibc", "ns/pair 2T",
            "x glibc", "2T/1T work");
 
@@ -376,7 +388,7 @@ int main(int argc, char **argv) {
                         }
                         umfDisjointPoolParamsDestroy(params);
                     }
-                    samples[k][r] = measure((alloc_kind_t)k, (pattern_t)pat, nt, pairs, r);
+                    samples[k][r] = measure((alloc_kind_t)k, (pattern_t)pat, nt, pat == P_LIVE ? pairs / 4 : pairs, r);
                     if (k == A_DISJOINT) {
                         umfPoolDestroy(g_pool);
                     } else if (k == A_DJ_OPS) {
