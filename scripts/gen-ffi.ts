@@ -1710,7 +1710,8 @@ export function renderFfi(includeDir = defaultIncludeDir): Map<string, string> {
 }
 
 /** Writes the C source of a program that prints the layout of every struct and the value of every
- *  integer constant and enumerator: lines `S name size align`, `M name member offset`, `C name value`. */
+ *  integer constant and enumerator: lines `S name size align` (structs), `M name member offset`,
+ *  `T name size align` (other typedefs), `C name value`. */
 export function renderLayoutProbe(includeDir = defaultIncludeDir): string {
   const parsed = parseHeaders(includeDir)
   const env = (parsed as Parsed & { env: EvalEnv }).env
@@ -1726,7 +1727,10 @@ export function renderLayoutProbe(includeDir = defaultIncludeDir): string {
         lines.push(`    printf("M %s %s %zu\\n", "${d.name}", "${m.name}", offsetof(${d.name}, ${m.name}));`)
       }
     } else if (d.kind === 'enum') {
+      lines.push(`    printf("T %s %zu %zu\\n", "${d.name}", sizeof(${d.name}), alignof(${d.name}));`)
       for (const m of d.members) lines.push(`    printf("C %s %lld\\n", "${m.name}", (long long)(${m.name}));`)
+    } else if (d.kind === 'alias' || d.kind === 'handle' || d.kind === 'fnptr') {
+      lines.push(`    printf("T %s %zu %zu\\n", "${d.name}", sizeof(${d.name}), alignof(${d.name}));`)
     } else if (d.kind === 'macro' && d.params === null && macroValue(d, env).k === 'int') {
       lines.push(`    printf("C %s %lld\\n", "${d.name}", (long long)(${d.name}));`)
     }

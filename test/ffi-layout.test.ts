@@ -14,6 +14,7 @@ import { defaultIncludeDir, parseHeaders, renderLayoutProbe } from '../scripts/g
 interface ProbeResult {
   structs: Map<string, { size: number; align: number; members: Map<string, number> }>
   constants: Map<string, bigint>
+  typedefs: Map<string, { size: number; align: number }>
 }
 
 function runProbe(): ProbeResult {
@@ -25,12 +26,13 @@ function runProbe(): ProbeResult {
     const cc = process.env['CC'] || 'cc'
     execFileSync(cc, ['-std=c11', '-Wall', '-Werror', '-I', defaultIncludeDir, '-o', exe, src], { stdio: 'pipe' })
     const out = execFileSync(exe, { encoding: 'utf8' })
-    const res: ProbeResult = { structs: new Map(), constants: new Map() }
+    const res: ProbeResult = { structs: new Map(), constants: new Map(), typedefs: new Map() }
     for (const line of out.trim().split('\n')) {
       const f = line.split(' ')
       if (f[0] === 'S') res.structs.set(f[1]!, { size: Number(f[2]), align: Number(f[3]), members: new Map() })
       else if (f[0] === 'M') res.structs.get(f[1]!)!.members.set(f[2]!, Number(f[3]))
       else if (f[0] === 'C') res.constants.set(f[1]!, BigInt(f[2]!))
+      else if (f[0] === 'T') res.typedefs.set(f[1]!, { size: Number(f[2]), align: Number(f[3]) })
       else throw new Error(`unexpected probe line: ${line}`)
     }
     return res
@@ -62,6 +64,14 @@ t.test('koffi layouts equal the C layouts', async (t) => {
     for (const [member, off] of c.members) {
       t.equal(koffi.offsetof(type, member), off, `offsetof(${name}, ${member})`)
     }
+  }
+})
+
+t.test('enums, handles, callback and plain typedefs have the C size and alignment in koffi', async (t) => {
+  t.ok(probe.typedefs.size > 0)
+  for (const [name, c] of [...probe.typedefs.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    t.equal(koffi.sizeof(name), c.size, `sizeof(${name})`)
+    t.equal(koffi.alignof(name), c.align, `alignof(${name})`)
   }
 })
 
