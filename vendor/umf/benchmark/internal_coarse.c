@@ -9,7 +9,8 @@
  *   churn     free a random live block, allocate a new random one in its slot
  *             (fragmented free lists, coalescing, best fit over N blocks)
  *   lifo      allocate one block and free it at once (the cheapest path)
- *   find      which block holds a random interior pointer
+ *   find      which block holds a random interior pointer (a tree descent)
+ *   find-start  the same for the start of a random allocation (a hash lookup)
  * glibc malloc+free of random 64 B .. 16 KiB sizes with the same churn over N
  * live blocks is measured in the same run for scale. Times are the CPU time of
  * the measuring thread; each figure is the median of several runs.
@@ -60,9 +61,10 @@ typedef struct live_t {
     size_t size;
 } live_t;
 
-enum { M_CHURN, M_LIFO, M_FIND, M_MALLOC, M_COUNT };
+enum { M_CHURN, M_LIFO, M_FIND, M_FIND_START, M_MALLOC, M_COUNT };
 static const char *const NAMES[M_COUNT] = {"coarse churn (free+alloc)", "coarse lifo (alloc+free)",
-                                           "coarse find", "glibc churn (free+malloc)"};
+                                           "coarse find (interior)", "coarse find (start)",
+                                           "glibc churn (free+malloc)"};
 
 /* One run over n live blocks: fills out[M_*] with ns per operation; 0 on success. */
 static int run(void *region, size_t n, double out[M_COUNT]) {
@@ -127,6 +129,13 @@ static int run(void *region, size_t n, double out[M_COUNT]) {
             sink += info.block_size;
         }
         out[M_FIND] = (now_ns() - t0) / OPS;
+
+        t0 = now_ns();
+        for (unsigned k = 0; k < OPS && rc == 0; k++) {
+            rc = coarse_find(c, live[idx[k]].ptr, &info) == UMF_RESULT_SUCCESS ? 0 : -1;
+            sink += info.block_size;
+        }
+        out[M_FIND_START] = (now_ns() - t0) / OPS;
         if (sink == 0) {
             rc = -1;
         }

@@ -812,6 +812,10 @@ static inline bool block_holds(const block_t *b, uintptr_t p) { return p - block
 
 /* The block holding p, or NULL. */
 static const block_t *block_holding(coarse_t *c, uintptr_t p) {
+    const block_t *u = used_block_at(c, (const void *)p); /* the start of an allocation: O(1) */
+    if (u) {
+        return u;
+    }
     avl_node_t *n = avl_floor(c->by_addr, p);
     return n && block_holds(BLOCK_OF_NODE(n), p) ? BLOCK_OF_NODE(n) : NULL;
 }
