@@ -55,6 +55,16 @@ _Static_assert(offsetof(umf_ipc_data_t, pid) == 16 && offsetof(umf_ipc_data_t, b
                    offsetof(umf_ipc_data_t, offset) == 32,
                "IPC handle header layout");
 
+/* This process's id, kept because getpid() is a system call; a fork child refreshes it. */
+static _Atomic int g_pid;
+
+static void refresh_pid(void) { atomic_store_explicit(&g_pid, (int)getpid(), memory_order_relaxed); }
+
+static inline int my_pid(void) {
+    int pid = atomic_load_explicit(&g_pid, memory_order_relaxed);
+    return pid != 0 ? pid : (int)getpid();
+}
+
 /* A provider asking for more than this for its part of a handle is not believed. */
 #define IPC_MAX_PROVIDER_DATA ((size_t)1 << 20)
 
@@ -196,7 +206,7 @@ static umf_result_t make_cached(umf_alloc_info_t *entry, ipc_cached_t **out) {
     c->handle.handle_id = entry->id;
     c->handle.base = entry->base;
     c->handle.baseSize = entry->base_size;
-    c->handle.pid = (int)getpid();
+    c->handle.pid = my_pid();
     rc = up->ops.ext_get_ipc_handle(up->priv, entry->base, entry->base_size, c->handle.providerIpcData);
     if (rc != UMF_RESULT_SUCCESS) {
         LOG_DEBUG("the provider cannot make an IPC handle of %p: %d", entry->base, rc);
@@ -238,7 +248,7 @@ umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ipcHandle, size_
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     }
     memcpy(copy, &c->handle, c->total);
-    copy->pid = (int)getpid();
+    copy->pid = my_pid();
     copy->offset = (uint64_t)((uintptr_t)ptr - (uintptr_t)c->handle.base);
     pthread_mutex_lock(&g_out_lock);
     bool ok = out_insert(copy);
@@ -682,7 +692,12 @@ static size_t read_limit(void) {
     return v;
 }
 
+static void register_fork_handler(void) { pthread_atfork(NULL, NULL, refresh_pid); }
+
 umf_result_t umf_ipc_init(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_fork_handler);
+    refresh_pid();
     umf_tracker_t *t = umf_tracker_create();
     if (t == NULL) {
         LOG_ERR("cannot create the tracker of opened IPC mappings");
