@@ -15,7 +15,7 @@ import { UmfError, check, enter, failure, leave } from './errors.js'
 import { UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey } from './sizes.js'
-import { describe, toPtr, toSize, type Size } from './validate.js'
+import { SIZE_MAX, describe, toPtr, toSize, type Size } from './validate.js'
 
 /**
  * A memory pool written in TypeScript. Only `name`, `malloc` and `free` are required.
@@ -667,7 +667,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this._h
     if (h === null) throw this.deadError()
     if (ptr === null) return
-    if (typeof ptr !== 'bigint') toPtr(ptr, 'ptr')
+    if (typeof ptr !== 'bigint' || ptr <= 0n || ptr > SIZE_MAX) toPtr(ptr, 'ptr')
     if (this.#sizes.delete(ptr) < 0) throw this.#foreign(ptr, 'free')
     enter()
     const rc = umfPoolFree(h, ptr)

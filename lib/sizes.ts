@@ -63,7 +63,7 @@ export class SizeTable {
   /**
    * Records (or replaces) the size of an address.
    *
-   * @param ptr - the address (not 0)
+   * @param ptr - the address (not 0, below 2^64)
    * @param size - its size
    */
   set(ptr: bigint, size: number): void {
@@ -97,6 +97,7 @@ export class SizeTable {
     u64[0] = ptr
     const lo = u32[LO]!
     const k = u32[HI]! * 4294967296 + lo
+    if (k === 0) return -1 // 0 marks an empty slot
     const keys = this.#keys
     const mask = this.#mask
     let i = this.#slotOfLow(lo)
