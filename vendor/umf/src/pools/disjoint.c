@@ -351,10 +351,8 @@ typedef struct dp_pool {
     size_t large_usable; /* bytes handed out as large allocations */
 } dp_pool_t;
 
-/* initial-exec: 8 bytes of static TLS spare a __tls_get_addr call on every allocation */
-#define DP_TLS __thread __attribute__((tls_model("initial-exec")))
-static DP_TLS umf_result_t dp_last_error = UMF_RESULT_SUCCESS;
-static DP_TLS unsigned dp_tls_arena = UINT_MAX;
+static __thread umf_result_t dp_last_error = UMF_RESULT_SUCCESS;
+static __thread unsigned dp_tls_arena = UINT_MAX;
 static atomic_uint dp_arena_counter;
 
 /* A thread's cache of free chunks for one pool. Only its thread touches the bins
@@ -378,12 +376,23 @@ typedef struct dp_tls_entry {
     dp_tcache_t *tc;
 } dp_tls_entry_t;
 
-static DP_TLS dp_tls_entry_t dp_tls_tc[DP_TLS_POOLS];
-static DP_TLS bool dp_tls_registered;
+/* A thread's caches, found through a pthread key: pthread_getspecific is a few loads
+ * from the thread descriptor, and unlike initial-exec TLS it keeps libumf loadable
+ * with dlopen (its TLS block is too big for the static TLS glibc keeps spare). */
+typedef struct dp_thread {
+    dp_tls_entry_t tc[DP_TLS_POOLS];
+} dp_thread_t;
+
 static pthread_mutex_t dp_tc_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t dp_tc_once = PTHREAD_ONCE_INIT;
+static void dp_tc_make_key(void);
 static pthread_key_t dp_tc_key;
-static bool dp_tc_key_ok;
+static atomic_bool dp_tc_key_ready;
+
+/* the same pointer as the key's value, quicker to read */
+static __thread dp_thread_t *dp_self;
+
+static inline dp_thread_t *dp_thread_peek(void) { return dp_self; }
 static atomic_uint_fast64_t dp_pool_ids;
 
 static inline void *dp_fail(umf_result_t rc) {
@@ -643,7 +652,9 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     p->nclasses = n;
     p->max_pooled = n > 0 ? UMF_MIN(maxp, p->class_size[n - 1]) : 0;
     p->tc_classes = 0;
-    if (p->params.pool_trace == 0) {
+    pthread_once(&dp_tc_once, dp_tc_make_key);
+    /* the fast paths read the key only when tc_classes > 0 */
+    if (p->params.pool_trace == 0 && atomic_load(&dp_tc_key_ready)) {
         while (p->tc_classes < n && p->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
             p->tc_classes++;
         }
@@ -1022,55 +1033,67 @@ static void dp_tc_release(dp_tcache_t *tc) {
 }
 
 static void dp_tc_thread_exit(void *arg) {
+    dp_thread_t *t = arg;
+    dp_self = NULL;
     for (int i = 0; i < DP_TLS_POOLS; i++) {
-        if (dp_tls_tc[i].tc) {
-            dp_tcache_t *tc = dp_tls_tc[i].tc;
-            dp_tls_tc[i].tc = NULL;
-            dp_tls_tc[i].id = 0;
+        if (t->tc[i].tc) {
+            dp_tcache_t *tc = t->tc[i].tc;
+            t->tc[i].tc = NULL;
+            t->tc[i].id = 0;
             dp_tc_release(tc);
         }
     }
+    free(t);
 }
 
-static void dp_tc_make_key(void) { dp_tc_key_ok = pthread_key_create(&dp_tc_key, dp_tc_thread_exit) == 0; }
+static void dp_tc_make_key(void) {
+    if (pthread_key_create(&dp_tc_key, dp_tc_thread_exit) == 0) {
+        atomic_store_explicit(&dp_tc_key_ready, true, memory_order_release);
+    }
+}
 
 /* The calling thread's cache for p, made on first use; NULL when there is none. */
 static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
     if (p->tc_classes == 0) {
         return NULL;
     }
-    if (!dp_tls_registered) {
-        pthread_once(&dp_tc_once, dp_tc_make_key);
+    pthread_once(&dp_tc_once, dp_tc_make_key);
+    dp_thread_t *t = dp_thread_peek();
+    if (t == NULL) {
         /* without the key the cache could not be given back at thread exit */
-        if (!dp_tc_key_ok || pthread_setspecific(dp_tc_key, (void *)1) != 0) {
+        if (!atomic_load(&dp_tc_key_ready) || (t = calloc(1, sizeof(*t))) == NULL) {
             return NULL;
         }
-        dp_tls_registered = true;
+        if (pthread_setspecific(dp_tc_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+        dp_self = t;
     }
     /* forget the caches of pools that are gone, and pick a slot */
     int slot = -1;
     for (int i = 0; i < DP_TLS_POOLS; i++) {
-        dp_tcache_t *tc = dp_tls_tc[i].tc;
+        dp_tcache_t *tc = t->tc[i].tc;
         if (tc) {
             pthread_mutex_lock(&dp_tc_lock);
             bool gone = tc->pool == NULL;
             pthread_mutex_unlock(&dp_tc_lock);
             if (gone) {
                 free(tc);
-                dp_tls_tc[i].tc = NULL;
-                dp_tls_tc[i].id = 0;
+                t->tc[i].tc = NULL;
+                t->tc[i].id = 0;
             }
         }
-        if (dp_tls_tc[i].tc == NULL && slot < 0) {
+        if (t->tc[i].tc == NULL && slot < 0) {
             slot = i;
         }
     }
     if (slot < 0) {
         /* all slots busy: give back the last one */
         slot = DP_TLS_POOLS - 1;
-        dp_tcache_t *old = dp_tls_tc[slot].tc;
-        dp_tls_tc[slot].tc = NULL;
-        dp_tls_tc[slot].id = 0;
+        dp_tcache_t *old = t->tc[slot].tc;
+        t->tc[slot].tc = NULL;
+        t->tc[slot].id = 0;
         dp_tc_release(old);
     }
     dp_tcache_t *tc = calloc(1, sizeof(dp_tcache_t) + p->tc_classes * sizeof(dp_tbin_t));
@@ -1087,15 +1110,16 @@ static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
     }
     p->tc_list = tc;
     pthread_mutex_unlock(&dp_tc_lock);
-    dp_tls_tc[slot].id = p->id;
-    dp_tls_tc[slot].tc = tc;
+    t->tc[slot].id = p->id;
+    t->tc[slot].tc = tc;
     return tc;
 }
 
 static inline dp_tcache_t *dp_tc_get(dp_pool_t *p) {
-    for (int i = 0; i < DP_TLS_POOLS; i++) {
-        if (dp_tls_tc[i].id == p->id) {
-            return dp_tls_tc[i].tc;
+    dp_thread_t *t = dp_thread_peek();
+    for (int i = 0; t && i < DP_TLS_POOLS; i++) {
+        if (t->tc[i].id == p->id) {
+            return t->tc[i].tc;
         }
     }
     return dp_tc_slow(p);
@@ -1103,12 +1127,13 @@ static inline dp_tcache_t *dp_tc_get(dp_pool_t *p) {
 
 /* Gives the calling thread's cache of p back to the buckets (trim, destroy). */
 static void dp_tc_flush_mine(dp_pool_t *p, bool forget) {
-    for (int i = 0; i < DP_TLS_POOLS; i++) {
-        if (dp_tls_tc[i].id == p->id && dp_tls_tc[i].tc) {
-            dp_tcache_t *tc = dp_tls_tc[i].tc;
+    dp_thread_t *t = dp_thread_peek();
+    for (int i = 0; t && i < DP_TLS_POOLS; i++) {
+        if (t->tc[i].id == p->id && t->tc[i].tc) {
+            dp_tcache_t *tc = t->tc[i].tc;
             if (forget) {
-                dp_tls_tc[i].tc = NULL;
-                dp_tls_tc[i].id = 0;
+                t->tc[i].tc = NULL;
+                t->tc[i].id = 0;
                 dp_tc_release(tc);
             } else {
                 pthread_mutex_lock(&dp_tc_lock);
@@ -1158,7 +1183,7 @@ static __attribute__((noinline)) uint32_t dp_tc_drain_half(dp_pool_t *p, dp_tbin
 }
 
 /* free of a chunk of a cached class (s is ptr's slab, found without a lock). */
-static umf_result_t dp_free_cached(dp_pool_t *p, dp_tcache_t *tc, dp_slab_t *s, void *ptr) {
+static inline __attribute__((always_inline)) umf_result_t dp_free_cached(dp_pool_t *p, dp_tcache_t *tc, dp_slab_t *s, void *ptr) {
     size_t off = (size_t)((char *)ptr - s->base);
     size_t idx = off >> s->size_shift;
     if (s->three) {
@@ -1258,9 +1283,10 @@ static void *dp_malloc(void *pool, size_t size) {
     if (UMF_LIKELY(size - 1 < p->tc_max_size)) {
         /* the thread cache: no lock */
         unsigned cls = dp_class_of(p, size);
-        for (int i = 0; i < DP_TLS_POOLS; i++) {
-            if (dp_tls_tc[i].id == p->id) {
-                dp_tbin_t *bin = &dp_tls_tc[i].tc->bins[cls];
+        dp_thread_t *t = dp_self;
+        for (int i = 0; t && i < DP_TLS_POOLS; i++) {
+            if (t->tc[i].id == p->id) {
+                dp_tbin_t *bin = &t->tc[i].tc->bins[cls];
                 uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
                 if (UMF_LIKELY(n > 0)) {
                     atomic_store_explicit(&bin->count, n - 1, memory_order_relaxed);
@@ -1337,9 +1363,10 @@ static bool dp_in_my_cache(dp_pool_t *p, unsigned cls, const void *ptr) {
     if (cls >= p->tc_classes) {
         return false;
     }
-    for (int i = 0; i < DP_TLS_POOLS; i++) {
-        if (dp_tls_tc[i].id == p->id && dp_tls_tc[i].tc) {
-            dp_tbin_t *bin = &dp_tls_tc[i].tc->bins[cls];
+    dp_thread_t *t = dp_thread_peek();
+    for (int i = 0; t && i < DP_TLS_POOLS; i++) {
+        if (t->tc[i].id == p->id && t->tc[i].tc) {
+            dp_tbin_t *bin = &t->tc[i].tc->bins[cls];
             uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
             for (uint32_t k = 0; k < n; k++) {
                 if (bin->items[k] == ptr) {
@@ -1391,9 +1418,10 @@ static umf_result_t dp_free(void *pool, void *ptr) {
         /* the thread cache: no lock */
         dp_slab_t *s = dp_radix_get(&p->radix, ptr);
         if (UMF_LIKELY(s != NULL && s->cls < p->tc_classes)) {
-            for (int i = 0; i < DP_TLS_POOLS; i++) {
-                if (dp_tls_tc[i].id == p->id) {
-                    return dp_free_cached(p, dp_tls_tc[i].tc, s, ptr);
+            dp_thread_t *t = dp_self;
+            for (int i = 0; t && i < DP_TLS_POOLS; i++) {
+                if (t->tc[i].id == p->id) {
+                    return dp_free_cached(p, t->tc[i].tc, s, ptr);
                 }
             }
         }
