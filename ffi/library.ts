@@ -64,6 +64,7 @@ export const missingSymbols: ReadonlySet<string> = missing
  * throws a clear error when called (and records the name in {@link missingSymbols}) instead of failing every
  * import of ffi/.
  *
+ * @typeParam T - the TypeScript signature of the C function
  * @param prototype - the prototype, e.g. `'int umfGetCurrentVersion(void)'`
  * @returns the function
  */

@@ -1579,7 +1579,8 @@ class Emitter {
       }
     }
     if (mutable) this.use(ctx, mutable.name)
-    const ttype = `bigint & { readonly __brand: '${d.name}' }` + (mutable ? ` | ${mutable.name}` : '')
+    const ttype = `bigint & {\n  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */\n  readonly __brand: '${d.name}'\n}` +
+      (mutable ? ` | ${mutable.name}` : '')
     const what = d.tag ? `\`${d.isConst ? 'const ' : ''}struct ${d.tag} *\`` : '`void *`'
     return tsdoc(d.doc, { fallback: `The C handle type \`${d.name}\`.`, extra: [`An address (${what}) as a branded \`bigint\`; NULL is \`null\`.`] }) +
       `export type ${d.name} = ${ttype}\n\n` +

@@ -169,7 +169,10 @@ koffi.alias('umf_result_t', 'int')
  *
  * An address (`struct umf_memory_properties_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_memory_properties_handle_t = bigint & { readonly __brand: 'umf_memory_properties_handle_t' }
+export type umf_memory_properties_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_memory_properties_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_memory_properties_handle_t` (see the type of the same name).

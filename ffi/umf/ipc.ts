@@ -16,7 +16,10 @@ import './memory_pool.js'
  *
  * An address (`struct umf_ipc_data_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_ipc_handle_t = bigint & { readonly __brand: 'umf_ipc_handle_t' }
+export type umf_ipc_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_ipc_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_ipc_handle_t` (see the type of the same name).
@@ -28,7 +31,10 @@ export const umf_ipc_handle_t = koffi.pointer('umf_ipc_handle_t', koffi.opaque()
  *
  * An address (`void *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_ipc_handler_handle_t = bigint & { readonly __brand: 'umf_ipc_handler_handle_t' }
+export type umf_ipc_handler_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_ipc_handler_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_ipc_handler_handle_t` (see the type of the same name).

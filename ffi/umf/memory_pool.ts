@@ -18,7 +18,10 @@ import './memory_provider.js'
  *
  * An address (`struct umf_memory_pool_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_memory_pool_handle_t = bigint & { readonly __brand: 'umf_memory_pool_handle_t' }
+export type umf_memory_pool_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_memory_pool_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_memory_pool_handle_t` (see the type of the same name).

@@ -23,7 +23,10 @@ export const UMF_DISJOINT_POOL_MIN_BUCKET_DEFAULT_SIZE = 8
  *
  * An address (`struct umf_disjoint_pool_shared_limits_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_disjoint_pool_shared_limits_handle_t = bigint & { readonly __brand: 'umf_disjoint_pool_shared_limits_handle_t' }
+export type umf_disjoint_pool_shared_limits_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_disjoint_pool_shared_limits_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_disjoint_pool_shared_limits_handle_t` (see the type of the same name).
@@ -35,7 +38,10 @@ export const umf_disjoint_pool_shared_limits_handle_t = koffi.pointer('umf_disjo
  *
  * An address (`struct umf_disjoint_pool_params_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_disjoint_pool_params_handle_t = bigint & { readonly __brand: 'umf_disjoint_pool_params_handle_t' }
+export type umf_disjoint_pool_params_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_disjoint_pool_params_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_disjoint_pool_params_handle_t` (see the type of the same name).

@@ -16,7 +16,10 @@ import '../memory_pool_ops.js'
  *
  * An address (`struct umf_scalable_pool_params_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_scalable_pool_params_handle_t = bigint & { readonly __brand: 'umf_scalable_pool_params_handle_t' }
+export type umf_scalable_pool_params_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_scalable_pool_params_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_scalable_pool_params_handle_t` (see the type of the same name).

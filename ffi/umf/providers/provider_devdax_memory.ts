@@ -21,7 +21,10 @@ export const UMF_DEVDAX_RESULTS_START_FROM = 2000
  *
  * An address (`struct umf_devdax_memory_provider_params_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_devdax_memory_provider_params_handle_t = bigint & { readonly __brand: 'umf_devdax_memory_provider_params_handle_t' }
+export type umf_devdax_memory_provider_params_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_devdax_memory_provider_params_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_devdax_memory_provider_params_handle_t` (see the type of the same name).

@@ -22,7 +22,10 @@ export const UMF_FILE_RESULTS_START_FROM = 3000
  *
  * An address (`struct umf_file_memory_provider_params_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_file_memory_provider_params_handle_t = bigint & { readonly __brand: 'umf_file_memory_provider_params_handle_t' }
+export type umf_file_memory_provider_params_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_file_memory_provider_params_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_file_memory_provider_params_handle_t` (see the type of the same name).

@@ -117,7 +117,10 @@ export const umf_numa_split_partition_t = koffi.struct('umf_numa_split_partition
  *
  * An address (`struct umf_os_memory_provider_params_t *`) as a branded `bigint`; NULL is `null`.
  */
-export type umf_os_memory_provider_params_handle_t = bigint & { readonly __brand: 'umf_os_memory_provider_params_handle_t' }
+export type umf_os_memory_provider_params_handle_t = bigint & {
+  /** Type-only tag (no such property exists) that keeps handles of different C types apart. */
+  readonly __brand: 'umf_os_memory_provider_params_handle_t'
+}
 
 /**
  * koffi pointer type of the handle `umf_os_memory_provider_params_handle_t` (see the type of the same name).
