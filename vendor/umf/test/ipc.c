@@ -743,6 +743,100 @@ static void test_concurrent_first_get(void) {
     CHECK_OK(umfPoolDestroy(sh.P));
 }
 
+typedef struct busy_t {
+    shared_t *sh;
+    volatile int stop;
+} busy_t;
+
+static void *busy_worker(void *arg) {
+    busy_t *b = arg;
+    size_t s = 0;
+    while (!b->stop) {
+        for (int i = 0; i < NALLOCS; i++) {
+            umf_ipc_handle_t h = NULL;
+            void *o = NULL;
+            if (umfGetIPCHandle(b->sh->bufs[i], &h, &s) == UMF_RESULT_SUCCESS) {
+                if (umfOpenIPCHandle(b->sh->hq, h, &o) == UMF_RESULT_SUCCESS) {
+                    umfCloseIPCHandle(o);
+                }
+                umfPutIPCHandle(h);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* fork() while other threads are inside the IPC functions: the child can still use them. */
+static void test_fork_while_busy(void) {
+    test_provider_counters_t cp = {0}, cq = {0};
+    shared_t sh = {0};
+    sh.P = make_pool(&cp, 0);
+    umf_memory_pool_handle_t Q = make_pool(&cq, 0);
+    REQUIRE(sh.P != NULL && Q != NULL);
+    sh.hq = handler_of(Q);
+    for (int i = 0; i < NALLOCS; i++) {
+        sh.bufs[i] = umfPoolMalloc(sh.P, PAGE);
+        REQUIRE(sh.bufs[i] != NULL);
+        sh.bufs[i][0] = (char)(i + 1);
+    }
+    /* handles made here, opened once so that the children find their mappings cached */
+    umf_ipc_handle_t made[NALLOCS];
+    for (int i = 0; i < NALLOCS; i++) {
+        size_t s = 0;
+        void *o = NULL;
+        REQUIRE_OK(umfGetIPCHandle(sh.bufs[i], &made[i], &s));
+        REQUIRE_OK(umfOpenIPCHandle(sh.hq, made[i], &o));
+        REQUIRE_OK(umfCloseIPCHandle(o));
+    }
+    busy_t b = {&sh, 0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        pthread_create(&t[i], NULL, busy_worker, &b);
+    }
+    int bad = 0;
+    for (int k = 0; k < 40; k++) {
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(5); /* a lock left held across fork would hang here */
+            int rc = 0;
+            for (int i = 0; i < NALLOCS && rc == 0; i++) {
+                umf_ipc_handle_t h = NULL;
+                size_t s = 0;
+                char *o = NULL;
+                if (umfGetIPCHandle(sh.bufs[i], &h, &s) != UMF_RESULT_SUCCESS) {
+                    rc = 1;
+                } else if (header_of(h).pid != (int)getpid()) {
+                    rc = 2;
+                } else if (umfOpenIPCHandle(sh.hq, made[i], (void **)&o) != UMF_RESULT_SUCCESS ||
+                           o[0] != (char)(i + 1)) {
+                    rc = 3;
+                } else if (umfCloseIPCHandle(o) != UMF_RESULT_SUCCESS || umfPutIPCHandle(h) != UMF_RESULT_SUCCESS) {
+                    rc = 4;
+                }
+            }
+            _exit(rc);
+        }
+        int status = 0;
+        if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            bad++;
+        }
+    }
+    b.stop = 1;
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+    }
+    CHECK_EQ(bad, 0);
+    for (int i = 0; i < NALLOCS; i++) {
+        CHECK_OK(umfPutIPCHandle(made[i]));
+    }
+    CHECK_OK(umfPoolDestroy(Q));
+    for (int i = 0; i < NALLOCS; i++) {
+        CHECK_OK(umfPoolFree(sh.P, sh.bufs[i]));
+    }
+    CHECK_OK(umfPoolDestroy(sh.P));
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* UMF_MAX_OPENED_IPC_HANDLES: scenarios run in a child started with the variable set. */
 
@@ -913,6 +1007,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_malformed_handles);
     RUN_TEST(test_threads);
     RUN_TEST(test_concurrent_first_get);
+    RUN_TEST(test_fork_while_busy);
     RUN_TEST(test_limit_env);
     RUN_TEST(test_fuzz);
     return TEST_SUMMARY();

@@ -692,7 +692,30 @@ static size_t read_limit(void) {
     return v;
 }
 
-static void register_fork_handler(void) { pthread_atfork(NULL, NULL, refresh_pid); }
+/* fork() while another thread holds one of the locks would leave it locked forever in the child: hold
+ * them all across the fork. */
+static void before_fork(void) {
+    pthread_mutex_lock(&g_lock);
+    pthread_mutex_lock(&g_out_lock);
+    for (int i = 0; i < IPC_GET_STRIPES; i++) {
+        pthread_mutex_lock(&g_get_locks[i]);
+    }
+}
+
+static void after_fork(void) {
+    for (int i = IPC_GET_STRIPES; i-- > 0;) {
+        pthread_mutex_unlock(&g_get_locks[i]);
+    }
+    pthread_mutex_unlock(&g_out_lock);
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void after_fork_child(void) {
+    after_fork();
+    refresh_pid();
+}
+
+static void register_fork_handler(void) { pthread_atfork(before_fork, after_fork, after_fork_child); }
 
 umf_result_t umf_ipc_init(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
