@@ -393,6 +393,52 @@ static void test_stale_handle(void) {
     CHECK_EQ(load(&cp.ipc_put_count), 2);
 }
 
+/* Splitting or merging a tracked allocation releases the cached handles of the old ranges. */
+static void test_split_merge(void) {
+    test_provider_counters_t c = {0};
+    umf_memory_pool_handle_t P = make_pool(&c, 0);
+    REQUIRE(P != NULL);
+    char *a = umfPoolMalloc(P, 4 * PAGE);
+    REQUIRE(a != NULL);
+    /* the pool's tracking provider (what its IPC handler is) is what a pool splits and merges through */
+    umf_memory_provider_handle_t tracking = (umf_memory_provider_handle_t)handler_of(P);
+    REQUIRE(tracking != NULL);
+    umf_ipc_handle_t h = NULL;
+    size_t s = 0;
+    REQUIRE_OK(umfGetIPCHandle(a, &h, &s));
+    uint64_t whole_id = header_of(h).handle_id;
+    CHECK_OK(umfPutIPCHandle(h));
+    CHECK_RESULT(umfMemoryProviderAllocationSplit(tracking, a, 4 * PAGE, PAGE + 1), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(load(&c.ipc_put_count), 0); /* a failed split keeps the allocation and its handle */
+    REQUIRE_OK(umfGetIPCHandle(a, &h, &s));
+    CHECK_EQ(load(&c.ipc_get_count), 1);
+    CHECK_OK(umfPutIPCHandle(h));
+
+    REQUIRE_OK(umfMemoryProviderAllocationSplit(tracking, a, 4 * PAGE, PAGE));
+    CHECK_EQ(load(&c.ipc_put_count), 1);
+    umf_ipc_handle_t lo = NULL, hi = NULL;
+    REQUIRE_OK(umfGetIPCHandle(a, &lo, &s));
+    REQUIRE_OK(umfGetIPCHandle(a + 2 * PAGE, &hi, &s));
+    CHECK_EQ(load(&c.ipc_get_count), 3);
+    CHECK_EQ(header_of(lo).baseSize, PAGE);
+    CHECK(header_of(hi).base == a + PAGE);
+    CHECK_EQ(header_of(hi).baseSize, 3 * PAGE);
+    CHECK_EQ(header_of(hi).offset, PAGE);
+    CHECK(header_of(lo).handle_id != whole_id && header_of(hi).handle_id != whole_id);
+    CHECK_OK(umfPutIPCHandle(lo));
+    CHECK_OK(umfPutIPCHandle(hi));
+
+    REQUIRE_OK(umfMemoryProviderAllocationMerge(tracking, a, a + PAGE, 4 * PAGE));
+    CHECK_EQ(load(&c.ipc_put_count), 3);
+    REQUIRE_OK(umfGetIPCHandle(a + 3 * PAGE, &h, &s));
+    CHECK_EQ(load(&c.ipc_get_count), 4);
+    CHECK_EQ(header_of(h).baseSize, 4 * PAGE);
+    CHECK_OK(umfPutIPCHandle(h));
+    CHECK_OK(umfPoolFree(P, a));
+    CHECK_EQ(load(&c.ipc_put_count), 4);
+    CHECK_OK(umfPoolDestroy(P));
+}
+
 static void test_wrong_handler(void) {
     test_provider_counters_t cp = {0};
     umf_memory_pool_handle_t P = make_pool(&cp, 0);
@@ -1003,6 +1049,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_get_cache);
     RUN_TEST(test_open_cache);
     RUN_TEST(test_stale_handle);
+    RUN_TEST(test_split_merge);
     RUN_TEST(test_wrong_handler);
     RUN_TEST(test_malformed_handles);
     RUN_TEST(test_threads);

@@ -299,6 +299,41 @@ static umf_result_t tipc_ipc_close(void *provider, void *ptr, size_t size) {
     return same ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
+static umf_result_t tipc_split(void *provider, void *ptr, size_t total, size_t first) {
+    tipc_provider_t *p = provider;
+    size_t page = tipc_page();
+    if (first % page != 0) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    pthread_mutex_lock(&tipc_lock);
+    tipc_alloc_t *a = tipc_find_alloc(p, ptr);
+    if (a == NULL || first >= a->size || p->nallocs == p->cap) {
+        pthread_mutex_unlock(&tipc_lock);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    tipc_alloc_t high = {(char *)ptr + first, a->offset + first, a->size - first};
+    a->size = first;
+    p->allocs[p->nallocs++] = high;
+    pthread_mutex_unlock(&tipc_lock);
+    count(&p->params.counters->split_count);
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t tipc_merge(void *provider, void *low, void *high, size_t total) {
+    tipc_provider_t *p = provider;
+    pthread_mutex_lock(&tipc_lock);
+    tipc_alloc_t *lo = tipc_find_alloc(p, low), *hi = tipc_find_alloc(p, high);
+    if (lo == NULL || hi == NULL || (char *)low + lo->size != (char *)high || lo->offset + lo->size != hi->offset) {
+        pthread_mutex_unlock(&tipc_lock);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    lo->size += hi->size;
+    *hi = p->allocs[--p->nallocs];
+    pthread_mutex_unlock(&tipc_lock);
+    count(&p->params.counters->merge_count);
+    return UMF_RESULT_SUCCESS;
+}
+
 static const umf_memory_provider_ops_t TIPC_OPS = {
     .version = UMF_PROVIDER_OPS_VERSION_CURRENT,
     .initialize = tipc_initialize,
@@ -309,6 +344,8 @@ static const umf_memory_provider_ops_t TIPC_OPS = {
     .get_recommended_page_size = tipc_page_size,
     .get_min_page_size = tipc_min_page_size,
     .get_name = tipc_name,
+    .ext_allocation_merge = tipc_merge,
+    .ext_allocation_split = tipc_split,
     .ext_get_ipc_handle_size = tipc_ipc_size,
     .ext_get_ipc_handle = tipc_ipc_get,
     .ext_put_ipc_handle = tipc_ipc_put,

@@ -30,7 +30,7 @@ typedef struct test_ipc_data_t {
 
 #define TEST_IPC_MAGIC 0x7465737469706321ull
 
-/* Name "test_ipc". Allocations are page-granular; split/merge are not supported. */
+/* Name "test_ipc". Allocations are page-granular; split/merge at page boundaries. */
 const umf_memory_provider_ops_t *test_ipc_provider_ops(void);
 
 #endif
