@@ -387,8 +387,11 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       const sizes = this.#sizes
       UmfHandle.addDependent(provider)
       let dependent = true
+      // objects the params refer to (shared limits) outlive the pool, like its provider
+      let extra = paramsHandle?.parents ?? []
+      for (const x of extra) UmfHandle.addDependent(x)
       this.adopt(h, ffi.umfPoolDestroy, 'umfPoolDestroy', {
-        parents: [provider],
+        parents: [provider, ...extra],
         after: () => {
           const known = live.get(h)?.deref()
           if (known === undefined || !known.alive) live.delete(h)
@@ -396,6 +399,8 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
           sizes.clear()
           if (dependent) UmfHandle.dropDependent(provider)
           dependent = false
+          for (const x of extra) UmfHandle.dropDependent(x)
+          extra = []
         },
       })
       live.set(h, new WeakRef(this))

@@ -75,6 +75,8 @@ export type ProviderOps = bigint | MemoryProviderImpl
 export interface ParamsHandle {
   readonly handle: bigint
   destroy(): void
+  /** Objects the C params refer to (a disjoint pool's shared limits): the pool keeps them alive. */
+  readonly parents?: readonly UmfHandle[]
 }
 
 const BORROW: unique symbol = Symbol('borrow')
