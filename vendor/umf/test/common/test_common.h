@@ -40,11 +40,14 @@ extern const char *umf_test_current;
 #define CHECK_RESULT(call, expected) CHECK_EQ((call), (expected))
 #define CHECK_OK(call) CHECK_EQ((call), UMF_RESULT_SUCCESS)
 
-/* Stops the current test when cond fails (for preconditions later checks rely on). */
+/* Stops the current test when cond fails (for preconditions later checks rely on).
+ * cond is evaluated once. */
 #define REQUIRE(cond)                                                                              \
     do {                                                                                           \
-        CHECK(cond);                                                                               \
+        __atomic_fetch_add(&umf_test_checks, 1, __ATOMIC_RELAXED);                                 \
         if (!(cond)) {                                                                             \
+            __atomic_fetch_add(&umf_test_failures, 1, __ATOMIC_RELAXED);                           \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s\n", __FILE__, __LINE__, umf_test_current, #cond); \
             return;                                                                                \
         }                                                                                          \
     } while (0)
