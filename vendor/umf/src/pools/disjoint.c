@@ -32,6 +32,10 @@
  *    Cached chunks count as used; a thread's cache goes back to the buckets
  *    when the thread exits, when it trims the pool, or when it needs the TLS
  *    slot for another pool; destroying the pool just forgets the caches.
+ *    A thread finds its cache through a small per-thread table (one __thread
+ *    pointer; libumf must stay loadable with dlopen, so no initial-exec TLS),
+ *    and the first thread that caches for a pool finds it through the pool
+ *    itself (pthread_self() compared with the pool's owner).
  *
  * Beyond upstream UMF, calloc and realloc are supported.
  */
@@ -341,6 +345,13 @@ typedef struct dp_pool {
     uint64_t id;                 /* unique, never reused: thread caches refer to pools by it */
     unsigned tc_classes;         /* classes below this index have thread caches (0: none) */
     size_t tc_max_size;          /* the largest of them (0: none) */
+    uint8_t small_class[DP_TC_MAX_SIZE / 4 + 1]; /* class of sizes up to tc_max_size, by (size + 3) / 4 */
+    /* The first thread that caches for the pool finds its cache here without TLS.
+     * owner_thread is written once, before owner_tc is published; owner_tc goes back
+     * to NULL for good when that cache goes. */
+    pthread_t owner_thread;
+    bool owner_claimed;
+    _Atomic(struct dp_tcache *) owner_tc;
     struct dp_tcache *tc_list;   /* this pool's thread caches, under dp_tc_lock */
 
     pthread_mutex_t large_lock;
@@ -654,12 +665,16 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     p->tc_classes = 0;
     pthread_once(&dp_tc_once, dp_tc_make_key);
     /* the fast paths read the key only when tc_classes > 0 */
-    if (p->params.pool_trace == 0 && atomic_load(&dp_tc_key_ready)) {
+    if (p->params.pool_trace == 0 && atomic_load(&dp_tc_key_ready) && min >= 4) {
         while (p->tc_classes < n && p->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
             p->tc_classes++;
         }
     }
     p->tc_max_size = p->tc_classes ? UMF_MIN(p->class_size[p->tc_classes - 1], p->max_pooled) : 0;
+    for (size_t sz = 4; sz <= p->tc_max_size; sz += 4) {
+        /* classes of at least 4 bytes are multiples of 4: a size and its round-up to 4 share one */
+        p->small_class[sz / 4] = (uint8_t)dp_class_of(p, sz);
+    }
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned narenas = 1;
@@ -1018,6 +1033,9 @@ static void dp_tc_release(dp_tcache_t *tc) {
     pthread_mutex_lock(&dp_tc_lock);
     dp_pool_t *p = tc->pool;
     if (p) {
+        if (atomic_load_explicit(&p->owner_tc, memory_order_relaxed) == tc) {
+            atomic_store_explicit(&p->owner_tc, NULL, memory_order_release);
+        }
         dp_tc_flush(tc);
         if (tc->prev) {
             tc->prev->next = tc->next;
@@ -1109,6 +1127,11 @@ static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
         p->tc_list->prev = tc;
     }
     p->tc_list = tc;
+    if (!p->owner_claimed) {
+        p->owner_claimed = true;
+        p->owner_thread = pthread_self();
+        atomic_store_explicit(&p->owner_tc, tc, memory_order_release);
+    }
     pthread_mutex_unlock(&dp_tc_lock);
     t->tc[slot].id = p->id;
     t->tc[slot].tc = tc;
@@ -1278,21 +1301,32 @@ static inline void dp_trace(dp_pool_t *p, const char *op, const void *ptr, size_
 
 static __attribute__((noinline)) void *dp_malloc_slow(dp_pool_t *p, size_t size);
 
+/* The calling thread's cache of p if it has one, without creating it. */
+static inline dp_tcache_t *dp_tc_find(dp_pool_t *p) {
+    dp_tcache_t *tc = atomic_load_explicit(&p->owner_tc, memory_order_acquire);
+    if (UMF_LIKELY(tc != NULL && pthread_equal(p->owner_thread, pthread_self()))) {
+        return tc;
+    }
+    dp_thread_t *t = dp_self;
+    for (int i = 0; t && i < DP_TLS_POOLS; i++) {
+        if (t->tc[i].id == p->id) {
+            return t->tc[i].tc;
+        }
+    }
+    return NULL;
+}
+
 static void *dp_malloc(void *pool, size_t size) {
     dp_pool_t *p = pool;
     if (UMF_LIKELY(size - 1 < p->tc_max_size)) {
         /* the thread cache: no lock */
-        unsigned cls = dp_class_of(p, size);
-        dp_thread_t *t = dp_self;
-        for (int i = 0; t && i < DP_TLS_POOLS; i++) {
-            if (t->tc[i].id == p->id) {
-                dp_tbin_t *bin = &t->tc[i].tc->bins[cls];
-                uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
-                if (UMF_LIKELY(n > 0)) {
-                    atomic_store_explicit(&bin->count, n - 1, memory_order_relaxed);
-                    return bin->items[n - 1];
-                }
-                break;
+        dp_tcache_t *tc = dp_tc_find(p);
+        if (UMF_LIKELY(tc != NULL)) {
+            dp_tbin_t *bin = &tc->bins[p->small_class[(size + 3) / 4]];
+            uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
+            if (UMF_LIKELY(n > 0)) {
+                atomic_store_explicit(&bin->count, n - 1, memory_order_relaxed);
+                return bin->items[n - 1];
             }
         }
     }
@@ -1418,11 +1452,9 @@ static umf_result_t dp_free(void *pool, void *ptr) {
         /* the thread cache: no lock */
         dp_slab_t *s = dp_radix_get(&p->radix, ptr);
         if (UMF_LIKELY(s != NULL && s->cls < p->tc_classes)) {
-            dp_thread_t *t = dp_self;
-            for (int i = 0; t && i < DP_TLS_POOLS; i++) {
-                if (t->tc[i].id == p->id) {
-                    return dp_free_cached(p, t->tc[i].tc, s, ptr);
-                }
+            dp_tcache_t *tc = dp_tc_find(p);
+            if (UMF_LIKELY(tc != NULL)) {
+                return dp_free_cached(p, tc, s, ptr);
             }
         }
     }
