@@ -263,17 +263,76 @@ static int topo_fail_child(void) {
     return TEST_SUMMARY();
 }
 
-static void test_topology_failure(void) {
+/* In a fresh process: threads race to load the topology first; all must get a working provider (hwloc builds). */
+static pthread_barrier_t race_barrier;
+
+static void *race_create(void *arg) {
+    (void)arg;
+    numa_case_t c = {"bind", UMF_NUMA_MODE_BIND, 1, 0, NULL, 0, MPOL_BIND, 0};
+    pthread_barrier_wait(&race_barrier);
+    umf_result_t rc;
+    umf_memory_provider_handle_t h = numa_provider(&c, &rc);
+    intptr_t bad = rc != (have_hwloc ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_NOT_SUPPORTED);
+    if (h) {
+        unsigned char *ptr = NULL;
+        bad += umfMemoryProviderAlloc(h, 4 * page, 0, (void **)&ptr) != UMF_RESULT_SUCCESS;
+        if (ptr) {
+            int mode;
+            unsigned long mask;
+            ptr[0] = 1;
+            bad += policy_at(ptr, &mode, &mask) != 0 || mode != MPOL_BIND || mask != 1UL << first_node;
+            bad += umfMemoryProviderFree(h, ptr, 4 * page) != UMF_RESULT_SUCCESS;
+        }
+        bad += umfMemoryProviderDestroy(h) != UMF_RESULT_SUCCESS;
+    }
+    return (void *)bad;
+}
+
+static int topology_race_child(void) {
+    enum { N = 8 };
+    pthread_t t[N];
+    pthread_barrier_init(&race_barrier, NULL, N);
+    for (int i = 0; i < N; i++) {
+        CHECK(pthread_create(&t[i], NULL, race_create, NULL) == 0);
+    }
+    intptr_t bad = 0;
+    for (int i = 0; i < N; i++) {
+        void *r = NULL;
+        pthread_join(t[i], &r);
+        bad += (intptr_t)r;
+    }
+    CHECK_EQ(bad, 0);
+    /* the last umfTearDown frees the topology; the next provider loads it again */
+    CHECK_OK(umfTearDown());
+    CHECK_OK(umfInit());
+    pthread_barrier_destroy(&race_barrier);
+    pthread_barrier_init(&race_barrier, NULL, 1);
+    CHECK_EQ((intptr_t)race_create(NULL), 0);
+    return TEST_SUMMARY();
+}
+
+/* Runs this program again with one argument and an environment; returns its wait status. */
+static int rerun_self(const char *arg, char **envp) {
     fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
-        char *argv[] = {"provider_os_numa", "--topo-fail-child", NULL};
-        char *envp[] = {"HWLOC_COMPONENTS=-linux,-x86,-no_os", NULL};
+        char *argv[] = {"provider_os_numa", (char *)arg, NULL};
         execve("/proc/self/exe", argv, envp);
         _exit(127);
     }
     int st = 0;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    return waitpid(pid, &st, 0) == pid ? st : -1;
+}
+
+static void test_topology_race(void) {
+    char *envp[] = {NULL};
+    int st = rerun_self("--topology-race-child", envp);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_topology_failure(void) {
+    char *envp[] = {"HWLOC_COMPONENTS=-linux,-x86,-no_os", NULL};
+    int st = rerun_self("--topo-fail-child", envp);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
@@ -284,9 +343,13 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--topo-fail-child") == 0) {
         return topo_fail_child();
     }
+    if (argc > 1 && strcmp(argv[1], "--topology-race-child") == 0) {
+        return topology_race_child();
+    }
     RUN_TEST(test_modes);
     RUN_TEST(test_missing_node);
     RUN_TEST(test_threads);
+    RUN_TEST(test_topology_race);
     RUN_TEST(test_topology_failure);
     return TEST_SUMMARY();
 }
