@@ -71,6 +71,15 @@ typedef struct direct_t {
     void *priv;
 } direct_t;
 
+static umf_result_t dctl_src(direct_t *d, umf_ctl_query_source_t source, const char *path, void *arg, size_t size,
+                             umf_ctl_query_type_t type, ...) {
+    va_list args;
+    va_start(args, type);
+    umf_result_t rc = d->ops->ext_ctl(d->priv, source, path, arg, size, type, args);
+    va_end(args);
+    return rc;
+}
+
 static umf_result_t dctl(direct_t *d, const char *path, void *arg, size_t size, umf_ctl_query_type_t type, ...) {
     va_list args;
     va_start(args, type);
@@ -801,6 +810,27 @@ static void test_ctl_params_before_post_initialize(void) {
     direct_close(&d);
 }
 
+static umf_result_t dctl_config(direct_t *d, const char *path, const char *text) {
+    return dctl_src(d, CTL_QUERY_CONFIG_INPUT, path, (void *)text, strlen(text) + 1, CTL_QUERY_WRITE);
+}
+
+static void test_ctl_config_input(void) {
+    direct_t d;
+    MUST(direct_open(&d, NULL, 0) == 0);
+    CHECK_OK(dctl_config(&d, "params.capacity", "3"));
+    CHECK_OK(dctl_config(&d, "params.slab_min_size", "0x20000"));
+    CHECK_OK(dctl_config(&d, "params.pool_trace", "2"));
+    CHECK_RESULT(dctl_config(&d, "params.capacity", "lots"), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_RESULT(dctl_config(&d, "params.capacity", "-1"), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_RESULT(dctl_config(&d, "params.min_bucket_size", "24"), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_OK(dctl(&d, "post_initialize", NULL, 0, CTL_QUERY_RUNNABLE));
+    CHECK_EQ(dget(&d, "params.capacity"), 3);
+    CHECK_EQ(dget(&d, "params.slab_min_size"), 128 * KiB);
+    CHECK_EQ(dget(&d, "params.min_bucket_size"), 8);
+    CHECK_EQ(dget(&d, "stats.alloc_num"), 0); /* trace 2 took effect */
+    direct_close(&d);
+}
+
 /* ---- tracking: umfFree and umfPoolByPtr ---- */
 
 static void test_tracking(void) {
@@ -916,6 +946,7 @@ int main(void) {
     RUN_TEST(test_trim);
     RUN_TEST(test_ctl_stats);
     RUN_TEST(test_ctl_params_before_post_initialize);
+    RUN_TEST(test_ctl_config_input);
     RUN_TEST(test_tracking);
     RUN_TEST(test_never_touches_provider_memory);
     RUN_TEST(test_provider_failure);

@@ -1909,7 +1909,37 @@ static const char *dp_ctl_name(const char *node, va_list *args) {
     return node;
 }
 
-static umf_result_t dp_ctl_param(dp_pool_t *p, const char *name, void *arg, size_t size, umf_ctl_query_type_t type) {
+/* A value from UMF_CONF / UMF_CONF_FILE arrives as text: parse it as a number (base 0). */
+static bool dp_parse_config_number(const void *arg, size_t size, bool is_int, size_t *out_size, int *out_int) {
+    char buf[64];
+    if (arg == NULL || size == 0 || size >= sizeof(buf)) {
+        return false;
+    }
+    memcpy(buf, arg, size);
+    buf[size] = '\0';
+    char *end = NULL;
+    errno = 0;
+    if (is_int) {
+        long v = strtol(buf, &end, 0);
+        if (errno || end == buf || *end != '\0' || v < INT_MIN || v > INT_MAX) {
+            return false;
+        }
+        *out_int = (int)v;
+    } else {
+        if (buf[0] == '-') {
+            return false;
+        }
+        unsigned long long v = strtoull(buf, &end, 0);
+        if (errno || end == buf || *end != '\0' || v > SIZE_MAX) {
+            return false;
+        }
+        *out_size = (size_t)v;
+    }
+    return true;
+}
+
+static umf_result_t dp_ctl_param(dp_pool_t *p, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
+                                 umf_ctl_query_type_t type) {
     size_t *field = NULL;
     if (strcmp(name, "slab_min_size") == 0) {
         field = &p->params.slab_min_size;
@@ -1925,6 +1955,15 @@ static umf_result_t dp_ctl_param(dp_pool_t *p, const char *name, void *arg, size
     size_t want = field ? sizeof(size_t) : sizeof(int);
     if (type == CTL_QUERY_RUNNABLE) {
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    size_t parsed_size = 0;
+    int parsed_int = 0;
+    if (type == CTL_QUERY_WRITE && source == CTL_QUERY_CONFIG_INPUT) {
+        if (!dp_parse_config_number(arg, strnlen(arg ? arg : "", size), field == NULL, &parsed_size, &parsed_int)) {
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        }
+        arg = field ? (void *)&parsed_size : (void *)&parsed_int;
+        size = want;
     }
     if (arg == NULL || (type == CTL_QUERY_WRITE ? size != want : size < want)) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -1982,7 +2021,7 @@ static umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char
             rc = dp_setup(p);
         }
     } else if (strcmp(n1, "params") == 0 && has2 && !has3) {
-        rc = dp_ctl_param(p, dp_ctl_name(n2, &ap), arg, size, queryType);
+        rc = dp_ctl_param(p, source, dp_ctl_name(n2, &ap), arg, size, queryType);
     } else if (strcmp(n1, "stats") == 0 && has2 && !has3) {
         rc = dp_ctl_stat(p, -1, dp_ctl_name(n2, &ap), arg, size, queryType);
     } else if (strcmp(n1, "buckets") == 0 && has2) {
