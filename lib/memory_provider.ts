@@ -75,7 +75,10 @@ export type ProviderOps = bigint | MemoryProviderImpl
 export interface ParamsHandle {
   readonly handle: bigint
   destroy(): void
-  /** Objects the C params refer to (a disjoint pool's shared limits): the pool keeps them alive. */
+  /**
+   * Objects the C params refer to (a disjoint pool's shared limits, the memory of a fixed provider): the
+   * pool or provider created from them keeps them alive, and their destroy() is refused until it is freed.
+   */
   readonly parents?: readonly UmfHandle[]
 }
 
@@ -365,7 +368,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
           leave()
         }
         check(rc, 'umfMemoryProviderCreate')
-        this.#adoptCreated(out[0]!, undefined)
+        this.#adoptCreated(out[0]!, undefined, paramsHandle?.parents ?? [])
       } else {
         checkImpl(ops)
         const struct = providerOps()
@@ -383,20 +386,30 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
         if (rc !== S) slots.remove(slot.id)
         check(rc, 'umfMemoryProviderCreate')
         this.#impl = ops
-        this.#adoptCreated(out[0]!, slot)
+        this.#adoptCreated(out[0]!, slot, [])
       }
     } finally {
       paramsHandle?.destroy()
     }
   }
 
-  #adoptCreated(h: umf_memory_provider_handle_t, slot: Slot<MemoryProviderImpl> | undefined): void {
+  #adoptCreated(
+    h: umf_memory_provider_handle_t,
+    slot: Slot<MemoryProviderImpl> | undefined,
+    parents: readonly UmfHandle[],
+  ): void {
     const id = slot?.id
+    // objects the params refer to (a fixed provider's memory) outlive the provider, as a pool's provider does
+    let extra = parents
+    for (const x of extra) UmfHandle.addDependent(x)
     this.adopt(h, ffi.umfMemoryProviderDestroy, 'umfMemoryProviderDestroy', {
+      parents: [...extra],
       after: () => {
         const known = live.get(h)?.deref()
         if (known === undefined || !known.alive) live.delete(h)
         if (id !== undefined) slots.remove(id)
+        for (const x of extra) UmfHandle.dropDependent(x)
+        extra = []
       },
     })
     live.set(h, new WeakRef(this))
