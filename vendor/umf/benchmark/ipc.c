@@ -78,7 +78,7 @@ static umf_memory_pool_handle_t make_pool(void) {
         }
         pool = NULL;
     }
-    test_ipc_params_t params = {&g_counters, 0};
+    test_ipc_params_t params = {.counters = &g_counters};
     if (umfMemoryProviderCreate(test_ipc_provider_ops(), &params, &prov) != UMF_RESULT_SUCCESS ||
         umfPoolCreate(umfProxyPoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool) !=
             UMF_RESULT_SUCCESS) {

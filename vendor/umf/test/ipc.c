@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <umf/experimental/memory_properties.h>
@@ -44,8 +45,9 @@ static size_t PAGE;
         }                                                                                          \
     } while (0)
 
-static umf_memory_pool_handle_t make_pool(test_provider_counters_t *c, unsigned get_delay_us) {
-    test_ipc_params_t params = {c, get_delay_us};
+static umf_memory_pool_handle_t make_pool_delayed(test_provider_counters_t *c, unsigned get_delay_us,
+                                                  unsigned open_delay_us) {
+    test_ipc_params_t params = {c, get_delay_us, open_delay_us};
     umf_memory_provider_handle_t prov = NULL;
     if (umfMemoryProviderCreate(test_ipc_provider_ops(), &params, &prov) != UMF_RESULT_SUCCESS) {
         return NULL;
@@ -57,6 +59,10 @@ static umf_memory_pool_handle_t make_pool(test_provider_counters_t *c, unsigned 
         return NULL;
     }
     return pool;
+}
+
+static umf_memory_pool_handle_t make_pool(test_provider_counters_t *c, unsigned get_delay_us) {
+    return make_pool_delayed(c, get_delay_us, 0);
 }
 
 static umf_ipc_handler_handle_t handler_of(umf_memory_pool_handle_t pool) {
@@ -148,7 +154,7 @@ static void test_provider_without_ipc(void) {
 
 static void test_untracked_pool(void) {
     test_provider_counters_t c = {0};
-    test_ipc_params_t params = {&c, 0};
+    test_ipc_params_t params = {.counters = &c};
     umf_memory_provider_handle_t prov = NULL;
     REQUIRE_OK(umfMemoryProviderCreate(test_ipc_provider_ops(), &params, &prov));
     umf_memory_pool_handle_t pool = NULL;
@@ -789,6 +795,117 @@ static void test_concurrent_first_get(void) {
     CHECK_OK(umfPoolDestroy(sh.P));
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+typedef struct opener_t {
+    umf_ipc_handler_handle_t hq;
+    umf_ipc_handle_t h;
+    pthread_barrier_t *start;
+    void *ptr;
+    umf_result_t rc;
+} opener_t;
+
+static void *open_one(void *arg) {
+    opener_t *o = arg;
+    if (o->start) {
+        pthread_barrier_wait(o->start);
+    }
+    o->rc = umfOpenIPCHandle(o->hq, o->h, &o->ptr);
+    return NULL;
+}
+
+/* Opens of one handle that race share the provider's single open; a slow open blocks no one else. */
+static void test_concurrent_open(void) {
+    test_provider_counters_t cp = {0}, cq = {0};
+    umf_memory_pool_handle_t P = make_pool(&cp, 0), Q = make_pool_delayed(&cq, 0, 300000);
+    REQUIRE(P != NULL && Q != NULL);
+    umf_ipc_handler_handle_t hq = handler_of(Q);
+    char *a = umfPoolMalloc(P, PAGE), *b = umfPoolMalloc(P, PAGE);
+    REQUIRE(a != NULL && b != NULL);
+    a[0] = 'a';
+    b[0] = 'b';
+    umf_ipc_handle_t ha = NULL, hb = NULL;
+    size_t s = 0;
+    REQUIRE_OK(umfGetIPCHandle(a, &ha, &s));
+    REQUIRE_OK(umfGetIPCHandle(b, &hb, &s));
+    char *ob = NULL;
+    REQUIRE_OK(umfOpenIPCHandle(hq, hb, (void **)&ob)); /* cached before the race */
+
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, NTHREADS + 1);
+    opener_t op[NTHREADS];
+    pthread_t t[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        op[i] = (opener_t){hq, ha, &start, NULL, UMF_RESULT_ERROR_UNKNOWN};
+        pthread_create(&t[i], NULL, open_one, &op[i]);
+    }
+    pthread_barrier_wait(&start);
+    usleep(50000); /* the slow open of ha is under way */
+    double t0 = now_ms();
+    char *ob2 = NULL;
+    CHECK_OK(umfOpenIPCHandle(hq, hb, (void **)&ob2)); /* a hit: does not wait for ha's open */
+    CHECK_OK(umfCloseIPCHandle(ob2));
+    double waited = now_ms() - t0;
+    CHECK(waited < 150.0);
+    CHECK(ob2 == ob);
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(t[i], NULL);
+    }
+    pthread_barrier_destroy(&start);
+    CHECK_EQ(load(&cq.ipc_open_count), 2); /* hb, then ha once for all the racing threads */
+    for (int i = 0; i < NTHREADS; i++) {
+        CHECK_OK(op[i].rc);
+        CHECK(op[i].ptr == op[0].ptr && op[i].ptr != NULL);
+    }
+    if (op[0].ptr != NULL) {
+        CHECK_EQ(*(char *)op[0].ptr, 'a');
+    }
+    for (int i = 0; i < NTHREADS; i++) {
+        CHECK_OK(umfCloseIPCHandle(op[i].ptr));
+    }
+    CHECK_RESULT(umfCloseIPCHandle(op[0].ptr), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+
+    /* a slow open that fails fails for everyone waiting on it, and leaves nothing cached */
+    _Alignas(8) unsigned char bad[HANDLE_SIZE];
+    memcpy(bad, ha, HANDLE_SIZE);
+    bad[0] ^= 0x40;              /* another handle_id: a different handle of the same key */
+    bad[HDR] ^= 1;               /* with provider data the provider rejects */
+    for (int i = 0; i < NTHREADS; i++) {
+        op[i] = (opener_t){hq, (umf_ipc_handle_t)bad, NULL, NULL, UMF_RESULT_SUCCESS};
+        pthread_create(&t[i], NULL, open_one, &op[i]);
+    }
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_RESULT(op[i].rc, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+        CHECK(op[i].ptr == NULL);
+    }
+    CHECK_EQ(load(&cq.ipc_open_count), 2);
+    CHECK_EQ(load(&cq.ipc_close_count), 1); /* it superseded ha's idle mapping, which was closed */
+
+    /* a pool destroyed while an open runs through its handler waits for it */
+    umf_ipc_handle_t hc = NULL;
+    char *c = umfPoolMalloc(P, PAGE);
+    REQUIRE(c != NULL);
+    REQUIRE_OK(umfGetIPCHandle(c, &hc, &s));
+    op[0] = (opener_t){hq, hc, NULL, NULL, UMF_RESULT_ERROR_UNKNOWN};
+    pthread_create(&t[0], NULL, open_one, &op[0]);
+    usleep(50000);
+    CHECK_OK(umfCloseIPCHandle(ob));
+    CHECK_OK(umfPoolDestroy(Q)); /* waits for hc's open, then closes it and hb's (ha's went stale above) */
+    pthread_join(t[0], NULL);
+    CHECK_OK(op[0].rc);
+    CHECK_EQ(load(&cq.ipc_open_count), 3);
+    CHECK_EQ(load(&cq.ipc_close_count), 3);
+    CHECK_OK(umfPutIPCHandle(ha));
+    CHECK_OK(umfPutIPCHandle(hb));
+    CHECK_OK(umfPutIPCHandle(hc));
+    CHECK_OK(umfPoolDestroy(P));
+}
+
 typedef struct busy_t {
     shared_t *sh;
     volatile int stop;
@@ -1054,6 +1171,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_malformed_handles);
     RUN_TEST(test_threads);
     RUN_TEST(test_concurrent_first_get);
+    RUN_TEST(test_concurrent_open);
     RUN_TEST(test_fork_while_busy);
     RUN_TEST(test_limit_env);
     RUN_TEST(test_fuzz);

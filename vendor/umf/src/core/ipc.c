@@ -293,6 +293,12 @@ void umf_ipc_on_free(umf_alloc_info_t *freed, umf_memory_provider_handle_t upstr
 
 /* ------------------------------------------------------------------ consumer side */
 
+typedef enum ipc_opened_state_t {
+    IPC_OPENING, /* the provider's open runs (without the lock); others wanting it wait */
+    IPC_READY,   /* mapped and tracked */
+    IPC_FAILED,  /* the open failed: only waiters still hold the record, the last one frees it */
+} ipc_opened_state_t;
+
 typedef struct ipc_opened_t {
     /* the cache key */
     void *remote_base;
@@ -302,8 +308,10 @@ typedef struct ipc_opened_t {
     /* the mapping */
     void *mapped;
     size_t size;
-    size_t refs;   /* umfOpenIPCHandle calls not yet closed */
+    size_t refs;   /* umfOpenIPCHandle calls not yet closed (and waiters of an opening one) */
     bool detached; /* superseded by a newer handle of the same key: out of the index, closed at refs 0 */
+    ipc_opened_state_t state;
+    umf_result_t error; /* IPC_FAILED: what the open returned */
     struct ipc_opened_t *hnext;                /* index chain */
     struct ipc_opened_t *idle_prev, *idle_next; /* LRU list of mappings with refs 0 (oldest first) */
     struct ipc_opened_t *all_prev, *all_next;   /* every live mapping */
@@ -312,10 +320,13 @@ typedef struct ipc_opened_t {
 typedef struct ipc_handler_reg_t {
     umf_memory_pool_handle_t pool;
     umf_memory_provider_handle_t handler;
+    size_t busy; /* provider opens running through this handler without the lock */
+    bool dying;  /* its pool is being destroyed: it opens nothing more */
 } ipc_handler_reg_t;
 
 /* Everything below is guarded by g_lock, except the opened tracker's lock-free lookups. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER; /* an open finished */
 static umf_tracker_t *_Atomic g_opened_tracker;
 static size_t g_max_opened; /* 0: no limit */
 static ipc_opened_t **g_index;
@@ -401,13 +412,23 @@ static ipc_handler_reg_t *handler_find_by_pool(umf_memory_pool_handle_t pool) {
     return NULL;
 }
 
-static bool handler_known(const void *handler) {
+/* A live registration of the handler (not one whose pool is going), or NULL. */
+static ipc_handler_reg_t *handler_find(const void *handler) {
     for (size_t i = 0; i < g_handlers_len; i++) {
-        if ((const void *)g_handlers[i].handler == handler) {
-            return true;
+        if ((const void *)g_handlers[i].handler == handler && !g_handlers[i].dying) {
+            return &g_handlers[i];
         }
     }
-    return false;
+    return NULL;
+}
+
+static bool handler_known(const void *handler) { return handler_find(handler) != NULL; }
+
+static void all_unlink(ipc_opened_t *rec) {
+    rec->all_prev->all_next = rec->all_next;
+    rec->all_next->all_prev = rec->all_prev;
+    rec->all_prev = rec->all_next = NULL;
+    g_opened_count--;
 }
 
 /* Unmaps a mapping that is out of the index and the idle list, and frees its record. */
@@ -421,9 +442,7 @@ static void opened_destroy(ipc_opened_t *rec) {
     if (rc != UMF_RESULT_SUCCESS) {
         LOG_ERR("the provider failed to close the IPC mapping %p (%zu bytes): %d", rec->mapped, rec->size, rc);
     }
-    rec->all_prev->all_next = rec->all_next;
-    rec->all_next->all_prev = rec->all_prev;
-    g_opened_count--;
+    all_unlink(rec);
     free(rec);
 }
 
@@ -461,7 +480,7 @@ umf_result_t umfPoolGetIPCHandler(umf_memory_pool_handle_t hPool, umf_ipc_handle
             g_handlers = grown;
             g_handlers_cap = cap;
         }
-        g_handlers[g_handlers_len++] = (ipc_handler_reg_t){hPool, hPool->provider};
+        g_handlers[g_handlers_len++] = (ipc_handler_reg_t){.pool = hPool, .handler = hPool->provider};
     }
     *hIPCHandler = hPool->provider;
 out:
@@ -518,6 +537,16 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
         if (rec->refs++ == 0) {
             idle_unlink(rec); /* in use again: not a candidate for eviction */
         }
+        while (rec->state == IPC_OPENING) { /* another thread is opening this very handle */
+            pthread_cond_wait(&g_cond, &g_lock);
+        }
+        if (rec->state == IPC_FAILED) {
+            rc = rec->error;
+            if (--rec->refs == 0) {
+                free(rec);
+            }
+            goto out;
+        }
         *ptr = (char *)rec->mapped + hdr.offset;
         goto out;
     }
@@ -545,47 +574,15 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
         rc = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
         goto out;
     }
-    void *mapped = NULL;
-    rc = handler->ops.ext_open_ipc_handle(handler->priv, (char *)ipcHandle + IPC_HEADER_SIZE, &mapped);
-    if (rc != UMF_RESULT_SUCCESS || mapped == NULL) {
-        if (rc == UMF_RESULT_SUCCESS) {
-            LOG_ERR("the provider opened IPC handle %llu at NULL", (unsigned long long)hdr.handle_id);
-            rc = UMF_RESULT_ERROR_UNKNOWN;
-        } else {
-            LOG_DEBUG("the provider cannot open IPC handle %llu of pid %d: %d", (unsigned long long)hdr.handle_id,
-                      hdr.pid, rc);
-            umf_provider_note_result(handler, rc);
-        }
-        free(rec);
-        goto out;
-    }
-    umf_alloc_info_t info = {
-        .pool = NULL,
-        .provider = handler->upstream ? handler->upstream : handler,
-        .base = mapped,
-        .base_size = hdr.baseSize,
-        .memory_type = UMF_MEMORY_TYPE_UNKNOWN,
-        .owner = handler,
-        .ipc_cache = rec,
-    };
-    rc = umf_tracker_add(t, &info, NULL);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("cannot track the IPC mapping %p (%zu bytes): %d", mapped, hdr.baseSize, rc);
-        handler->ops.ext_close_ipc_handle(handler->priv, mapped, hdr.baseSize);
-        free(rec);
-        if (rc != UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY) {
-            /* its range overlaps mappings already open in a way no real handle can */
-            rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
-        goto out;
-    }
+    /* Publish the record as opening, then call the provider without the lock: opens of other
+     * handles and hits on cached ones need not wait for this one's system calls. */
     rec->remote_base = hdr.base;
     rec->remote_pid = hdr.pid;
     rec->handler = handler;
     rec->handle_id = hdr.handle_id;
-    rec->mapped = mapped;
     rec->size = hdr.baseSize;
     rec->refs = 1;
+    rec->state = IPC_OPENING;
     size_t slot = index_slot(rec->remote_base, rec->remote_pid, handler, g_index_cap);
     rec->hnext = g_index[slot];
     g_index[slot] = rec;
@@ -594,10 +591,67 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
     g_all.all_prev->all_next = rec;
     g_all.all_prev = rec;
     g_opened_count++;
-    if (g_max_opened != 0 && g_opened_count > g_max_opened) {
-        LOG_DEBUG("%zu IPC mappings are in use: over the limit of %zu", g_opened_count, g_max_opened);
+    handler_find(handler)->busy++; /* keeps the pool's destruction waiting until the call returns */
+    pthread_mutex_unlock(&g_lock);
+
+    void *mapped = NULL;
+    rc = handler->ops.ext_open_ipc_handle(handler->priv, (char *)ipcHandle + IPC_HEADER_SIZE, &mapped);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_DEBUG("the provider cannot open IPC handle %llu of pid %d: %d", (unsigned long long)hdr.handle_id,
+                  hdr.pid, rc);
+        umf_provider_note_result(handler, rc);
+    } else if (mapped == NULL) {
+        LOG_ERR("the provider opened IPC handle %llu at NULL", (unsigned long long)hdr.handle_id);
+        rc = UMF_RESULT_ERROR_UNKNOWN;
     }
-    *ptr = (char *)mapped + hdr.offset;
+
+    pthread_mutex_lock(&g_lock);
+    for (size_t i = 0; i < g_handlers_len; i++) {
+        if (g_handlers[i].handler == handler && g_handlers[i].busy > 0) {
+            g_handlers[i].busy--;
+            break;
+        }
+    }
+    if (rc == UMF_RESULT_SUCCESS) {
+        umf_alloc_info_t info = {
+            .pool = NULL,
+            .provider = handler->upstream ? handler->upstream : handler,
+            .base = mapped,
+            .base_size = hdr.baseSize,
+            .memory_type = UMF_MEMORY_TYPE_UNKNOWN,
+            .owner = handler,
+            .ipc_cache = rec,
+        };
+        rc = umf_tracker_add(t, &info, NULL);
+        if (rc != UMF_RESULT_SUCCESS) {
+            LOG_ERR("cannot track the IPC mapping %p (%zu bytes): %d", mapped, hdr.baseSize, rc);
+            handler->ops.ext_close_ipc_handle(handler->priv, mapped, hdr.baseSize);
+            if (rc != UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY) {
+                /* its range overlaps mappings already open in a way no real handle can */
+                rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+            }
+        }
+    }
+    if (rc != UMF_RESULT_SUCCESS) {
+        if (!rec->detached) {
+            index_remove(rec);
+            rec->detached = true;
+        }
+        all_unlink(rec);
+        rec->state = IPC_FAILED;
+        rec->error = rc;
+        if (--rec->refs == 0) {
+            free(rec);
+        }
+    } else {
+        rec->mapped = mapped;
+        rec->state = IPC_READY;
+        if (g_max_opened != 0 && g_opened_count > g_max_opened) {
+            LOG_DEBUG("%zu IPC mappings are in use: over the limit of %zu", g_opened_count, g_max_opened);
+        }
+        *ptr = (char *)mapped + hdr.offset;
+    }
+    pthread_cond_broadcast(&g_cond);
 out:
     pthread_mutex_unlock(&g_lock);
     return rc;
@@ -645,6 +699,10 @@ void umf_ipc_on_pool_destroy(umf_memory_pool_handle_t pool) {
         return;
     }
     umf_memory_provider_handle_t handler = reg->handler;
+    reg->dying = true; /* no new opens through it; wait for the running ones */
+    while ((reg = handler_find_by_pool(pool))->busy > 0) {
+        pthread_cond_wait(&g_cond, &g_lock);
+    }
     *reg = g_handlers[--g_handlers_len];
     if (!handler_known(handler)) { /* another pool may share the provider (tracking disabled) */
         ipc_opened_t *rec = g_all.all_next;
@@ -711,6 +769,23 @@ static void after_fork(void) {
 }
 
 static void after_fork_child(void) {
+    /* Opens that other threads of the parent were running will never finish here: forget them
+     * (their records stay allocated; whoever waits for them does not exist in the child). */
+    for (ipc_opened_t *rec = g_all.all_next, *next; rec != &g_all; rec = next) {
+        next = rec->all_next;
+        if (rec->state == IPC_OPENING) {
+            if (!rec->detached) {
+                index_remove(rec);
+                rec->detached = true;
+            }
+            all_unlink(rec);
+            rec->state = IPC_FAILED;
+            rec->error = UMF_RESULT_ERROR_UNKNOWN;
+        }
+    }
+    for (size_t i = 0; i < g_handlers_len; i++) {
+        g_handlers[i].busy = 0;
+    }
     after_fork();
     refresh_pid();
 }
@@ -748,6 +823,10 @@ void umf_ipc_fini(void) {
     pthread_mutex_lock(&g_lock);
     while (g_all.all_next != &g_all) {
         ipc_opened_t *rec = g_all.all_next;
+        if (rec->state != IPC_READY) {
+            all_unlink(rec); /* an open still running while the library is torn down: left alone */
+            continue;
+        }
         if (rec->refs == 0) {
             idle_unlink(rec);
         }

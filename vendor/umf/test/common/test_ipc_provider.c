@@ -249,6 +249,9 @@ static umf_result_t tipc_ipc_put(void *provider, void *data) {
 
 static umf_result_t tipc_ipc_open(void *provider, void *data, void **ptr) {
     tipc_provider_t *p = provider;
+    if (p->params.open_delay_us != 0) {
+        usleep(p->params.open_delay_us);
+    }
     test_ipc_data_t d;
     memcpy(&d, data, sizeof(d));
     tipc_opened_t *rec = malloc(sizeof(*rec));

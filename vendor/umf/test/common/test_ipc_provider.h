@@ -16,6 +16,7 @@
 typedef struct test_ipc_params_t {
     test_provider_counters_t *counters; /* required; updated atomically */
     unsigned get_delay_us;              /* ext_get_ipc_handle sleeps this long (widens races in tests) */
+    unsigned open_delay_us;             /* ext_open_ipc_handle sleeps this long first */
 } test_ipc_params_t;
 
 /* The provider's part of an IPC handle. */
