@@ -1,0 +1,106 @@
+/**
+ * The disjoint pool (`umf/pools/pool_disjoint.h`): {@link DisjointPool}, and the
+ * {@link DisjointPoolSharedLimits} several of them can share.
+ *
+ * @module pools/disjoint_pool
+ */
+import * as ffi from '../../ffi/index.js'
+import type { umf_disjoint_pool_params_handle_t } from '../../ffi/index.js'
+import { DisjointPoolParamsSchema, type DisjointPoolParams, type DisjointPoolParamsParsed } from '../config/disjoint_pool.js'
+import { parseConfig } from '../config/parse.js'
+import { PoolOptionsObject, type PoolOptions } from '../config/pool.js'
+import { UmfError, check } from '../errors.js'
+import { MemoryPool } from '../memory_pool.js'
+import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+
+export { DisjointPoolSharedLimits } from './disjoint_pool_shared_limits.js'
+
+const DisjointPoolOptionsSchema = PoolOptionsObject.omit({ params: true })
+
+/** Options of {@link DisjointPool}, {@link JemallocPool} and {@link ScalablePool}: `ownProvider` and `disableTracking`. */
+export type BuiltinPoolOptions = Omit<PoolOptions, 'params'>
+
+/** Builds the C params object; on a failure it is destroyed before the error is thrown. */
+function buildParams(p: DisjointPoolParamsParsed): ParamsHandle {
+  const out: [umf_disjoint_pool_params_handle_t | null] = [null]
+  check(ffi.umfDisjointPoolParamsCreate(out), 'umfDisjointPoolParamsCreate')
+  const h = out[0]!
+  const params: ParamsHandle = {
+    handle: h,
+    destroy: () => void ffi.umfDisjointPoolParamsDestroy(h),
+    parents: p.sharedLimits === null ? [] : [p.sharedLimits],
+  }
+  try {
+    check(ffi.umfDisjointPoolParamsSetSlabMinSize(h, p.slabMinSize), 'umfDisjointPoolParamsSetSlabMinSize')
+    check(ffi.umfDisjointPoolParamsSetMaxPoolableSize(h, p.maxPoolableSize), 'umfDisjointPoolParamsSetMaxPoolableSize')
+    check(ffi.umfDisjointPoolParamsSetCapacity(h, p.capacity), 'umfDisjointPoolParamsSetCapacity')
+    check(ffi.umfDisjointPoolParamsSetMinBucketSize(h, p.minBucketSize), 'umfDisjointPoolParamsSetMinBucketSize')
+    check(ffi.umfDisjointPoolParamsSetTrace(h, p.trace), 'umfDisjointPoolParamsSetTrace')
+    check(ffi.umfDisjointPoolParamsSetName(h, p.name), 'umfDisjointPoolParamsSetName')
+    // .handle throws DestroyedError for destroyed limits, before C sees the pointer
+    const limits = p.sharedLimits === null ? null : p.sharedLimits.handle
+    check(ffi.umfDisjointPoolParamsSetSharedLimits(h, limits), 'umfDisjointPoolParamsSetSharedLimits')
+  } catch (e) {
+    params.destroy()
+    throw e
+  }
+  return params
+}
+
+/**
+ * The disjoint pool: allocations up to `maxPoolableSize` are chunks of size classes (`minBucketSize`,
+ * then x1.5 and x2 steps: 8, 12, 16, 24, 32...) cut from slabs of at least `slabMinSize` bytes taken from
+ * the provider; larger ones go straight to the provider. Each class keeps up to `capacity` empty slabs
+ * for reuse (and, with {@link DisjointPoolSharedLimits}, within a byte limit shared with other pools);
+ * {@link MemoryPool.trim} gives them back. malloc, calloc, realloc, alignedMalloc, usableSize, free and
+ * trim are all supported.
+ *
+ * ```ts
+ * using provider = new OsMemoryProvider()
+ * using pool = new DisjointPool(provider, { slabMinSize: 256 * 1024, capacity: 2 })
+ * const p = pool.malloc(100)      // a chunk of the 128-byte class
+ * pool.usableSize(p)              // 128
+ * pool.free(p)
+ * ```
+ *
+ * The params are validated by {@link DisjointPoolParamsSchema} (a {@link ConfigError} lists every problem)
+ * before the C params object is built; it is destroyed once the pool exists (or its creation failed).
+ */
+export class DisjointPool extends MemoryPool {
+  /** The params the pool was created with, after validation and defaults. */
+  readonly params: Readonly<DisjointPoolParamsParsed>
+
+  /**
+   * Creates a disjoint pool over a provider.
+   *
+   * @param provider - the provider
+   * @param params - see {@link DisjointPoolParamsSchema}
+   * @param options - `ownProvider`, `disableTracking`
+   * @throws ConfigError for bad params or options; DestroyedError for a destroyed provider or shared limits;
+   *   UmfError when C refuses
+   */
+  constructor(provider: MemoryProvider, params: DisjointPoolParams = {}, options: BuiltinPoolOptions = {}) {
+    const parsed = DisjointPool.parseParams(params)
+    const opts = parseConfig(DisjointPoolOptionsSchema, options, 'DisjointPool options')
+    const ops = ffi.umfDisjointPoolOps()
+    if (ops === null) throw new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfDisjointPoolOps')
+    super(ops, provider, opts, buildParams(parsed))
+    this.params = Object.freeze(parsed)
+  }
+
+  /** The shared limits the pool was created with, or null. */
+  get sharedLimits(): DisjointPoolParamsParsed['sharedLimits'] {
+    return this.params.sharedLimits
+  }
+
+  /**
+   * Validates params without creating a pool.
+   *
+   * @param params - the params
+   * @returns the params with UMF's defaults filled in
+   * @throws ConfigError
+   */
+  static parseParams(params: unknown): DisjointPoolParamsParsed {
+    return parseConfig(DisjointPoolParamsSchema, params, 'DisjointPool params')
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The jemalloc pool (`umf/pools/pool_jemalloc.h`): {@link JemallocPool}.
+ *
+ * @module pools/jemalloc_pool
+ */
+import * as ffi from '../../ffi/index.js'
+import type { umf_jemalloc_pool_params_handle_t } from '../../ffi/index.js'
+import { JemallocPoolParamsSchema, type JemallocPoolParams, type JemallocPoolParamsParsed } from '../config/jemalloc_pool.js'
+import { parseConfig } from '../config/parse.js'
+import { PoolOptionsObject } from '../config/pool.js'
+import { UmfError, check } from '../errors.js'
+import { MemoryPool } from '../memory_pool.js'
+import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import type { BuiltinPoolOptions } from './disjoint_pool.js'
+
+const JemallocPoolOptionsSchema = PoolOptionsObject.omit({ params: true })
+
+function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
+  const out: [umf_jemalloc_pool_params_handle_t | null] = [null]
+  check(ffi.umfJemallocPoolParamsCreate(out), 'umfJemallocPoolParamsCreate')
+  const h = out[0]!
+  const params: ParamsHandle = { handle: h, destroy: () => void ffi.umfJemallocPoolParamsDestroy(h) }
+  try {
+    check(ffi.umfJemallocPoolParamsSetNumArenas(h, p.numArenas), 'umfJemallocPoolParamsSetNumArenas')
+    check(ffi.umfJemallocPoolParamsSetName(h, p.name), 'umfJemallocPoolParamsSetName')
+  } catch (e) {
+    params.destroy()
+    throw e
+  }
+  return params
+}
+
+/**
+ * The jemalloc pool: jemalloc arenas whose memory comes from the provider (through extent hooks). Every
+ * allocation function is supported; trim purges the arenas' unused pages.
+ *
+ * ```ts
+ * using provider = new OsMemoryProvider()
+ * using pool = new JemallocPool(provider, { numArenas: 4 })
+ * ```
+ *
+ * Needs:
+ * - a libumf built with jemalloc (else the constructor throws {@link UmfError} `UMF_RESULT_ERROR_NOT_SUPPORTED`);
+ * - a provider that can split and merge allocations (else `UMF_RESULT_ERROR_NOT_SUPPORTED` at creation);
+ * - tracking (`disableTracking` is refused by C);
+ * - Debian's libjemalloc2 loadable at run time: its initial-exec TLS needs spare static TLS, so start node
+ *   with `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384` (else `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE`).
+ */
+export class JemallocPool extends MemoryPool {
+  /** The params the pool was created with, after validation and defaults. */
+  readonly params: Readonly<JemallocPoolParamsParsed>
+
+  /**
+   * Creates a jemalloc pool over a provider.
+   *
+   * @param provider - the provider (it must support allocationSplit/allocationMerge)
+   * @param params - see {@link JemallocPoolParamsSchema}
+   * @param options - `ownProvider`, `disableTracking`
+   * @throws ConfigError for bad params or options; UmfError `UMF_RESULT_ERROR_NOT_SUPPORTED` without
+   *   jemalloc or for a provider that cannot split, `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE` when
+   *   libjemalloc cannot be loaded
+   */
+  constructor(provider: MemoryProvider, params: JemallocPoolParams = {}, options: BuiltinPoolOptions = {}) {
+    const parsed = JemallocPool.parseParams(params)
+    const opts = parseConfig(JemallocPoolOptionsSchema, options, 'JemallocPool options')
+    const ops = ffi.umfJemallocPoolOps()
+    if (ops === null) {
+      const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfJemallocPoolOps')
+      e.message += ': this libumf was built without the jemalloc pool (install libjemalloc-dev and rebuild it)'
+      throw e
+    }
+    try {
+      super(ops, provider, opts, buildParams(parsed))
+    } catch (e) {
+      if (e instanceof UmfError && e.func === 'umfPoolCreate') {
+        if (e.code === ffi.UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE) {
+          e.message +=
+            ': libjemalloc.so.2 could not be loaded (install libjemalloc2; if it is installed, start node with ' +
+            'GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 so that its static TLS fits)'
+        } else if (e.code === ffi.UMF_RESULT_ERROR_NOT_SUPPORTED) {
+          e.message += ': the jemalloc pool needs a provider that supports allocationSplit and allocationMerge'
+        }
+      }
+      throw e
+    }
+    this.params = Object.freeze(parsed)
+  }
+
+  /**
+   * Whether this libumf has the jemalloc pool (`umfJemallocPoolOps()` is not NULL). Loading libjemalloc
+   * may still fail at creation.
+   */
+  static get available(): boolean {
+    return ffi.umfJemallocPoolOps() !== null
+  }
+
+  /**
+   * Validates params without creating a pool.
+   *
+   * @param params - the params
+   * @returns the params with UMF's defaults filled in
+   * @throws ConfigError
+   */
+  static parseParams(params: unknown): JemallocPoolParamsParsed {
+    return parseConfig(JemallocPoolParamsSchema, params, 'JemallocPool params')
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The scalable pool (`umf/pools/pool_scalable.h`): {@link ScalablePool}.
+ *
+ * @module pools/scalable_pool
+ */
+import * as ffi from '../../ffi/index.js'
+import type { umf_scalable_pool_params_handle_t } from '../../ffi/index.js'
+import { parseConfig } from '../config/parse.js'
+import { PoolOptionsObject } from '../config/pool.js'
+import { ScalablePoolParamsSchema, type ScalablePoolParams, type ScalablePoolParamsParsed } from '../config/scalable_pool.js'
+import { UmfError, check } from '../errors.js'
+import { MemoryPool } from '../memory_pool.js'
+import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import type { BuiltinPoolOptions } from './disjoint_pool.js'
+
+const ScalablePoolOptionsSchema = PoolOptionsObject.omit({ params: true })
+
+function buildParams(p: ScalablePoolParamsParsed): ParamsHandle {
+  const out: [umf_scalable_pool_params_handle_t | null] = [null]
+  check(ffi.umfScalablePoolParamsCreate(out), 'umfScalablePoolParamsCreate')
+  const h = out[0]!
+  const params: ParamsHandle = { handle: h, destroy: () => void ffi.umfScalablePoolParamsDestroy(h) }
+  try {
+    check(ffi.umfScalablePoolParamsSetGranularity(h, p.granularity), 'umfScalablePoolParamsSetGranularity')
+    check(ffi.umfScalablePoolParamsSetKeepAllMemory(h, p.keepAllMemory), 'umfScalablePoolParamsSetKeepAllMemory')
+    check(ffi.umfScalablePoolParamsSetName(h, p.name), 'umfScalablePoolParamsSetName')
+  } catch (e) {
+    params.destroy()
+    throw e
+  }
+  return params
+}
+
+/**
+ * The scalable pool: a oneTBB tbbmalloc memory pool whose memory comes from the provider, in blocks of
+ * at least `granularity` bytes. malloc, calloc, realloc, alignedMalloc, usableSize and free are
+ * supported; trim is not (`UMF_RESULT_ERROR_NOT_SUPPORTED`).
+ *
+ * ```ts
+ * using provider = new OsMemoryProvider()
+ * using pool = new ScalablePool(provider)
+ * ```
+ *
+ * tbbmalloc (`libtbbmalloc.so.2`, Debian's libtbbmalloc2) is loaded when the first scalable pool is
+ * created; without it the constructor throws {@link UmfError} `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE`.
+ */
+export class ScalablePool extends MemoryPool {
+  /** The params the pool was created with, after validation and defaults. */
+  readonly params: Readonly<ScalablePoolParamsParsed>
+
+  /**
+   * Creates a scalable pool over a provider.
+   *
+   * @param provider - the provider
+   * @param params - see {@link ScalablePoolParamsSchema}
+   * @param options - `ownProvider`, `disableTracking`
+   * @throws ConfigError for bad params or options; UmfError `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE`
+   *   without tbbmalloc, `UMF_RESULT_ERROR_NOT_SUPPORTED` when libumf was built without the pool
+   */
+  constructor(provider: MemoryProvider, params: ScalablePoolParams = {}, options: BuiltinPoolOptions = {}) {
+    const parsed = ScalablePool.parseParams(params)
+    const opts = parseConfig(ScalablePoolOptionsSchema, options, 'ScalablePool options')
+    const ops = ffi.umfScalablePoolOps()
+    if (ops === null) {
+      const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfScalablePoolOps')
+      e.message += ': this libumf was built without the scalable pool (UMF_WITH_SCALABLE=OFF)'
+      throw e
+    }
+    try {
+      super(ops, provider, opts, buildParams(parsed))
+    } catch (e) {
+      if (e instanceof UmfError && e.func === 'umfPoolCreate' && e.code === ffi.UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE) {
+        e.message += ': oneTBB tbbmalloc (libtbbmalloc.so.2) could not be loaded; install libtbbmalloc2'
+      }
+      throw e
+    }
+    this.params = Object.freeze(parsed)
+  }
+
+  /**
+   * Validates params without creating a pool.
+   *
+   * @param params - the params
+   * @returns the params with UMF's defaults filled in
+   * @throws ConfigError
+   */
+  static parseParams(params: unknown): ScalablePoolParamsParsed {
+    return parseConfig(ScalablePoolParamsSchema, params, 'ScalablePool params')
+  }
+}
