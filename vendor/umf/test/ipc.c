@@ -1056,6 +1056,44 @@ static void limit_two(void) {
     CHECK_OK(umfPoolDestroy(P));
 }
 
+/* One LRU over all handlers: with a limit of 2, a third mapping evicts the oldest whoever opened it. */
+static void limit_global(void) {
+    test_provider_counters_t cp = {0}, c1 = {0}, c2 = {0};
+    umf_memory_pool_handle_t P = make_pool(&cp, 0), Q1 = make_pool(&c1, 0), Q2 = make_pool(&c2, 0);
+    REQUIRE(P != NULL && Q1 != NULL && Q2 != NULL);
+    umf_ipc_handler_handle_t h1 = handler_of(Q1), h2 = handler_of(Q2);
+    char *bufs[4];
+    umf_ipc_handle_t h[4];
+    size_t s = 0;
+    for (int i = 0; i < 4; i++) {
+        bufs[i] = umfPoolMalloc(P, PAGE);
+        REQUIRE(bufs[i] != NULL);
+        REQUIRE_OK(umfGetIPCHandle(bufs[i], &h[i], &s));
+    }
+    void *o = NULL;
+    CHECK_OK(umfOpenIPCHandle(h1, h[0], &o));
+    CHECK_OK(umfCloseIPCHandle(o));
+    CHECK_OK(umfOpenIPCHandle(h2, h[1], &o));
+    CHECK_OK(umfCloseIPCHandle(o));
+    CHECK_OK(umfOpenIPCHandle(h2, h[2], &o)); /* evicts h[0], which Q1 opened */
+    CHECK_OK(umfCloseIPCHandle(o));
+    CHECK_EQ(load(&c1.ipc_close_count), 1);
+    CHECK_EQ(load(&c2.ipc_close_count), 0);
+    CHECK_OK(umfOpenIPCHandle(h1, h[3], &o)); /* evicts h[1], Q2's */
+    CHECK_OK(umfCloseIPCHandle(o));
+    CHECK_EQ(load(&c1.ipc_close_count), 1);
+    CHECK_EQ(load(&c2.ipc_close_count), 1);
+    CHECK_OK(umfPoolDestroy(Q1));
+    CHECK_OK(umfPoolDestroy(Q2));
+    CHECK_EQ(load(&c1.ipc_close_count), load(&c1.ipc_open_count));
+    CHECK_EQ(load(&c2.ipc_close_count), load(&c2.ipc_open_count));
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(umfPutIPCHandle(h[i]));
+        CHECK_OK(umfPoolFree(P, bufs[i]));
+    }
+    CHECK_OK(umfPoolDestroy(P));
+}
+
 static void limit_none(void) {
     test_provider_counters_t cp = {0}, cq = {0};
     umf_memory_pool_handle_t P = make_pool(&cp, 0), Q = make_pool(&cq, 0);
@@ -1132,6 +1170,8 @@ static void test_limit_env(void) {
         fprintf(stderr, "%s", err);
     }
     CHECK(strstr(err, "ok limit_two") != NULL);
+    CHECK_EQ(run_child("limit_global", "2", NULL, err, sizeof(err)), 0);
+    CHECK(strstr(err, "ok limit_global") != NULL);
     CHECK_EQ(run_child("limit_none", "0", NULL, err, sizeof(err)), 0);
     CHECK(strstr(err, "ok limit_none") != NULL);
     CHECK_EQ(run_child("limit_none", NULL, NULL, err, sizeof(err)), 0);
@@ -1152,6 +1192,8 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--child") == 0) {
         if (strcmp(argv[2], "limit_two") == 0) {
             RUN_TEST(limit_two);
+        } else if (strcmp(argv[2], "limit_global") == 0) {
+            RUN_TEST(limit_global);
         } else if (strcmp(argv[2], "limit_none") == 0) {
             RUN_TEST(limit_none);
         } else {
