@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <umf/ipc.h>
+#include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
+#include <umf/pools/pool_proxy.h>
 #include <umf/providers/provider_os_memory.h>
 
 #include "test_common.h"
@@ -190,6 +193,58 @@ static void test_dead_process(void) {
     CHECK_OK(umfMemoryProviderDestroy(cons));
 }
 
+/* The whole path through the core: a proxy pool's allocation shared with umfGetIPCHandle, opened by a child's pool. */
+static void test_pool_ipc_other_process(void) {
+    umf_memory_provider_handle_t prod = make_provider(UMF_MEM_MAP_SHARED, NULL);
+    REQUIRE(prod != NULL);
+    umf_memory_pool_handle_t pool = NULL;
+    CHECK_OK(umfPoolCreate(umfProxyPoolOps(), prod, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool));
+    REQUIRE(pool != NULL);
+    size_t hsize = 0;
+    CHECK_OK(umfPoolGetIPCHandleSize(pool, &hsize));
+    CHECK_EQ(hsize, 40 + 40 + 1);
+    uint32_t *buf = umfPoolMalloc(pool, 5 * page);
+    REQUIRE(buf != NULL);
+    for (size_t i = 0; i < 5 * page / 4; i++) {
+        buf[i] = (uint32_t)(i * 2654435761u);
+    }
+    umf_ipc_handle_t handle = NULL;
+    size_t size = 0;
+    CHECK_OK(umfGetIPCHandle(buf + 100, &handle, &size)); /* an interior pointer */
+    REQUIRE(handle != NULL);
+    CHECK_EQ(size, hsize);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        umf_memory_provider_handle_t cons = make_provider(UMF_MEM_MAP_SHARED, NULL);
+        umf_memory_pool_handle_t cpool = NULL;
+        umf_ipc_handler_handle_t handler = NULL;
+        uint32_t *mapped = NULL;
+        if (!cons || umfPoolCreate(umfProxyPoolOps(), cons, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &cpool) ||
+            umfPoolGetIPCHandler(cpool, &handler) || umfOpenIPCHandle(handler, handle, (void **)&mapped)) {
+            _exit(2);
+        }
+        int ok = 1;
+        for (size_t i = 100; i < 5 * page / 4; i++) {
+            ok &= mapped[i - 100] == (uint32_t)(i * 2654435761u);
+        }
+        mapped[0] = 0xfeedface; /* buf[100] in the parent */
+        if (umfCloseIPCHandle(mapped) != UMF_RESULT_SUCCESS || umfPoolDestroy(cpool) != UMF_RESULT_SUCCESS) {
+            _exit(4);
+        }
+        _exit(ok ? 0 : 3);
+    }
+    int st = 0;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
+    CHECK_EQ(buf[100], 0xfeedface);
+    CHECK_EQ(buf[101], (uint32_t)(101 * 2654435761u));
+    CHECK_OK(umfPutIPCHandle(handle));
+    CHECK_OK(umfPoolFree(pool, buf));
+    CHECK_OK(umfPoolDestroy(pool));
+}
+
 int main(void) {
     page = (size_t)sysconf(_SC_PAGESIZE);
     RUN_TEST(test_private_has_no_ipc);
@@ -197,5 +252,6 @@ int main(void) {
     RUN_TEST(test_named_shm_same_process);
     RUN_TEST(test_memfd_other_process);
     RUN_TEST(test_dead_process);
+    RUN_TEST(test_pool_ipc_other_process);
     return TEST_SUMMARY();
 }
