@@ -908,13 +908,13 @@ static void test_concurrent_open(void) {
 
 typedef struct busy_t {
     shared_t *sh;
-    volatile int stop;
+    int stop; /* atomic */
 } busy_t;
 
 static void *busy_worker(void *arg) {
     busy_t *b = arg;
     size_t s = 0;
-    while (!b->stop) {
+    while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
         for (int i = 0; i < NALLOCS; i++) {
             umf_ipc_handle_t h = NULL;
             void *o = NULL;
@@ -985,7 +985,7 @@ static void test_fork_while_busy(void) {
             bad++;
         }
     }
-    b.stop = 1;
+    __atomic_store_n(&b.stop, 1, __ATOMIC_RELAXED);
     for (int i = 0; i < 2; i++) {
         pthread_join(t[i], NULL);
     }

@@ -77,7 +77,7 @@ typedef struct ipc_cached_t {
 } ipc_cached_t;
 
 /* Serializes the first get of an allocation, so its provider is asked once. */
-#define IPC_GET_STRIPES 64
+#define IPC_GET_STRIPES 32
 static pthread_mutex_t g_get_locks[IPC_GET_STRIPES] = {[0 ... IPC_GET_STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
 
 static inline pthread_mutex_t *get_lock_of(const void *base) {
