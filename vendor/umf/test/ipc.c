@@ -891,13 +891,18 @@ static void test_concurrent_open(void) {
     char *c = umfPoolMalloc(P, PAGE);
     REQUIRE(c != NULL);
     REQUIRE_OK(umfGetIPCHandle(c, &hc, &s));
-    op[0] = (opener_t){hq, hc, NULL, NULL, UMF_RESULT_ERROR_UNKNOWN};
-    pthread_create(&t[0], NULL, open_one, &op[0]);
+    for (int i = 0; i < 2; i++) { /* the opener, and one waiting for its open */
+        op[i] = (opener_t){hq, hc, NULL, NULL, UMF_RESULT_ERROR_UNKNOWN};
+        pthread_create(&t[i], NULL, open_one, &op[i]);
+    }
     usleep(50000);
     CHECK_OK(umfCloseIPCHandle(ob));
     CHECK_OK(umfPoolDestroy(Q)); /* waits for hc's open, then closes it and hb's (ha's went stale above) */
-    pthread_join(t[0], NULL);
-    CHECK_OK(op[0].rc);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_OK(op[i].rc);
+    }
+    CHECK(op[0].ptr == op[1].ptr);
     CHECK_EQ(load(&cq.ipc_open_count), 3);
     CHECK_EQ(load(&cq.ipc_close_count), 3);
     CHECK_OK(umfPutIPCHandle(ha));

@@ -424,6 +424,19 @@ static ipc_handler_reg_t *handler_find(const void *handler) {
 
 static bool handler_known(const void *handler) { return handler_find(handler) != NULL; }
 
+/* Ends what handler_find(handler)->busy++ began (the registration may be dying by now). */
+static void busy_drop(const void *handler) {
+    for (size_t i = 0; i < g_handlers_len; i++) {
+        if ((const void *)g_handlers[i].handler == handler && g_handlers[i].busy > 0) {
+            g_handlers[i].busy--;
+            if (g_handlers[i].dying && g_handlers[i].busy == 0) {
+                pthread_cond_broadcast(&g_cond); /* a pool destruction waits for this */
+            }
+            return;
+        }
+    }
+}
+
 static void all_unlink(ipc_opened_t *rec) {
     rec->all_prev->all_next = rec->all_next;
     rec->all_next->all_prev = rec->all_prev;
@@ -537,8 +550,12 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
         if (rec->refs++ == 0) {
             idle_unlink(rec); /* in use again: not a candidate for eviction */
         }
-        while (rec->state == IPC_OPENING) { /* another thread is opening this very handle */
-            pthread_cond_wait(&g_cond, &g_lock);
+        if (rec->state == IPC_OPENING) { /* another thread is opening this very handle: wait for it */
+            handler_find(handler)->busy++; /* the pool's destruction waits for waiters too */
+            while (rec->state == IPC_OPENING) {
+                pthread_cond_wait(&g_cond, &g_lock);
+            }
+            busy_drop(handler);
         }
         if (rec->state == IPC_FAILED) {
             rc = rec->error;
@@ -606,12 +623,7 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
     }
 
     pthread_mutex_lock(&g_lock);
-    for (size_t i = 0; i < g_handlers_len; i++) {
-        if (g_handlers[i].handler == handler && g_handlers[i].busy > 0) {
-            g_handlers[i].busy--;
-            break;
-        }
-    }
+    busy_drop(handler);
     if (rc == UMF_RESULT_SUCCESS) {
         umf_alloc_info_t info = {
             .pool = NULL,
