@@ -70,7 +70,7 @@ export function finalizedObjects(): number {
   return finalizedCount
 }
 
-/** Options of {@link UmfHandle.adopt}. */
+/** Options of the protected `UmfHandle.adopt()` that subclasses call with a new handle. */
 export interface AdoptOptions {
   /** Objects that must stay alive as long as this handle (for a pool: its provider). */
   parents?: object[]
@@ -83,7 +83,7 @@ export interface AdoptOptions {
 /**
  * Base class of every object of lib/ that owns (or borrows) a UMF handle.
  *
- * Subclasses create the C object in their constructor and hand the handle to {@link UmfHandle.adopt}.
+ * Subclasses create the C object in their constructor and hand the handle to their protected `adopt()`.
  *
  * @typeParam H - the branded handle type of ffi/, e.g. `umf_memory_pool_handle_t`
  */

@@ -42,7 +42,7 @@ export type { MemoryProperties } from './memory_properties.js'
 export { version, libraryPath } from './umf.js'
 export type { UmfVersion } from './umf.js'
 export { PoolOptionsSchema } from './config/pool.js'
-export type { PoolOptions } from './config/pool.js'
+export type { PoolOptions, PoolOptionsParsed } from './config/pool.js'
 export { OsMemoryProviderParamsSchema, numaModeValue } from './config/os_memory_provider.js'
 export type {
   OsMemoryProviderParams,

@@ -478,6 +478,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     return out[0]
   }
 
+  /** Sets the tag, like {@link MemoryPool.setTag}. */
   set tag(value: bigint | null) {
     this.setTag(value)
   }

@@ -6,15 +6,15 @@
  */
 import { z } from 'zod'
 
-const PROTECTION_FLAGS = { none: 1, read: 2, write: 4, exec: 8 } as const
+const PROTECTION_FLAGS: Record<ProtectionName, number> = { none: 1, read: 2, write: 4, exec: 8 }
 
-/** A protection flag by name. */
-export type ProtectionName = keyof typeof PROTECTION_FLAGS
+/** A protection flag by name (`UMF_PROTECTION_NONE`, `_READ`, `_WRITE`, `_EXEC`). */
+export type ProtectionName = 'none' | 'read' | 'write' | 'exec'
 
-const NUMA_MODES = { default: 0, bind: 1, interleave: 2, preferred: 3, split: 4, local: 5 } as const
+const NUMA_MODES: Record<NumaModeName, number> = { default: 0, bind: 1, interleave: 2, preferred: 3, split: 4, local: 5 }
 
 /** A NUMA mode by name (`UMF_NUMA_MODE_*`). */
-export type NumaModeName = keyof typeof NUMA_MODES
+export type NumaModeName = 'default' | 'bind' | 'interleave' | 'preferred' | 'split' | 'local'
 
 const uint32 = z.number().int().min(0).max(0xffffffff)
 const size = z.union([
@@ -44,6 +44,7 @@ const protectionName = z.enum(['none', 'read', 'write', 'exec'])
  */
 export const OsMemoryProviderParamsSchema = z
   .strictObject({
+    /** `UMF_PROTECTION_*` bits (1-15), a flag name, or flag names; default read + write. */
     protection: z
       .union([
         z.number().int().min(1).max(15),
@@ -56,7 +57,9 @@ export const OsMemoryProviderParamsSchema = z
         const names = typeof p === 'string' ? [p] : p
         return names.reduce((bits, n) => bits | PROTECTION_FLAGS[n], 0)
       }),
+    /** `'private'` (`UMF_MEM_MAP_PRIVATE`, default) or `'shared'` (`UMF_MEM_MAP_SHARED`). */
     visibility: z.enum(['private', 'shared']).default('private'),
+    /** Name of a POSIX shared memory object to map (`'shared'` only); default none. */
     shmName: z
       .string()
       .min(1)
@@ -64,13 +67,25 @@ export const OsMemoryProviderParamsSchema = z
       .refine((s) => !s.includes('/') && !s.includes('\0'), { error: 'shmName must not contain "/" or NUL' })
       .nullable()
       .default(null),
+    /** The NUMA policy; default `'default'` (no binding). */
     numaMode: z.enum(['default', 'bind', 'interleave', 'preferred', 'split', 'local']).default('default'),
+    /** NUMA node ids the policy uses. */
     numaList: z.array(uint32).max(1024).default([]),
+    /** Bytes per part for `'interleave'` (0: the page size). */
     partSize: size.default(0),
+    /** Weights of the nodes for `'split'`. */
     partitions: z
-      .array(z.strictObject({ weight: uint32.min(1, { error: 'a partition weight must be at least 1' }), target: uint32 }))
+      .array(
+        z.strictObject({
+          /** Relative share of the memory (at least 1). */
+          weight: uint32.min(1, { error: 'a partition weight must be at least 1' }),
+          /** The NUMA node id (must be in `numaList`). */
+          target: uint32,
+        }),
+      )
       .max(1024)
       .default([]),
+    /** The provider's name (default `'OS'`). */
     name: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,63}$/, { error: 'name must be 1 to 63 characters of [A-Za-z0-9_-]' })
@@ -99,7 +114,7 @@ export const OsMemoryProviderParamsSchema = z
     })
   })
 
-/** What a program passes to `new OsMemoryProvider(params)`. */
+/** What a program passes to `new OsMemoryProvider(params)` (see {@link OsMemoryProviderParamsSchema}). */
 export type OsMemoryProviderParams = z.input<typeof OsMemoryProviderParamsSchema>
 
 /** The params after validation, with defaults filled in (protection as flag bits). */
