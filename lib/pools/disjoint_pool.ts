@@ -8,17 +8,12 @@ import * as ffi from '../../ffi/index.js'
 import type { umf_disjoint_pool_params_handle_t } from '../../ffi/index.js'
 import { DisjointPoolParamsSchema, type DisjointPoolParams, type DisjointPoolParamsParsed } from '../config/disjoint_pool.js'
 import { parseConfig } from '../config/parse.js'
-import { PoolOptionsObject, type PoolOptions } from '../config/pool.js'
+import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/builtin_pool.js'
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
 
 export { DisjointPoolSharedLimits } from './disjoint_pool_shared_limits.js'
-
-const DisjointPoolOptionsSchema = PoolOptionsObject.omit({ params: true })
-
-/** Options of {@link DisjointPool}, {@link JemallocPool} and {@link ScalablePool}: `ownProvider` and `disableTracking`. */
-export type BuiltinPoolOptions = Omit<PoolOptions, 'params'>
 
 /** Builds the C params object; on a failure it is destroyed before the error is thrown. */
 function buildParams(p: DisjointPoolParamsParsed): ParamsHandle {
@@ -81,7 +76,7 @@ export class DisjointPool extends MemoryPool {
    */
   constructor(provider: MemoryProvider, params: DisjointPoolParams = {}, options: BuiltinPoolOptions = {}) {
     const parsed = DisjointPool.parseParams(params)
-    const opts = parseConfig(DisjointPoolOptionsSchema, options, 'DisjointPool options')
+    const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'DisjointPool options')
     const ops = ffi.umfDisjointPoolOps()
     if (ops === null) throw new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfDisjointPoolOps')
     super(ops, provider, opts, buildParams(parsed))

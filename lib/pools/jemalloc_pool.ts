@@ -7,13 +7,10 @@ import * as ffi from '../../ffi/index.js'
 import type { umf_jemalloc_pool_params_handle_t } from '../../ffi/index.js'
 import { JemallocPoolParamsSchema, type JemallocPoolParams, type JemallocPoolParamsParsed } from '../config/jemalloc_pool.js'
 import { parseConfig } from '../config/parse.js'
-import { PoolOptionsObject } from '../config/pool.js'
+import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/builtin_pool.js'
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
-import type { BuiltinPoolOptions } from './disjoint_pool.js'
-
-const JemallocPoolOptionsSchema = PoolOptionsObject.omit({ params: true })
 
 function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
   const out: [umf_jemalloc_pool_params_handle_t | null] = [null]
@@ -62,7 +59,7 @@ export class JemallocPool extends MemoryPool {
    */
   constructor(provider: MemoryProvider, params: JemallocPoolParams = {}, options: BuiltinPoolOptions = {}) {
     const parsed = JemallocPool.parseParams(params)
-    const opts = parseConfig(JemallocPoolOptionsSchema, options, 'JemallocPool options')
+    const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'JemallocPool options')
     const ops = ffi.umfJemallocPoolOps()
     if (ops === null) {
       const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfJemallocPoolOps')

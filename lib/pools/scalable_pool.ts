@@ -6,14 +6,11 @@
 import * as ffi from '../../ffi/index.js'
 import type { umf_scalable_pool_params_handle_t } from '../../ffi/index.js'
 import { parseConfig } from '../config/parse.js'
-import { PoolOptionsObject } from '../config/pool.js'
+import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/builtin_pool.js'
 import { ScalablePoolParamsSchema, type ScalablePoolParams, type ScalablePoolParamsParsed } from '../config/scalable_pool.js'
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
-import type { BuiltinPoolOptions } from './disjoint_pool.js'
-
-const ScalablePoolOptionsSchema = PoolOptionsObject.omit({ params: true })
 
 function buildParams(p: ScalablePoolParamsParsed): ParamsHandle {
   const out: [umf_scalable_pool_params_handle_t | null] = [null]
@@ -59,7 +56,7 @@ export class ScalablePool extends MemoryPool {
    */
   constructor(provider: MemoryProvider, params: ScalablePoolParams = {}, options: BuiltinPoolOptions = {}) {
     const parsed = ScalablePool.parseParams(params)
-    const opts = parseConfig(ScalablePoolOptionsSchema, options, 'ScalablePool options')
+    const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'ScalablePool options')
     const ops = ffi.umfScalablePoolOps()
     if (ops === null) {
       const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfScalablePoolOps')
