@@ -39,7 +39,6 @@ function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
  * Needs:
  * - a libumf built with jemalloc (else the constructor throws {@link UmfError} `UMF_RESULT_ERROR_NOT_SUPPORTED`);
  * - a provider that can split and merge allocations (else `UMF_RESULT_ERROR_NOT_SUPPORTED` at creation);
- * - tracking (`disableTracking` is refused by C);
  * - Debian's libjemalloc2 loadable at run time: its initial-exec TLS needs spare static TLS, so start node
  *   with `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384` (else `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE`).
  */
