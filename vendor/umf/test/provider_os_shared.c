@@ -1,6 +1,7 @@
 /* The OS memory provider with UMF_MEM_MAP_SHARED: memfd, memfd_secret, named shm, fork, purge, split/merge. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -281,6 +282,64 @@ static void test_shared_proxy_pool(void) {
     CHECK_OK(umfMemoryProviderDestroy(h));
 }
 
+/* Read-only shared memory: readable, purgeable, and a write faults (in a child). */
+static void test_shared_read_only(void) {
+    umf_os_memory_provider_params_handle_t p = NULL;
+    CHECK_OK(umfOsMemoryProviderParamsCreate(&p));
+    CHECK_OK(umfOsMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED));
+    CHECK_OK(umfOsMemoryProviderParamsSetProtection(p, UMF_PROTECTION_READ));
+    umf_memory_provider_handle_t h = NULL;
+    setenv("UMF_MEM_FD_FUNC", "memfd_create", 1);
+    CHECK_OK(umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &h));
+    unsetenv("UMF_MEM_FD_FUNC");
+    umfOsMemoryProviderParamsDestroy(p);
+    REQUIRE(h != NULL);
+    volatile unsigned char *ptr = NULL;
+    CHECK_OK(umfMemoryProviderAlloc(h, 2 * page, 0, (void **)&ptr));
+    REQUIRE(ptr != NULL);
+    CHECK_EQ(ptr[page], 0);
+    CHECK_OK(umfMemoryProviderPurgeForce(h, (void *)ptr, 2 * page));
+    CHECK_OK(umfMemoryProviderPurgeLazy(h, (void *)ptr, 2 * page));
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        ptr[0] = 1;
+        _exit(0);
+    }
+    int st = 0;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    CHECK_OK(umfMemoryProviderFree(h, (void *)ptr, 2 * page));
+    CHECK_OK(umfMemoryProviderDestroy(h));
+}
+
+/* secretmem is locked memory: a lazy purge does nothing, a forced one cannot drop it. */
+static void test_secretmem_purge(void) {
+    umf_result_t rc;
+    umf_memory_provider_handle_t h = shared_provider(NULL, NULL, &rc);
+    REQUIRE(h != NULL);
+    unsigned char *ptr = NULL;
+    CHECK_OK(umfMemoryProviderAlloc(h, 2 * page, 0, (void **)&ptr));
+    REQUIRE(ptr != NULL);
+    memset(ptr, 6, 2 * page);
+    CHECK_OK(umfMemoryProviderPurgeLazy(h, ptr, 2 * page));
+    CHECK_EQ(umfMemoryProviderPurgeLazy(h, ptr + 1, page), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    if (kernel_has_memfd_secret()) {
+        CHECK_EQ(ptr[0], 6);
+        CHECK_EQ(umfMemoryProviderPurgeForce(h, ptr, 2 * page), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+        const char *msg = NULL;
+        int32_t code = 0;
+        CHECK_OK(umfMemoryProviderGetLastNativeError(h, &msg, &code));
+        CHECK_EQ(code, UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED);
+    } else {
+        CHECK_OK(umfMemoryProviderPurgeForce(h, ptr, 2 * page));
+        CHECK_EQ(ptr[0], 0);
+    }
+    CHECK_OK(umfMemoryProviderFree(h, ptr, 2 * page));
+    CHECK_OK(umfMemoryProviderDestroy(h));
+}
+
 int main(void) {
     page = (size_t)sysconf(_SC_PAGESIZE);
     RUN_TEST(test_memfd_create_env);
@@ -288,5 +347,7 @@ int main(void) {
     RUN_TEST(test_named_shm);
     RUN_TEST(test_shared_split_merge);
     RUN_TEST(test_shared_proxy_pool);
+    RUN_TEST(test_shared_read_only);
+    RUN_TEST(test_secretmem_purge);
     return TEST_SUMMARY();
 }

@@ -877,27 +877,36 @@ static umf_result_t os_get_name(void *provider, const char **name) {
 /*
  * Purging. Private memory: MADV_FREE (lazy) and MADV_DONTNEED (force). Shared
  * memory lives in the fd, which those leave alone (MADV_FREE even refuses it),
- * so both remove the pages from the fd with MADV_REMOVE; where the fd cannot
- * do that (secretmem), MADV_DONTNEED drops at least this mapping's pages.
+ * so both remove the pages from the fd with MADV_REMOVE; where that is not
+ * possible (read-only mappings, secretmem), MADV_DONTNEED drops at least this
+ * mapping's pages. secretmem mappings are locked and refuse both: a lazy purge,
+ * being only advice, then does nothing; a forced one fails.
  */
-static int os_purge(os_provider_t *p, void *ptr, size_t size, int private_advice) {
+static int os_purge(os_provider_t *p, void *ptr, size_t size, bool lazy) {
     if (p->fd < 0) {
-        return madvise(ptr, size, private_advice);
+        return madvise(ptr, size, lazy ? MADV_FREE : MADV_DONTNEED);
+    }
+    if (!IS_ALIGNED(ptr, umf_page_size())) {
+        errno = EINVAL;
+        return -1;
     }
     if (madvise(ptr, size, MADV_REMOVE) == 0) {
         return 0;
     }
-    if (errno != EINVAL && errno != EOPNOTSUPP) {
+    if (errno != EINVAL && errno != EOPNOTSUPP && errno != EACCES) {
         return -1;
     }
-    return madvise(ptr, size, MADV_DONTNEED);
+    if (madvise(ptr, size, MADV_DONTNEED) == 0) {
+        return 0;
+    }
+    return lazy && errno == EINVAL ? 0 : -1;
 }
 
 static umf_result_t os_purge_lazy(void *provider, void *ptr, size_t size) {
     if (provider == NULL || ptr == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (os_purge(provider, ptr, size, MADV_FREE) != 0) {
+    if (os_purge(provider, ptr, size, true) != 0) {
         return os_fail(UMF_OS_RESULT_ERROR_PURGE_LAZY_FAILED, errno, "lazy purge (madvise) failed");
     }
     return UMF_RESULT_SUCCESS;
@@ -907,7 +916,7 @@ static umf_result_t os_purge_force(void *provider, void *ptr, size_t size) {
     if (provider == NULL || ptr == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (os_purge(provider, ptr, size, MADV_DONTNEED) != 0) {
+    if (os_purge(provider, ptr, size, false) != 0) {
         return os_fail(UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, errno, "forced purge (madvise) failed");
     }
     return UMF_RESULT_SUCCESS;
