@@ -37,6 +37,7 @@
 
 #include "base/log.h"
 #include "core/core.h"
+#include "core/ipc_internal.h"
 
 /* The layout of an IPC handle (shared with upstream UMF, so handles interoperate). */
 struct umf_ipc_data_t {
@@ -307,7 +308,8 @@ typedef struct ipc_opened_t {
     uint64_t handle_id;
     /* the mapping */
     void *mapped;
-    size_t size;
+    size_t size;     /* baseSize of the handle: the range tracked */
+    size_t map_size; /* what the provider's close is given: what it mapped, when it said so, else size */
     size_t refs;   /* umfOpenIPCHandle calls not yet closed (and waiters of an opening one) */
     bool detached; /* superseded by a newer handle of the same key: out of the index, closed at refs 0 */
     ipc_opened_state_t state;
@@ -451,7 +453,7 @@ static void opened_destroy(ipc_opened_t *rec) {
         umf_tracker_remove(t, rec->mapped, rec->handler, NULL);
     }
     umf_memory_provider_handle_t h = rec->handler;
-    umf_result_t rc = h->ops.ext_close_ipc_handle(h->priv, rec->mapped, rec->size);
+    umf_result_t rc = h->ops.ext_close_ipc_handle(h->priv, rec->mapped, rec->map_size);
     if (rc != UMF_RESULT_SUCCESS) {
         LOG_ERR("the provider failed to close the IPC mapping %p (%zu bytes): %d", rec->mapped, rec->size, rc);
     }
@@ -500,6 +502,10 @@ out:
     pthread_mutex_unlock(&g_lock);
     return rc;
 }
+
+static __thread size_t tls_mapped_size; /* see ipc_internal.h */
+
+void umf_ipc_report_mapped_size(size_t size) { tls_mapped_size = size; }
 
 /* Checks what can be checked of a handle's header; false when it cannot describe a real allocation. */
 static bool header_is_sane(const umf_ipc_data_t *h) {
@@ -612,7 +618,9 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
     pthread_mutex_unlock(&g_lock);
 
     void *mapped = NULL;
+    tls_mapped_size = 0;
     rc = handler->ops.ext_open_ipc_handle(handler->priv, (char *)ipcHandle + IPC_HEADER_SIZE, &mapped);
+    size_t map_size = tls_mapped_size ? tls_mapped_size : hdr.baseSize;
     if (rc != UMF_RESULT_SUCCESS) {
         LOG_DEBUG("the provider cannot open IPC handle %llu of pid %d: %d", (unsigned long long)hdr.handle_id,
                   hdr.pid, rc);
@@ -620,6 +628,12 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
     } else if (mapped == NULL) {
         LOG_ERR("the provider opened IPC handle %llu at NULL", (unsigned long long)hdr.handle_id);
         rc = UMF_RESULT_ERROR_UNKNOWN;
+    } else if (map_size < hdr.baseSize) {
+        /* the header claims more than the provider's data describes: a forged or corrupt handle */
+        LOG_ERR("IPC handle %llu of pid %d claims %zu bytes, its provider data %zu", (unsigned long long)hdr.handle_id,
+                hdr.pid, hdr.baseSize, map_size);
+        handler->ops.ext_close_ipc_handle(handler->priv, mapped, map_size);
+        rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
 
     pthread_mutex_lock(&g_lock);
@@ -637,7 +651,7 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
         rc = umf_tracker_add(t, &info, NULL);
         if (rc != UMF_RESULT_SUCCESS) {
             LOG_ERR("cannot track the IPC mapping %p (%zu bytes): %d", mapped, hdr.baseSize, rc);
-            handler->ops.ext_close_ipc_handle(handler->priv, mapped, hdr.baseSize);
+            handler->ops.ext_close_ipc_handle(handler->priv, mapped, map_size);
             if (rc != UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY) {
                 /* its range overlaps mappings already open in a way no real handle can */
                 rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -657,6 +671,7 @@ umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_hand
         }
     } else {
         rec->mapped = mapped;
+        rec->map_size = map_size;
         rec->state = IPC_READY;
         if (g_max_opened != 0 && g_opened_count > g_max_opened) {
             LOG_DEBUG("%zu IPC mappings are in use: over the limit of %zu", g_opened_count, g_max_opened);
