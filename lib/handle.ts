@@ -14,6 +14,12 @@
  */
 import { DestroyedError, check, enter, leave } from './errors.js'
 
+// `using` needs Symbol.dispose. Node 20.17+ has it; define it once for a runtime that does not (the same
+// registered symbol Node uses, so objects stay disposable if the runtime defines it later).
+if (typeof (Symbol as { dispose?: symbol }).dispose !== 'symbol') {
+  Object.defineProperty(Symbol, 'dispose', { value: Symbol.for('nodejs.dispose'), configurable: false, writable: false })
+}
+
 /** How the native side of a handle is released. */
 interface Release {
   /** The raw handle. */

@@ -13,6 +13,8 @@
  * Goals: lib pair <= 1.25 x ffi pair; ffi pair <= 1.2 x (2 bare koffi calls + C pair).
  *
  *   npm run bench:ts -- [--runs N] [--pairs N] [--c-proxy NS] [--c-disjoint NS] [--no-c]
+ *
+ * UMF_BENCH_DIR names another folder holding bench_core and bench_disjoint (default build/Release/benchmark).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -22,7 +24,7 @@ import * as ffi from '../ffi/index.js'
 import { MemoryPool, OsMemoryProvider, ProxyPool } from '../lib/index.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const benchDir = path.resolve(here, '..', 'build', 'Release', 'benchmark')
+const benchDir = process.env['UMF_BENCH_DIR'] || path.resolve(here, '..', 'build', 'Release', 'benchmark')
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name)
