@@ -19,7 +19,11 @@
  *              separate the pool's own cost from the framework's
  * The table shows the median ns per malloc+free pair over the runs, the ratio to
  * glibc from the same run, and the 2-thread speedup (work per second with 2
- * threads / with 1). After live10k on one thread it prints the bytes the pool
+ * threads / with 1). The last three columns do the same with the CPU time each
+ * thread used (CLOCK_THREAD_CPUTIME_ID): on a machine shared with other work the
+ * wall-clock speedup says more about the neighbours than about the allocator,
+ * while CPU ns per pair rises only when threads slow each other down (locks,
+ * shared cache lines). After live10k on one thread it prints the bytes the pool
  * holds from its provider per byte the program has allocated.
  */
 #include <dlfcn.h>
@@ -195,9 +199,16 @@ typedef struct job_t {
     unsigned seed;
     pthread_barrier_t *barrier;
     size_t live_bytes; /* out: requested bytes live at the end of live10k */
+    double cpu_ns;     /* out: CPU time the thread spent in the timed part */
     void **slots;      /* live10k: kept until the caller frees them */
     size_t *slot_sizes;
 } job_t;
+
+static double thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
 
 static void *run_job(void *arg) {
     job_t *j = arg;
@@ -212,6 +223,7 @@ static void *run_job(void *arg) {
         }
     }
     pthread_barrier_wait(j->barrier);
+    double cpu0 = thread_cpu_ns();
     switch (j->pattern) {
     case P_FIXED64:
     case P_FIXED4K: {
@@ -244,6 +256,7 @@ static void *run_job(void *arg) {
     default:
         break;
     }
+    j->cpu_ns = thread_cpu_ns() - cpu0;
     pthread_barrier_wait(j->barrier);
     if (j->pattern == P_LIVE) {
         size_t live = 0;
@@ -264,8 +277,9 @@ static double now_ns(void) {
 static counting_t g_counting;
 static double g_reserved_ratio[A_COUNT];
 
-/* Runs one measurement; returns ns per pair (per thread). */
-static double measure(alloc_kind_t k, pattern_t pat, unsigned nthreads, size_t pairs, unsigned run) {
+/* Runs one measurement; returns wall ns per pair (per thread) and, in *cpu, the CPU ns per
+ * pair averaged over the threads (what a thread costs when it has a core to itself). */
+static double measure(alloc_kind_t k, pattern_t pat, unsigned nthreads, size_t pairs, unsigned run, double *cpu) {
     pthread_t th[MAX_THREADS];
     job_t jobs[MAX_THREADS];
     pthread_barrier_t barrier;
@@ -299,6 +313,11 @@ static double measure(alloc_kind_t k, pattern_t pat, unsigned nthreads, size_t p
             free(jobs[t].slot_sizes);
         }
     }
+    double c = 0;
+    for (unsigned t = 0; t < nthreads; t++) {
+        c += jobs[t].cpu_ns;
+    }
+    *cpu = c / nthreads / (double)pairs;
     return (t1 - t0) / (double)pairs;
 }
 
@@ -360,17 +379,19 @@ int main(int argc, char **argv) {
 
     printf("disjoint pool benchmark: %u runs, %zu pairs per thread per run (live10k: %zu), provider: %s, jemalloc: %s\n",
            runs, pairs, pairs / 4, backing, have_je ? "libjemalloc.so.2" : "not found");
-    printf("%-10s %-9s %10s %8s %10s %8s %9s\n", "pattern", "allocator", "ns/pair 1T", "x glibc", "ns/pair 2T",
-           "x glibc", "2T/1T work");
+    printf("%-10s %-9s %10s %8s %10s %8s %9s %9s %9s %9s\n", "pattern", "allocator", "ns/pair 1T", "x glibc",
+           "ns/pair 2T", "x glibc", "2T/1T", "cpu ns 1T", "cpu ns 2T", "2T/1T cpu");
 
     double ratio_1t[A_COUNT][P_COUNT] = {{0}};
     double speedup[A_COUNT][P_COUNT] = {{0}};
     for (int pat = 0; pat < P_COUNT; pat++) {
         double med[A_COUNT][3] = {{0}};
         double rat[A_COUNT][3] = {{0}};
+        double cmed[A_COUNT][3] = {{0}};
         for (unsigned nt = 1; nt <= 2; nt++) {
             double samples[A_COUNT][64];
             double ratios[A_COUNT][64];
+            double cpus[A_COUNT][64];
             for (unsigned r = 0; r < runs; r++) {
                 for (int k = 0; k < A_COUNT; k++) {
                     if (k == A_JEMALLOC && !have_je) {
@@ -388,7 +409,8 @@ int main(int argc, char **argv) {
                         }
                         umfDisjointPoolParamsDestroy(params);
                     }
-                    samples[k][r] = measure((alloc_kind_t)k, (pattern_t)pat, nt, pat == P_LIVE ? pairs / 4 : pairs, r);
+                    samples[k][r] = measure((alloc_kind_t)k, (pattern_t)pat, nt, pat == P_LIVE ? pairs / 4 : pairs, r,
+                                           &cpus[k][r]);
                     if (k == A_DISJOINT) {
                         umfPoolDestroy(g_pool);
                     } else if (k == A_DJ_OPS) {
@@ -402,6 +424,8 @@ int main(int argc, char **argv) {
             for (int k = 0; k < A_COUNT; k++) {
                 qsort(samples[k], runs, sizeof(double), cmp_double);
                 qsort(ratios[k], runs, sizeof(double), cmp_double);
+                qsort(cpus[k], runs, sizeof(double), cmp_double);
+                cmed[k][nt] = cpus[k][runs / 2];
                 med[k][nt] = samples[k][runs / 2];
                 rat[k][nt] = ratios[k][runs / 2];
             }
@@ -413,8 +437,10 @@ int main(int argc, char **argv) {
             /* work per second with 2 threads over 1 thread: 2 pairs in med[2] vs 1 pair in med[1] */
             speedup[k][pat] = 2.0 * med[k][1] / med[k][2];
             ratio_1t[k][pat] = rat[k][1];
-            printf("%-10s %-9s %10.1f %8.2f %10.1f %8.2f %9.2f\n", PATTERN_NAMES[pat], ALLOC_NAMES[k], med[k][1],
-                   rat[k][1], med[k][2], rat[k][2], speedup[k][pat]);
+            /* the same from CPU time: what 2 threads would do on 2 idle cores */
+            double cpu_speedup = 2.0 * cmed[k][1] / cmed[k][2];
+            printf("%-10s %-9s %10.1f %8.2f %10.1f %8.2f %9.2f %9.1f %9.1f %9.2f\n", PATTERN_NAMES[pat], ALLOC_NAMES[k],
+                   med[k][1], rat[k][1], med[k][2], rat[k][2], speedup[k][pat], cmed[k][1], cmed[k][2], cpu_speedup);
         }
     }
     printf("\nlive10k, 1 thread, end of the last run: provider bytes held per byte in use: disjoint %.3f, dj-ops %.3f\n",

@@ -70,6 +70,7 @@
 #define DP_TC_SLOTS 32      /* chunks a thread cache keeps per class */
 #define DP_TC_BATCH 16      /* chunks moved between a thread cache and a bucket at once */
 #define DP_TC_MAX_SIZE 1024 /* the largest class thread caches keep */
+#define DP_OWNERS 4         /* threads a pool finds caches for without TLS */
 #define DP_TLS_POOLS 4      /* pools a thread caches for at the same time */
 
 /* ------------------------------------------------------------------------- */
@@ -346,12 +347,14 @@ typedef struct dp_pool {
     unsigned tc_classes;         /* classes below this index have thread caches (0: none) */
     size_t tc_max_size;          /* the largest of them (0: none) */
     uint8_t small_class[DP_TC_MAX_SIZE / 4 + 1]; /* class of sizes up to tc_max_size, by (size + 3) / 4 */
-    /* The first thread that caches for the pool finds its cache here without TLS.
-     * owner_thread is written once, before owner_tc is published; owner_tc goes back
-     * to NULL for good when that cache goes. */
-    pthread_t owner_thread;
-    bool owner_claimed;
-    _Atomic(struct dp_tcache *) owner_tc;
+    /* The first DP_OWNERS threads that cache for the pool find their caches here
+     * without TLS. A slot's thread is written once, before its cache is published;
+     * the cache goes back to NULL for good when it is released. */
+    struct {
+        pthread_t thread;
+        bool claimed;
+        _Atomic(struct dp_tcache *) tc;
+    } owners[DP_OWNERS];
     struct dp_tcache *tc_list;   /* this pool's thread caches, under dp_tc_lock */
 
     pthread_mutex_t large_lock;
@@ -1033,8 +1036,10 @@ static void dp_tc_release(dp_tcache_t *tc) {
     pthread_mutex_lock(&dp_tc_lock);
     dp_pool_t *p = tc->pool;
     if (p) {
-        if (atomic_load_explicit(&p->owner_tc, memory_order_relaxed) == tc) {
-            atomic_store_explicit(&p->owner_tc, NULL, memory_order_release);
+        for (int i = 0; i < DP_OWNERS; i++) {
+            if (atomic_load_explicit(&p->owners[i].tc, memory_order_relaxed) == tc) {
+                atomic_store_explicit(&p->owners[i].tc, NULL, memory_order_release);
+            }
         }
         dp_tc_flush(tc);
         if (tc->prev) {
@@ -1127,10 +1132,13 @@ static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
         p->tc_list->prev = tc;
     }
     p->tc_list = tc;
-    if (!p->owner_claimed) {
-        p->owner_claimed = true;
-        p->owner_thread = pthread_self();
-        atomic_store_explicit(&p->owner_tc, tc, memory_order_release);
+    for (int i = 0; i < DP_OWNERS; i++) {
+        if (!p->owners[i].claimed) {
+            p->owners[i].claimed = true;
+            p->owners[i].thread = pthread_self();
+            atomic_store_explicit(&p->owners[i].tc, tc, memory_order_release);
+            break;
+        }
     }
     pthread_mutex_unlock(&dp_tc_lock);
     t->tc[slot].id = p->id;
@@ -1303,9 +1311,12 @@ static __attribute__((noinline)) void *dp_malloc_slow(dp_pool_t *p, size_t size)
 
 /* The calling thread's cache of p if it has one, without creating it. */
 static inline dp_tcache_t *dp_tc_find(dp_pool_t *p) {
-    dp_tcache_t *tc = atomic_load_explicit(&p->owner_tc, memory_order_acquire);
-    if (UMF_LIKELY(tc != NULL && pthread_equal(p->owner_thread, pthread_self()))) {
-        return tc;
+    pthread_t self = pthread_self();
+    for (int i = 0; i < DP_OWNERS; i++) {
+        dp_tcache_t *tc = atomic_load_explicit(&p->owners[i].tc, memory_order_acquire);
+        if (tc != NULL && pthread_equal(p->owners[i].thread, self)) {
+            return tc;
+        }
     }
     dp_thread_t *t = dp_self;
     for (int i = 0; t && i < DP_TLS_POOLS; i++) {
