@@ -25,6 +25,19 @@ export { MemoryPool, umfFree, poolByPtr, liveTypeScriptPools } from './memory_po
 export type { MemoryPoolImpl, PoolOps, TypedArrayClass } from './memory_pool.js'
 export { registeredCallbacks } from './callbacks.js'
 export { OsMemoryProvider } from './providers/os_memory_provider.js'
+export { FixedMemoryProvider } from './providers/fixed_memory_provider.js'
+export { FileMemoryProvider } from './providers/file_memory_provider.js'
+export { DevDaxMemoryProvider } from './providers/devdax_memory_provider.js'
+export { FixedMemoryProviderParamsSchema } from './config/fixed_memory_provider.js'
+export type {
+  FixedMemoryProviderParams,
+  FixedMemoryProviderParamsParsed,
+  FixedMemoryProviderWithSizeOptions,
+} from './config/fixed_memory_provider.js'
+export { FileMemoryProviderParamsSchema } from './config/file_memory_provider.js'
+export type { FileMemoryProviderParams, FileMemoryProviderParamsParsed } from './config/file_memory_provider.js'
+export { DevDaxMemoryProviderParamsSchema } from './config/devdax_memory_provider.js'
+export type { DevDaxMemoryProviderParams, DevDaxMemoryProviderParamsParsed } from './config/devdax_memory_provider.js'
 export { ProxyPool } from './pools/proxy_pool.js'
 export type { ProxyPoolOptions } from './pools/proxy_pool.js'
 export { DisjointPool, DisjointPoolSharedLimits } from './pools/disjoint_pool.js'

@@ -1,0 +1,316 @@
+/**
+ * The fixed memory provider (`umf/providers/provider_fixed_memory.h`): {@link FixedMemoryProvider}.
+ *
+ * @module providers/fixed_memory_provider
+ */
+import fs from 'node:fs'
+import koffi from 'koffi'
+import * as ffi from '../../ffi/index.js'
+import type { umf_fixed_memory_provider_params_handle_t, umf_memory_pool_handle_t } from '../../ffi/index.js'
+import {
+  FixedMemoryProviderParamsSchema,
+  FixedMemoryProviderWithSizeSchema,
+  type FixedMemoryProviderParams,
+  type FixedMemoryProviderParamsParsed,
+  type FixedMemoryProviderWithSizeOptions,
+} from '../config/fixed_memory_provider.js'
+import { parseConfig } from '../config/parse.js'
+import { UmfError, check } from '../errors.js'
+import { UmfHandle } from '../handle.js'
+import { MemoryPool } from '../memory_pool.js'
+import { MemoryProvider, type ParamsHandle } from '../memory_provider.js'
+import { describe, toSize, type Size } from '../validate.js'
+import { OsMemoryProvider } from './os_memory_provider.js'
+
+const hex = (p: bigint) => `0x${p.toString(16)}`
+
+// ---- memory the provider allocates for the caller (withSize) ----
+
+function freeBuffer(raw: bigint): number {
+  koffi.free(raw)
+  return ffi.UMF_RESULT_SUCCESS
+}
+
+/**
+ * A koffi.alloc'ed buffer owned by a {@link FixedMemoryProvider} made by `withSize()`. It is a parent of
+ * the provider's handle: it is freed after the provider (by `destroy()`, or by the finalizer once the
+ * provider is gone), never before.
+ */
+class FixedProviderBuffer extends UmfHandle<bigint> {
+  /** The page-aligned start handed to C. */
+  readonly ptr: bigint
+
+  constructor(size: number, page: number) {
+    super()
+    // koffi.alloc counts elements (at most 2^31 - 1 of them): allocate 8-byte words, one page more
+    const words = Math.ceil((size + page) / 8)
+    if (words > 0x7fffffff) {
+      throw new RangeError(`FixedMemoryProvider.withSize: ${size} bytes is more than koffi.alloc can give (16 GiB)`)
+    }
+    const raw = koffi.alloc('uint64_t', words) as bigint | null
+    if (raw === null || raw === 0n) throw new UmfError(ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, 'koffi.alloc')
+    this.adopt(raw, freeBuffer, 'koffi.free')
+    const p = BigInt(page)
+    this.ptr = ((raw + p - 1n) / p) * p
+  }
+
+  protected override describeSelf(): string {
+    return 'the memory of a FixedMemoryProvider'
+  }
+}
+
+let pageSize = 0
+
+/** The system page size, as UMF sees it (the OS provider's minimum page size). */
+function systemPage(): number {
+  if (pageSize === 0) {
+    const os = new OsMemoryProvider()
+    try {
+      pageSize = os.minPageSize()
+    } finally {
+      os.destroy()
+    }
+  }
+  return pageSize
+}
+
+// ---- checks of memory the caller brings ----
+
+/**
+ * The first address of [start, end) that is not mapped readable and writable in this process, with why;
+ * null when all of it is (or when /proc/self/maps cannot be read, on systems without it).
+ */
+function badMapping(start: bigint, end: bigint): string | null {
+  let text: string
+  try {
+    text = fs.readFileSync('/proc/self/maps', 'latin1')
+  } catch {
+    return null
+  }
+  let at = start
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/.exec(line)
+    if (m === null) continue
+    const lo = BigInt('0x' + m[1])
+    const hi = BigInt('0x' + m[2])
+    if (hi <= at) continue
+    if (lo > at) return `${hex(at)} is not mapped in this process`
+    const perms = m[3]!
+    if (perms[0] !== 'r' || perms[1] !== 'w') {
+      return `${hex(at)} is in a mapping that is not readable and writable (${perms})`
+    }
+    at = hi
+    if (at >= end) return null
+  }
+  return `${hex(at)} is not mapped in this process`
+}
+
+/** The handle of the UMF pool that tracks an address, or null. */
+function trackingPool(ptr: bigint): umf_memory_pool_handle_t | null {
+  const out: [umf_memory_pool_handle_t | null] = [null]
+  return ffi.umfPoolByPtr(ptr, out) === ffi.UMF_RESULT_SUCCESS ? out[0] : null
+}
+
+function poolName(h: umf_memory_pool_handle_t): string {
+  const out: [string | null] = [null]
+  return ffi.umfPoolGetName(h, out) === ffi.UMF_RESULT_SUCCESS ? `"${out[0] ?? ''}"` : '(unnamed)'
+}
+
+/** Checks that [ptr, ptr + size) is memory the caller can vouch for; throws otherwise. */
+function checkMemory(p: FixedMemoryProviderParamsParsed, internal: boolean): void {
+  const start = p.ptr
+  const size = BigInt(p.size)
+  const end = start + size
+  const range = `[${hex(start)}, ${hex(end)})`
+  const owner = p.owner
+  if (owner !== undefined && !internal) {
+    if (!(owner instanceof MemoryPool) && !(owner instanceof MemoryProvider)) {
+      throw new TypeError(`owner must be the MemoryPool or MemoryProvider the memory comes from, got ${describe(owner)}`)
+    }
+    void owner.handle // a destroyed or moved owner throws DestroyedError here
+    if (owner instanceof MemoryPool) {
+      const n = owner.allocationSize(start)
+      if (n === undefined) {
+        throw new RangeError(
+          `FixedMemoryProvider: ptr ${hex(start)} is not the start of a live allocation of the owner pool "${owner.name}"`,
+        )
+      }
+      if (size > BigInt(n)) {
+        throw new RangeError(
+          `FixedMemoryProvider: size ${size} is larger than the owner pool's allocation at ${hex(start)} (${n} bytes)`,
+        )
+      }
+    }
+  }
+  const bad = badMapping(start, end)
+  if (bad !== null) {
+    throw new RangeError(
+      `FixedMemoryProvider: the memory ${range} is not usable: ${bad}. Give memory this process owns and keeps ` +
+        'mapped for the provider\'s life (koffi.alloc, a pool allocation with owner: pool), or use FixedMemoryProvider.withSize(n)',
+    )
+  }
+  if (owner === undefined) {
+    for (const a of [start, end - 1n]) {
+      const h = trackingPool(a)
+      if (h !== null) {
+        const lib = MemoryPool.byHandle(h)
+        throw new RangeError(
+          `FixedMemoryProvider: ${hex(a)} belongs to the UMF pool ${lib !== null ? `"${lib.name}"` : poolName(h)}; ` +
+            'pass owner: <that pool> (with ptr the start of its allocation) so that it stays alive while the provider uses it',
+        )
+      }
+    }
+  }
+}
+
+function buildParams(p: FixedMemoryProviderParamsParsed): ParamsHandle {
+  const out: [umf_fixed_memory_provider_params_handle_t | null] = [null]
+  check(ffi.umfFixedMemoryProviderParamsCreate(p.ptr, p.size, out), 'umfFixedMemoryProviderParamsCreate')
+  const h = out[0]!
+  const params: ParamsHandle = {
+    handle: h,
+    destroy: () => void ffi.umfFixedMemoryProviderParamsDestroy(h),
+    parents: p.owner !== undefined ? [p.owner] : [],
+  }
+  try {
+    if (p.name !== undefined) check(ffi.umfFixedMemoryProviderParamsSetName(h, p.name), 'umfFixedMemoryProviderParamsSetName')
+  } catch (e) {
+    params.destroy()
+    throw e
+  }
+  return params
+}
+
+let pendingBuffer: FixedProviderBuffer | undefined
+
+/**
+ * The fixed memory provider: pieces of one region of memory that already exists, handed out by UMF's
+ * coarse allocator. Allocations past the region's end fail with {@link UmfError}
+ * `UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY`; nothing is ever mapped or unmapped.
+ *
+ * ```ts
+ * using provider = FixedMemoryProvider.withSize(1 << 20)   // 1 MiB that the provider owns
+ * using pool = new ProxyPool(provider)
+ *
+ * using os = new OsMemoryProvider()
+ * using osPool = new ProxyPool(os)
+ * const region = osPool.malloc(1 << 20)
+ * using inner = new FixedMemoryProvider({ ptr: region, size: 1 << 20, owner: osPool })
+ * ```
+ *
+ * **The memory contract.** C keeps `ptr` for the provider's whole life, so the memory must be native
+ * memory that stays mapped, at the same address, and used by nothing else, until the provider is
+ * destroyed (and so until every pool over it is destroyed). That rules out JavaScript buffers (ArrayBuffer,
+ * typed arrays, Buffer): koffi passes them to C as pointers valid for one call only, so they are refused.
+ * Three ways to give memory:
+ * - {@link FixedMemoryProvider.withSize}: the provider allocates page-aligned memory (koffi.alloc) and
+ *   frees it after the provider is destroyed;
+ * - `{ ptr, size, owner }` with memory from a {@link MemoryPool} (`ptr` the start of one of its live
+ *   allocations, `size` at most its size) or a {@link MemoryProvider} (`provider.alloc`): the provider
+ *   keeps the owner alive, and the owner's `destroy()` is refused while the provider lives. Do not free
+ *   the allocation while the provider lives;
+ * - `{ ptr, size }` with memory the program owns otherwise (koffi.alloc, a native library): the program
+ *   vouches for it and keeps it alive.
+ *
+ * Before anything reaches C the constructor checks what it can: `ptr` is a non-NULL `bigint` and
+ * `ptr + size` stays within 2^64; the whole range is mapped readable and writable in this process
+ * (/proc/self/maps); without `owner`, the range is not memory of a UMF pool (such memory would be freed
+ * behind the provider's back); with a pool as `owner`, the range lies within one of its allocations.
+ * Page-aligned memory works best: allocations are page-aligned by default, so a region with no page
+ * boundary inside has no room for them.
+ */
+export class FixedMemoryProvider extends MemoryProvider {
+  /** The params the provider was created with, after validation (without `owner`). */
+  readonly params: Readonly<Omit<FixedMemoryProviderParamsParsed, 'owner'>>
+  readonly #buffer: FixedProviderBuffer | undefined
+
+  /**
+   * Creates a fixed memory provider over memory the program gives (see the class notes).
+   *
+   * @param params - see {@link FixedMemoryProviderParamsSchema}
+   * @throws ConfigError for bad params (a number or a JavaScript buffer as `ptr`, size 0...); RangeError
+   *   for memory the checks above refuse; DestroyedError for a destroyed `owner`; UmfError when C refuses
+   */
+  constructor(params: FixedMemoryProviderParams) {
+    const buffer = pendingBuffer
+    pendingBuffer = undefined
+    const parsed = FixedMemoryProvider.parseParams(params)
+    if (buffer !== undefined && parsed.owner !== buffer) throw new Error('FixedMemoryProvider: internal buffer mismatch')
+    checkMemory(parsed, buffer !== undefined)
+    const ops = ffi.umfFixedMemoryProviderOps()
+    if (ops === null) throw new Error('this libumf was built without the fixed memory provider')
+    super(ops, buildParams(parsed))
+    this.#buffer = buffer
+    const { owner: _owner, ...rest } = parsed
+    this.params = Object.freeze(rest)
+  }
+
+  /**
+   * Creates a fixed memory provider over `size` bytes of page-aligned memory that it allocates
+   * (koffi.alloc) and frees after the provider is destroyed: by {@link FixedMemoryProvider.destroy}, or
+   * by the garbage collector once neither the provider nor a pool over it is reachable (also when a pool
+   * took the provider over with `ownProvider`).
+   *
+   * @param size - bytes, from 1 to 16 GiB
+   * @param options - `name`
+   * @returns the provider
+   * @throws TypeError or RangeError for a bad size; ConfigError for bad options
+   */
+  static withSize(size: Size, options: FixedMemoryProviderWithSizeOptions = {}): FixedMemoryProvider {
+    toSize(size, 'size')
+    if (size === 0 || size === 0n) throw new RangeError('FixedMemoryProvider.withSize: size must be at least 1 byte')
+    if (Number(size) > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`FixedMemoryProvider.withSize: ${size} bytes is more than koffi.alloc can give (16 GiB)`)
+    }
+    const opts = parseConfig(FixedMemoryProviderWithSizeSchema, options, 'FixedMemoryProvider.withSize options')
+    const buffer = new FixedProviderBuffer(Number(size), systemPage())
+    try {
+      pendingBuffer = buffer
+      return new FixedMemoryProvider({ ptr: buffer.ptr, size, owner: buffer, ...opts })
+    } catch (e) {
+      pendingBuffer = undefined
+      buffer.destroy()
+      throw e
+    }
+  }
+
+  /**
+   * Validates params without creating a provider (the schema only: not the memory checks the
+   * constructor makes).
+   *
+   * @param params - the params
+   * @returns the params
+   * @throws ConfigError
+   */
+  static parseParams(params: unknown): FixedMemoryProviderParamsParsed {
+    return parseConfig(FixedMemoryProviderParamsSchema, params, 'FixedMemoryProvider params')
+  }
+
+  /** Start of the memory the provider hands out. */
+  get ptr(): bigint {
+    return this.params.ptr
+  }
+
+  /** Bytes of memory the provider hands out. */
+  get size(): number | bigint {
+    return this.params.size
+  }
+
+  /** Whether the provider allocated its memory itself ({@link FixedMemoryProvider.withSize}). */
+  get ownsMemory(): boolean {
+    return this.#buffer !== undefined
+  }
+
+  /**
+   * Destroys the provider and, for one made by {@link FixedMemoryProvider.withSize}, frees its memory.
+   * Refused while pools use the provider (destroy them first).
+   */
+  override destroy(): void {
+    try {
+      super.destroy()
+    } finally {
+      const b = this.#buffer
+      if (b !== undefined && b.alive && !this.alive && !this.moved) b.destroy()
+    }
+  }
+}
