@@ -1,0 +1,216 @@
+// lib/pools/jemalloc_pool.ts: JemallocPool. Params and their errors, every allocation function over the OS
+// provider and over a provider written in TypeScript that can split (the fixed provider has no lib/ class
+// yet), a provider that cannot split (NOT_SUPPORTED), provider failure, trim, libjemalloc missing
+// (UMF_JEMALLOC_LIB_NAME) and a libumf built without the pool (a stand-in library), destroyed handles,
+// bad input.
+//
+// libjemalloc.so.2 is loaded with dlopen() and needs spare static TLS (see src/pools/jemalloc.c), which
+// glibc only gives a process that starts with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=...: without
+// it, this file re-runs itself in a child process that has it, as a tap subtest.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as ffi from '../ffi/index.js'
+import {
+  ConfigError,
+  DestroyedError,
+  JEMALLOC_MAX_ARENAS,
+  JemallocPool,
+  MemoryProvider,
+  OsMemoryProvider,
+  UmfError,
+  libraryPath,
+  poolByPtr,
+  umfFree,
+} from '../lib/index.js'
+import { repo, runBody, tryCreate } from './fixtures/pool-child.js'
+import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
+
+const MiB = 1024 * 1024
+const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
+
+if (!(process.env['GLIBC_TUNABLES'] ?? '').includes('optional_static_tls')) {
+  t.spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url)],
+    { env: { ...process.env, GLIBC_TUNABLES: TUNABLE }, cwd: repo },
+    `the jemalloc tests, in a process started with GLIBC_TUNABLES=${TUNABLE}`,
+  )
+} else {
+  tests()
+}
+
+function tests(): void {
+  t.test('the pool is built in and libjemalloc loads', async (t) => {
+    t.equal(JemallocPool.available, true, 'umfJemallocPoolOps() is not NULL')
+    using provider = new OsMemoryProvider()
+    using pool = new JemallocPool(provider)
+    t.equal(pool.name, 'jemalloc')
+    t.same(pool.params, { numArenas: 0, name: 'jemalloc' })
+  })
+
+  t.test('params: UMF defaults, accepted values, the C name', async (t) => {
+    t.same(JemallocPool.parseParams({}), { numArenas: 0, name: 'jemalloc' })
+    t.equal(JEMALLOC_MAX_ARENAS, 4095)
+    using provider = new OsMemoryProvider()
+    for (const numArenas of [1, 3, JEMALLOC_MAX_ARENAS]) {
+      using pool = new JemallocPool(provider, { numArenas, name: `je-${numArenas}` })
+      t.equal(pool.name, `je-${numArenas}`, `numArenas ${numArenas}: created, the name reaches C`)
+      pool.free(pool.malloc(100))
+    }
+  })
+
+  t.test('params: every bad value is a ConfigError naming the key', async (t) => {
+    using provider = new OsMemoryProvider()
+    const cases: [string, unknown, RegExp][] = [
+      ['unknown key', { arenas: 4 }, /Unrecognized key: "arenas"/],
+      ['scalable key', { granularity: MiB }, /Unrecognized key: "granularity"/],
+      ['not an object', [], /expected object/],
+      ['numArenas negative', { numArenas: -1 }, /numArenas must be an integer from 0 \(four per CPU\) to 4095[\s\S]*at numArenas/],
+      ['numArenas fraction', { numArenas: 2.5 }, /numArenas must be an integer from 0 to 4095/],
+      ['numArenas 4096', { numArenas: 4096 }, /numArenas must be at most 4095/],
+      ['numArenas bigint', { numArenas: 4n }, /numArenas must be a number/],
+      ['numArenas string', { numArenas: '4' }, /numArenas must be a number/],
+      ['name empty', { name: '' }, /name must be 1 to 63 characters/],
+      ['name 64', { name: 'j'.repeat(64) }, /name must be 1 to 63 characters/],
+      ['name dot', { name: 'je.1' }, /name must be 1 to 63 characters/],
+      ['name object', { name: {} }, /name must be a string/],
+    ]
+    for (const [name, params, re] of cases) {
+      throwsClass(t, () => new JemallocPool(provider, params as never), ConfigError, re, name)
+    }
+    let all: unknown
+    try {
+      new JemallocPool(provider, { numArenas: -2, name: '', x: 1 } as never)
+    } catch (e) {
+      all = e
+    }
+    t.equal((all as ConfigError).issues.length, 3, 'one ConfigError lists every problem')
+    throwsClass(t, () => new JemallocPool(provider, {}, { ownProvider: 0 } as never), ConfigError, /ownProvider must be true or false/, 'bad option')
+    throwsClass(t, () => new JemallocPool(42 as never), TypeError, /provider must be a MemoryProvider, got number 42/, 'provider number')
+  })
+
+  t.test('every allocation function over the OS provider', async (t) => {
+    using provider = new OsMemoryProvider()
+    using pool = new JemallocPool(provider, { numArenas: 2 })
+    checkAllocations(t, pool, { maxAlignment: 4 * MiB, trim: true, large: 9 * MiB })
+    checkBadInput(t, pool)
+  })
+
+  t.test('every allocation function over a provider written in TypeScript (with split and merge)', async (t) => {
+    using os = new OsMemoryProvider()
+    const { impl, counts } = countingProvider(os, { name: 'ts-split', split: true })
+    using provider = new MemoryProvider(impl)
+    using pool = new JemallocPool(provider, { numArenas: 1 })
+    t.equal(pool.provider.name, 'ts-split')
+    t.ok(counts.splits >= 1 && counts.merges >= 1, 'creation probed split and merge on the TypeScript provider')
+    checkAllocations(t, pool, { maxAlignment: 1 * MiB, trim: true, large: 9 * MiB })
+    checkBadInput(t, pool)
+    t.ok(counts.allocs > 1, `jemalloc took ${counts.allocs} extents from the TypeScript provider`)
+    pool.destroy()
+    t.equal(counts.live.size, 0, 'destroy gave every extent back')
+  })
+
+  t.test('a provider that cannot split: NOT_SUPPORTED at creation, nothing left allocated', async (t) => {
+    using os = new OsMemoryProvider()
+    const { impl, counts } = countingProvider(os, { name: 'no-split' })
+    using provider = new MemoryProvider(impl)
+    const e = t.throws(() => new JemallocPool(provider)) as UmfError
+    t.ok(e instanceof UmfError)
+    t.equal(e.code, ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'UMF_RESULT_ERROR_NOT_SUPPORTED')
+    t.equal(e.func, 'umfPoolCreate')
+    t.match(e.message, /needs a provider that supports allocationSplit and allocationMerge/)
+    t.equal(counts.live.size, 0, 'the probe allocation was given back')
+    t.equal(counts.frees, counts.allocs)
+    provider.destroy() // no pool holds it
+  })
+
+  t.test('a provider error reaches the caller', async (t) => {
+    using os = new OsMemoryProvider()
+    let fail = false
+    const { impl } = countingProvider(os, { split: true })
+    const alloc = impl.alloc.bind(impl)
+    impl.alloc = (size, alignment) => (fail ? null : alloc(size, alignment))
+    using provider = new MemoryProvider(impl)
+    using pool = new JemallocPool(provider, { numArenas: 1 })
+    pool.free(pool.malloc(64))
+    fail = true
+    const e = t.throws(() => pool.malloc(256 * MiB)) as UmfError
+    t.ok(e instanceof UmfError, 'UmfError')
+    t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, 'the provider ran out: OUT_OF_HOST_MEMORY')
+    t.equal(pool.lastAllocationError(), ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY)
+    fail = false
+    pool.free(pool.malloc(64))
+  })
+
+  t.test('ownProvider and disableTracking', async (t) => {
+    const provider = new OsMemoryProvider()
+    const pool = new JemallocPool(provider, { numArenas: 1 }, { ownProvider: true, disableTracking: true })
+    t.equal(provider.moved, true)
+    const p = pool.malloc(100)
+    pool.view(p).fill(9)
+    t.equal(poolByPtr(p), null, 'untracked: no pool found by address')
+    const e = t.throws(() => umfFree(p)) as UmfError
+    t.equal(e.code, ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT, 'umfFree cannot find it')
+    pool.free(p)
+    pool.destroy()
+    throwsClass(t, () => provider.destroy(), DestroyedError, /was moved/, 'the pool destroyed the provider')
+  })
+
+  t.test('libjemalloc missing: DEPENDENCY_UNAVAILABLE (child process, UMF_JEMALLOC_LIB_NAME)', async (t) => {
+    const r = runBody(tryCreate('new lib.JemallocPool(new lib.OsMemoryProvider())'), {
+      UMF_JEMALLOC_LIB_NAME: '/nonexistent/libjemalloc.so.2',
+    })
+    t.equal(r.signal, null, `no crash (${r.stderr.slice(0, 300)})`)
+    t.equal(r.status, 0)
+    t.equal(r.result['ok'], false, 'the constructor throws')
+    t.equal(r.result['code'], ffi.UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE)
+    t.equal(r.result['func'], 'umfPoolCreate')
+    t.match(r.result['message'], /DEPENDENCY_UNAVAILABLE.*libjemalloc\.so\.2 could not be loaded.*GLIBC_TUNABLES/)
+  })
+
+  t.test('a libumf built without jemalloc: the constructor throws NOT_SUPPORTED (child process)', async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'umf-nojemalloc-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const real = path.resolve(libraryPath)
+    const so = path.join(dir, 'libumf-nojemalloc.so')
+    try {
+      execFileSync('cc', [
+        '-shared',
+        '-fPIC',
+        '-o',
+        so,
+        path.join(repo, 'test', 'fixtures', 'umf_without_jemalloc.c'),
+        '-Wl,--no-as-needed', // keep libumf as a dependency although no symbol of it is used
+        real,
+        `-Wl,-rpath,${path.dirname(real)}`,
+      ])
+    } catch (e) {
+      t.skip(`no C compiler to build the stand-in library: ${(e as Error).message.split('\n')[0]}`)
+      return
+    }
+    const body = `
+const ffi = await import(${JSON.stringify(new URL('../ffi/index.ts', import.meta.url).href)})
+const r = { available: lib.JemallocPool.available, ops: ffi.umfJemallocPoolOps(), os: typeof ffi.umfOsMemoryProviderOps() }
+${tryCreate('new lib.JemallocPool(new lib.OsMemoryProvider())').replace('console.log(JSON.stringify(out))', 'console.log(JSON.stringify({ ...r, ...out }))')}
+`
+    const r = runBody(body, { UMF_LIBRARY_PATH: so })
+    t.equal(r.status, 0, r.stderr.slice(0, 300))
+    t.equal(r.result['os'], 'bigint', 'the rest of libumf is there')
+    t.equal(r.result['ops'], null, 'umfJemallocPoolOps() is NULL')
+    t.equal(r.result['available'], false, 'JemallocPool.available is false')
+    t.equal(r.result['ok'], false)
+    t.equal(r.result['error'], 'UmfError')
+    t.equal(r.result['code'], ffi.UMF_RESULT_ERROR_NOT_SUPPORTED)
+    t.equal(r.result['func'], 'umfJemallocPoolOps')
+    t.match(r.result['message'], /built without the jemalloc pool/)
+  })
+
+  t.test('destroyed pool: every method throws DestroyedError', async (t) => {
+    using provider = new OsMemoryProvider()
+    checkDestroyed(t, new JemallocPool(provider, { numArenas: 1 }))
+  })
+}
