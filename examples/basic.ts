@@ -2,7 +2,7 @@
 // create a pool over it and allocate from the pool, find the pool of an allocation, and free everything.
 //
 //   npm run example          (tsx examples/basic.ts)
-import { MemoryPool, OsMemoryProvider, ProxyPool } from '../lib/index.js'
+import { MemoryPool, OsMemoryProvider, ScalablePool } from '../lib/index.js'
 
 function main(): void {
   // The OS memory provider: memory mapped from the operating system. Its params are checked by a zod
@@ -18,9 +18,8 @@ function main(): void {
   provider.free(raw, size)
   console.log('freed the provider allocation')
 
-  // A pool over the provider. UMF's example uses the scalable pool here.
-  // TODO(ScalablePool): swap ProxyPool for `new ScalablePool(provider)` once lib/pools/scalable_pool.ts exists.
-  using pool = new ProxyPool(provider)
+  // A pool over the provider: the scalable pool (oneTBB's tbbmalloc, loaded at run time), as in UMF's example.
+  using pool = new ScalablePool(provider)
   console.log(`pool "${pool.name}" created over provider "${pool.provider.name}"`)
 
   const ptr = pool.malloc(size)

@@ -20,9 +20,9 @@ t.test('examples/basic.ts (npm run example)', async (t) => {
   t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
   t.match(r.stdout, /provider "OS" created/)
   t.match(r.stdout, /allocated 1024 bytes at 0x[0-9a-f]+ from the provider/)
-  t.match(r.stdout, /pool "proxy" created over provider "OS"/)
+  t.match(r.stdout, /pool "scalable" created over provider "OS"/)
   t.match(r.stdout, /wrote "Allocated memory at 0x[0-9a-f]+"/)
-  t.match(r.stdout, /the allocation belongs to our pool \("proxy"\)/)
+  t.match(r.stdout, /the allocation belongs to our pool \("scalable"\)/)
   t.match(r.stdout, /basic example done/)
 })
 
