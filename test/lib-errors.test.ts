@@ -138,3 +138,12 @@ t.test('an exception thrown by a TypeScript pool reaches the caller; C sees NULL
   t.equal(ffi.umfPoolTrimMemory(pool.handle, 0), ffi.UMF_RESULT_ERROR_USER_SPECIFIC, 'result ops get USER_SPECIFIC')
   t.equal(takeCallbackError(), err)
 })
+
+t.test('a TypeScript pool whose initialize throws: the constructor throws it, nothing stays registered', async (t) => {
+  const { liveTypeScriptPools } = await import('../lib/index.js')
+  using provider = new OsMemoryProvider()
+  const err = new Error('no init for you')
+  t.equal(t.throws(() => new MemoryPool({ name: 'noinit', initialize: () => { throw err }, malloc: () => null, free: () => {} }, provider)), err)
+  t.equal(liveTypeScriptPools(), 0, 'its id was released')
+  t.doesNotThrow(() => provider.destroy(), 'and the provider has no dependent left')
+})
