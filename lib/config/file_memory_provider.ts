@@ -24,7 +24,7 @@ const PROTECTION_MSG =
 export const protectionSchema = z
   .union(
     [
-      z.number().int().min(1).max(15),
+      z.number({ error: PROTECTION_MSG }).int({ error: PROTECTION_MSG }).min(1, { error: PROTECTION_MSG }).max(15, { error: PROTECTION_MSG }),
       protectionName,
       z.array(protectionName).min(1, { error: 'give at least one protection flag' }),
     ],

@@ -56,12 +56,18 @@ function kind(st: fs.Stats): string {
 
 /** Why C could not open a path as the provider's file, as far as the file system tells; '' if it does not. */
 function whyNotUsable(file: string): string {
-  const st = fs.statSync(file, { throwIfNoEntry: false })
+  let st: fs.Stats | undefined
+  try {
+    st = fs.statSync(file, { throwIfNoEntry: false })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') return `a component of the path ${JSON.stringify(file)} is not a directory`
+    return `${JSON.stringify(file)} cannot be examined (${(e as Error).message})`
+  }
   if (st === undefined) {
     const dir = path.dirname(path.resolve(file))
     const d = fs.statSync(dir, { throwIfNoEntry: false })
     if (d === undefined) return `the directory ${JSON.stringify(dir)} does not exist`
-    if (!d.isDirectory()) return `${JSON.stringify(dir)} is not a directory`
     try {
       fs.accessSync(dir, fs.constants.W_OK)
     } catch {
@@ -151,6 +157,7 @@ export class FileMemoryProvider extends MemoryProvider {
    * visibility only). Such a provider's page size is 2 MiB.
    */
   get fsdax(): boolean {
+    if (this._h === null) throw this.deadError()
     return this.params.visibility === 'shared' && this.minPageSize() === FSDAX_PAGE
   }
 }
