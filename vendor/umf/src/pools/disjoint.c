@@ -9,11 +9,11 @@
  *    power of two (8, 12, 16, 24, 32, ...) up to the first class that is at
  *    least max_poolable_size.
  *  - A "unit" U: the slab_min_size rounded up to a power of two (and to the
- *    provider's minimum page). Every slab starts on a U boundary and spans a
- *    whole number of units, so the slab of a pointer is found by a lookup of
- *    ptr >> log2(U) in a radix tree kept by the pool. Most classes use slabs of
- *    one unit; the x1.5 classes that would waste more than 1/64 of a unit use
- *    slabs of 3 units, which they fill exactly.
+ *    provider's minimum page). Every slab spans a whole number of units and
+ *    starts on a page boundary; the slab of a pointer is found by looking its
+ *    page up in a radix tree kept by the pool. Most classes use slabs of one
+ *    unit; the x1.5 classes that would waste more than 1/64 of a unit use slabs
+ *    of 3 units, which they fill exactly.
  *  - Arenas: each class has one bucket per arena (a small number, about the
  *    number of CPUs). A thread allocates from "its" arena and moves to another
  *    one when it finds the bucket lock taken, so threads rarely share a lock.
@@ -333,6 +333,7 @@ typedef struct dp_pool {
     pthread_mutex_t setup_lock;
 
     size_t unit;
+    size_t slab_align; /* slabs start on this boundary: the provider's page, at least 4 KiB */
     size_t max_pooled; /* largest size served from slabs */
     unsigned nclasses;
     unsigned narenas; /* a power of 2 */
@@ -633,6 +634,7 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     }
     unit = dp_next_pow2(unit);
     p->unit = unit;
+    p->slab_align = UMF_MAX(page, (size_t)1 << DP_PAGE_SHIFT);
 
     for (int i = 0; i < 64; i++) {
         p->pow_class[i] = -1;
@@ -839,15 +841,15 @@ static dp_slab_t *dp_slab_create(dp_bucket_t *b, umf_result_t *rc) {
     }
     void *block = NULL;
     size_t block_size = b->slab_size;
-    umf_result_t r = umfMemoryProviderAlloc(p->provider, block_size, p->unit, &block);
-    if (r == UMF_RESULT_SUCCESS && block != NULL && !IS_ALIGNED(block, p->unit)) {
+    umf_result_t r = umfMemoryProviderAlloc(p->provider, block_size, p->slab_align, &block);
+    if (r == UMF_RESULT_SUCCESS && block != NULL && !IS_ALIGNED(block, p->slab_align)) {
         /* the provider ignored the alignment: give it back and over-allocate */
         umfMemoryProviderFree(p->provider, block, block_size);
         block = NULL;
         r = UMF_RESULT_ERROR_INVALID_ALIGNMENT;
     }
     if (r == UMF_RESULT_ERROR_INVALID_ALIGNMENT || r == UMF_RESULT_ERROR_NOT_SUPPORTED) {
-        block_size = b->slab_size + p->unit;
+        block_size = b->slab_size + p->slab_align;
         r = umfMemoryProviderAlloc(p->provider, block_size, 0, &block);
     }
     if (r != UMF_RESULT_SUCCESS || block == NULL) {
@@ -858,7 +860,7 @@ static dp_slab_t *dp_slab_create(dp_bucket_t *b, umf_result_t *rc) {
     }
     s->block = block;
     s->block_size = block_size;
-    s->base = (char *)ALIGN_UP((uintptr_t)block, p->unit);
+    s->base = (char *)ALIGN_UP((uintptr_t)block, p->slab_align);
     dp_slab_reset_bits(s, b->chunks);
     r = dp_radix_set(&p->radix, s->base, b->slab_size, s);
     if (r != UMF_RESULT_SUCCESS) {
@@ -1386,7 +1388,7 @@ static void *dp_aligned_malloc(void *pool, size_t size, size_t alignment) {
     }
     void *ptr;
     size_t need = ALIGN_UP(size, alignment);
-    if (alignment <= p->unit && need <= p->max_pooled) {
+    if (alignment <= p->slab_align && need <= p->max_pooled) {
         /* every chunk of the class of need is aligned to alignment (see the top of the file) */
         ptr = dp_alloc_class(p, dp_class_of(p, need));
     } else {
