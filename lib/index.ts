@@ -53,6 +53,16 @@ export { ScalablePoolParamsSchema } from './config/scalable_pool.js'
 export type { ScalablePoolParams, ScalablePoolParamsParsed } from './config/scalable_pool.js'
 export { getMemoryProperties } from './memory_properties.js'
 export type { MemoryProperties } from './memory_properties.js'
+export {
+  IpcHandler,
+  OpenedIpcHandle,
+  getIpcHandle,
+  ipcHandleSize,
+  readIpcHandleHeader,
+  IPC_HANDLE_HEADER_SIZE,
+  IPC_HANDLE_MAX_SIZE,
+} from './ipc.js'
+export type { IpcHandleHeader } from './ipc.js'
 export { version, libraryPath } from './umf.js'
 export type { UmfVersion } from './umf.js'
 export { PoolOptionsSchema } from './config/pool.js'

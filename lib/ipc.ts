@@ -1,0 +1,412 @@
+/**
+ * Sharing pool memory with other processes (`umf/ipc.h`).
+ *
+ * The producer turns an address into the bytes of an IPC handle with {@link getIpcHandle} and sends them
+ * to another process by any means (a pipe, a socket, a file, base64 in a message). The consumer opens
+ * them through the {@link IpcHandler} of one of its own pools, whose provider can map memory of the
+ * producer's kind (for the OS provider: one with `visibility: 'shared'`), and gets an
+ * {@link OpenedIpcHandle}: the address of the same memory in its own address space and a zero-copy view
+ * of it.
+ *
+ * ```ts
+ * // producer
+ * using provider = new OsMemoryProvider({ visibility: 'shared' })
+ * using pool = new ProxyPool(provider)
+ * const p = pool.malloc(4096)
+ * const bytes = getIpcHandle(p)             // a Uint8Array: send it to the consumer
+ *
+ * // consumer
+ * using provider = new OsMemoryProvider({ visibility: 'shared' })
+ * using pool = new ProxyPool(provider)
+ * using opened = IpcHandler.forPool(pool).open(bytes)
+ * opened.view()[0] = 42                      // the producer sees it
+ * ```
+ *
+ * Lifetimes, as in UMF:
+ * - A handle describes the whole provider allocation holding the address (its base and size) plus the
+ *   address's offset in it. The provider's part of it is made once per provider allocation and released
+ *   when the producer frees that allocation, so the bytes stay valid exactly as long as the producer keeps
+ *   the allocation (and, for memory the consumer reaches through the producer's file descriptor, as long
+ *   as the producer process lives). {@link getIpcHandle} therefore copies the bytes and releases UMF's
+ *   buffer (`umfPutIPCHandle`) at once: holding it would keep nothing else alive.
+ * - {@link OpenedIpcHandle.close} (`umfCloseIPCHandle`) releases one open. The mapping itself stays
+ *   cached for the next open of the same handle; UMF unmaps it when the cache evicts it (the environment
+ *   variable `UMF_MAX_OPENED_IPC_HANDLES`, read once when the library loads, bounds the cache; unset or 0
+ *   means no bound) or when the consumer's pool is destroyed. A view must therefore not be touched after
+ *   its handle is closed.
+ * - An opened handle keeps its pool alive: `pool.destroy()` refuses while handles opened through it are
+ *   open, and a forgotten opened handle is closed by the garbage collector.
+ *
+ * @module ipc
+ */
+import koffi from 'koffi'
+import * as ffi from '../ffi/index.js'
+import type { umf_ipc_handle_t, umf_ipc_handler_handle_t } from '../ffi/index.js'
+import { check, enter, leave } from './errors.js'
+import { UmfHandle } from './handle.js'
+import { MemoryPool, type TypedArrayClass } from './memory_pool.js'
+import { OsMemoryProvider } from './providers/os_memory_provider.js'
+import { describe, toPtr } from './validate.js'
+
+/** Bytes of the header every IPC handle starts with (`umf_ipc_data_t` up to the provider's data). */
+export const IPC_HANDLE_HEADER_SIZE = 40
+
+/**
+ * The longest IPC handle {@link IpcHandler.open} accepts: the header plus 1 MiB of provider data (libumf
+ * refuses providers asking for more).
+ */
+export const IPC_HANDLE_MAX_SIZE = IPC_HANDLE_HEADER_SIZE + (1 << 20)
+
+/**
+ * Extra zero bytes after a handle's bytes in the native copy given to C. A provider reads its own fixed
+ * layout and then at most a bounded name (the OS provider: a shm name of at most 253 bytes); with this
+ * margin a handle cut short is read as zeros, never past the copy.
+ */
+const READ_MARGIN = 4096
+
+/** `os_ipc_data_t` (UMF 1.1's layout, after the header): its fixed part, and where `size` and `shm_name_len` are. */
+const OS_FIXED_SIZE = IPC_HANDLE_HEADER_SIZE + 40
+const OS_SIZE_AT = IPC_HANDLE_HEADER_SIZE + 16
+const OS_NAME_LEN_AT = IPC_HANDLE_HEADER_SIZE + 32
+
+/** What the header of an IPC handle says (`umf_ipc_data_t`, the first 40 bytes, little-endian). */
+export interface IpcHandleHeader {
+  /** A number unique to the producer's provider allocation (never 0 in a real handle). */
+  readonly handleId: bigint
+  /** The base address of that provider allocation in the producer. */
+  readonly base: bigint
+  /** The producer's process id. */
+  readonly pid: number
+  /** The size of that provider allocation. */
+  readonly baseSize: bigint
+  /** Where the handle's address lies in the allocation. */
+  readonly offset: bigint
+}
+
+function checkBytes(bytes: unknown, what: string): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`${what} must be a Uint8Array (or Buffer) of IPC handle bytes, got ${describe(bytes)}`)
+  }
+  if (bytes.length < IPC_HANDLE_HEADER_SIZE + 1) {
+    throw new RangeError(
+      `${what} is ${bytes.length} bytes: too short for an IPC handle, which is a ${IPC_HANDLE_HEADER_SIZE}-byte ` +
+        "header followed by the provider's data (truncated in transit?)",
+    )
+  }
+  if (bytes.length > IPC_HANDLE_MAX_SIZE) {
+    throw new RangeError(`${what} is ${bytes.length} bytes: longer than any IPC handle (at most ${IPC_HANDLE_MAX_SIZE})`)
+  }
+  return bytes
+}
+
+/**
+ * Reads the header of IPC handle bytes. Nothing here is checked against the producer: these are only the
+ * bytes' claims (use it for diagnostics, e.g. which process a handle comes from).
+ *
+ * @param bytes - the handle's bytes, as {@link getIpcHandle} returned them
+ * @returns the header's fields
+ * @throws TypeError when bytes is not a Uint8Array; RangeError when it is shorter than an IPC handle
+ */
+export function readIpcHandleHeader(bytes: Uint8Array): IpcHandleHeader {
+  const b = checkBytes(bytes, 'bytes')
+  const dv = new DataView(b.buffer, b.byteOffset, IPC_HANDLE_HEADER_SIZE)
+  return {
+    handleId: dv.getBigUint64(0, true),
+    base: dv.getBigUint64(8, true),
+    pid: dv.getInt32(16, true),
+    baseSize: dv.getBigUint64(24, true),
+    offset: dv.getBigUint64(32, true),
+  }
+}
+
+/**
+ * The size of the IPC handles of a pool's allocations (`umfPoolGetIPCHandleSize`): the 40-byte header
+ * plus what the pool's provider needs. Handles of another process's pool may differ in length (the OS
+ * provider's handles carry the producer's shm name).
+ *
+ * @param pool - the pool
+ * @returns bytes
+ * @throws UmfError `UMF_RESULT_ERROR_INVALID_ARGUMENT` for a provider that cannot share its memory (an OS
+ *   provider without `visibility: 'shared'`), `UMF_RESULT_ERROR_NOT_SUPPORTED` for one without IPC
+ */
+export function ipcHandleSize(pool: MemoryPool): number {
+  const h = poolHandle(pool)
+  const out: [number | bigint | null] = [null]
+  enter()
+  let rc: number
+  try {
+    rc = ffi.umfPoolGetIPCHandleSize(h, out)
+  } finally {
+    leave()
+  }
+  check(rc, 'umfPoolGetIPCHandleSize')
+  return Number(out[0])
+}
+
+function poolHandle(pool: unknown): ffi.umf_memory_pool_handle_t {
+  if (!(pool instanceof MemoryPool)) throw new TypeError(`pool must be a MemoryPool, got ${describe(pool)}`)
+  return pool.handle
+}
+
+/**
+ * The IPC handle of an address, as bytes to send to another process (`umfGetIPCHandle`, the bytes
+ * copied, then `umfPutIPCHandle`).
+ *
+ * The address may be anywhere inside an allocation of a tracked pool; the handle describes the whole
+ * provider allocation holding it and where the address is in it. The bytes stay valid while the
+ * allocation is live (see the module notes); asking again for the same allocation is cheap (UMF caches
+ * the provider's part).
+ *
+ * @param ptr - an address in memory of a tracked pool
+ * @returns a copy of the handle's bytes, which the caller owns
+ * @throws TypeError for an argument that is not a bigint address; UmfError
+ *   `UMF_RESULT_ERROR_INVALID_ARGUMENT` for an address of no tracked pool or of a provider that cannot
+ *   share its memory (e.g. an OS provider with private visibility), `UMF_RESULT_ERROR_NOT_SUPPORTED` for a
+ *   provider without IPC
+ */
+export function getIpcHandle(ptr: bigint): Uint8Array {
+  const p = toPtr(ptr, 'ptr')
+  const handle: [umf_ipc_handle_t | null] = [null]
+  const size: [number | bigint | null] = [null]
+  enter()
+  let rc: number
+  try {
+    rc = ffi.umfGetIPCHandle(p, handle, size)
+  } finally {
+    leave()
+  }
+  check(rc, 'umfGetIPCHandle')
+  const h = handle[0]!
+  try {
+    const n = Number(size[0])
+    if (!Number.isSafeInteger(n) || n < IPC_HANDLE_HEADER_SIZE || n > IPC_HANDLE_MAX_SIZE) {
+      throw new RangeError(`umfGetIPCHandle returned an implausible handle size ${String(size[0])}`)
+    }
+    return new Uint8Array(koffi.view(h, n)).slice()
+  } finally {
+    check(ffi.umfPutIPCHandle(h), 'umfPutIPCHandle')
+  }
+}
+
+const handlers = new WeakMap<MemoryPool, IpcHandler>()
+
+/**
+ * The IPC handler of a pool (`umfPoolGetIPCHandler`): opens IPC handles of other processes into this
+ * process, through the pool's provider. It lives as long as its pool; once the pool is destroyed every
+ * method throws {@link DestroyedError}.
+ */
+export class IpcHandler {
+  /** The pool whose provider maps the opened memory. */
+  readonly pool: MemoryPool
+  readonly #handler: umf_ipc_handler_handle_t
+  /** The pool's own handle size, when it has one: how much a provider may read (0 when unknown). */
+  readonly #ownSize: number
+
+  private constructor(pool: MemoryPool, handler: umf_ipc_handler_handle_t, ownSize: number) {
+    this.pool = pool
+    this.#handler = handler
+    this.#ownSize = ownSize
+  }
+
+  /**
+   * The handler of a pool (one object per pool).
+   *
+   * @param pool - the pool to open handles with
+   * @returns its handler
+   * @throws TypeError for a pool that is not a MemoryPool; DestroyedError for a destroyed pool
+   */
+  static forPool(pool: MemoryPool): IpcHandler {
+    const h = poolHandle(pool)
+    const known = handlers.get(pool)
+    if (known !== undefined) return known
+    const out: [umf_ipc_handler_handle_t | null] = [null]
+    check(ffi.umfPoolGetIPCHandler(h, out), 'umfPoolGetIPCHandler')
+    const size: [number | bigint | null] = [null]
+    enter()
+    let rc: number
+    try {
+      rc = ffi.umfPoolGetIPCHandleSize(h, size)
+    } finally {
+      leave()
+    }
+    const own = rc === ffi.UMF_RESULT_SUCCESS && Number(size[0]) <= IPC_HANDLE_MAX_SIZE ? Number(size[0]) : 0
+    const handler = new IpcHandler(pool, out[0]!, own)
+    handlers.set(pool, handler)
+    return handler
+  }
+
+  /** The raw handler, for ffi/ (`umfOpenIPCHandle`). @throws DestroyedError once the pool is destroyed */
+  get handle(): umf_ipc_handler_handle_t {
+    void this.pool.handle // throws DestroyedError for a dead pool
+    return this.#handler
+  }
+
+  /**
+   * Checks the length of handle bytes against what this pool's provider reads, when it is known: a handle
+   * cut short (or with bytes appended) must not reach C, which has no length to check against.
+   */
+  #checkLength(b: Uint8Array): void {
+    const own = this.#ownSize
+    if (own === 0) return // the provider has no IPC handle size: libumf refuses the open itself
+    if (this.pool.provider instanceof OsMemoryProvider) {
+      // the OS provider's part carries the producer's shm name, whose length it states (os_ipc_data_t)
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
+      const nameLen = b.length >= OS_NAME_LEN_AT + 8 ? dv.getBigUint64(OS_NAME_LEN_AT, true) : -1n
+      const expected = nameLen < 0n || nameLen > 255n ? -1 : OS_FIXED_SIZE + Number(nameLen) + 1
+      if (b.length !== expected) {
+        throw new RangeError(
+          `bytes is ${b.length} bytes, but an IPC handle of the OS provider ` +
+            (expected < 0 ? 'is longer and states a shm name of at most 255 bytes' : `with that shm name is ${expected}`) +
+            ' (truncated or damaged in transit?)',
+        )
+      }
+      // the size the provider maps must be the size the header tells (libumf tracks and unmaps the latter)
+      if (dv.getBigUint64(OS_SIZE_AT, true) !== dv.getBigUint64(24, true)) {
+        throw new RangeError("bytes is not a consistent IPC handle: the header's size differs from the provider's")
+      }
+      return
+    }
+    if (b.length !== own) {
+      throw new RangeError(
+        `bytes is ${b.length} bytes, but the IPC handles of this pool's provider are ${own} bytes (truncated in transit?)`,
+      )
+    }
+  }
+
+  /**
+   * Maps the memory an IPC handle describes (`umfOpenIPCHandle`).
+   *
+   * The bytes' length is checked here, before anything reaches C: it must be the length of this pool's
+   * provider's handles (for the OS provider: its fixed part plus the shm name the handle states, and the
+   * header's size must be the provider's). The bytes are then copied into native memory (with zeros after
+   * them, so C never reads past the copy); their content is checked by libumf, which refuses a malformed
+   * handle with `UMF_RESULT_ERROR_INVALID_ARGUMENT`.
+   *
+   * @param bytes - the handle's bytes, as {@link getIpcHandle} returned them in the producer
+   * @returns the opened handle: the address, the size from it to the end of the producer's allocation,
+   *   views
+   * @throws TypeError when bytes is not a Uint8Array; RangeError for a length no IPC handle has;
+   *   DestroyedError once the pool is destroyed; UmfError from `umfOpenIPCHandle`:
+   *   `UMF_RESULT_ERROR_INVALID_ARGUMENT` for a malformed handle or a provider that cannot open it (an OS
+   *   provider with private visibility), `UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC` with the provider's
+   *   native error when the memory is gone (e.g. the producer exited)
+   */
+  open(bytes: Uint8Array): OpenedIpcHandle {
+    const b = checkBytes(bytes, 'bytes')
+    const handler = this.handle
+    this.#checkLength(b)
+    const n = Math.max(b.length, this.#ownSize) + READ_MARGIN
+    const copy = koffi.alloc('uint8_t', n) as bigint
+    let ptr: bigint
+    try {
+      const dst = new Uint8Array(koffi.view(copy, n))
+      dst.fill(0)
+      dst.set(b)
+      const out: [bigint | null] = [null]
+      enter()
+      let rc: number
+      try {
+        rc = ffi.umfOpenIPCHandle(handler, copy as umf_ipc_handle_t, out)
+      } finally {
+        leave()
+      }
+      check(rc, 'umfOpenIPCHandle')
+      ptr = out[0]!
+    } finally {
+      koffi.free(copy)
+    }
+    // the header is believed only now that libumf accepted the handle (it checks offset < baseSize)
+    const hdr = readIpcHandleHeader(b)
+    return new OpenedIpcHandle(OPEN, this.pool, ptr, hdr)
+  }
+}
+
+const OPEN: unique symbol = Symbol('OpenedIpcHandle')
+
+/**
+ * Memory of another process, opened from an IPC handle by {@link IpcHandler.open}. Close it with
+ * {@link OpenedIpcHandle.close} (or `using`); the views it gave must not be touched after that.
+ */
+export class OpenedIpcHandle extends UmfHandle<bigint> {
+  /** The address of the handle's memory in this process (what `umfOpenIPCHandle` returned). */
+  readonly ptr: bigint
+  /** Bytes from {@link OpenedIpcHandle.ptr} to the end of the producer's provider allocation. */
+  readonly size: number
+  /** The header of the handle it was opened from. */
+  readonly header: IpcHandleHeader
+  /** The pool it was opened through (kept alive, and not destroyable, while this is open). */
+  readonly pool: MemoryPool
+
+  /** @internal */
+  constructor(token: typeof OPEN, pool: MemoryPool, ptr: bigint, header: IpcHandleHeader) {
+    super()
+    if (token !== OPEN) throw new TypeError('an OpenedIpcHandle is made by IpcHandler.open()')
+    this.ptr = ptr
+    this.pool = pool
+    this.header = header
+    this.size = Number(header.baseSize - header.offset)
+    UmfHandle.addDependent(pool)
+    let dependent = true
+    this.adopt(ptr, ffi.umfCloseIPCHandle, 'umfCloseIPCHandle', {
+      parents: [pool],
+      after: () => {
+        if (dependent) UmfHandle.dropDependent(pool)
+        dependent = false
+      },
+    })
+  }
+
+  protected override describeSelf(): string {
+    return `OpenedIpcHandle 0x${this.ptr.toString(16)}`
+  }
+
+  /** Closes the handle (`umfCloseIPCHandle`), like destroy(). A second call does nothing. */
+  close(): void {
+    this.destroy()
+  }
+
+  /** Whether {@link OpenedIpcHandle.close} was called. */
+  get closed(): boolean {
+    return !this.alive
+  }
+
+  /**
+   * A zero-copy `Uint8Array` over the opened memory (koffi.view).
+   *
+   * @param length - bytes, at most {@link OpenedIpcHandle.size} (default: all of it)
+   * @returns the view
+   * @throws DestroyedError after close(); RangeError for a length past the memory
+   */
+  view(length?: number): Uint8Array {
+    const p = this.handle
+    const n = length === undefined ? this.size : length
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > this.size) {
+      throw new RangeError(`view: length must be an integer from 0 to the handle's ${this.size} bytes, got ${String(length)}`)
+    }
+    return n === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(p, n))
+  }
+
+  /**
+   * A zero-copy typed array over the opened memory, e.g. `opened.viewAs(Int32Array, 1)`.
+   *
+   * @param type - the typed-array class
+   * @param count - elements (default: as many as fit)
+   * @returns the typed array
+   * @throws DestroyedError after close(); TypeError or RangeError for bad arguments
+   */
+  viewAs<T extends TypedArrayClass>(type: T, count?: number): InstanceType<T> {
+    const p = this.handle
+    const bpe = (type as { BYTES_PER_ELEMENT?: unknown })?.BYTES_PER_ELEMENT
+    if (typeof type !== 'function' || typeof bpe !== 'number' || !(type.prototype instanceof Object.getPrototypeOf(Uint8Array))) {
+      throw new TypeError(`viewAs: type must be a typed-array class, got ${describe(type)}`)
+    }
+    if (p % BigInt(bpe) !== 0n) throw new RangeError(`viewAs: 0x${p.toString(16)} is not aligned to ${bpe} bytes`)
+    const max = Math.floor(this.size / bpe)
+    const n = count === undefined ? max : count
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > max) {
+      throw new RangeError(`viewAs: count must be an integer from 0 to ${max}, got ${String(count)}`)
+    }
+    const buf = n === 0 ? new ArrayBuffer(0) : koffi.view(p, n * bpe)
+    return new type(buf) as InstanceType<T>
+  }
+}
