@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <umf/memory_pool.h>
 #include <umf/pools/pool_disjoint.h>
@@ -931,6 +932,86 @@ static void test_provider_failure(void) {
     CHECK_OK(umfMemoryProviderDestroy(np));
 }
 
+/* ---- a provider that ignores alignment (its blocks start 16 bytes past a page) ---- */
+
+static size_t g_skew_live;
+
+static umf_result_t skew_init(const void *params, void **priv) {
+    *priv = NULL;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t skew_fini(void *priv) { return UMF_RESULT_SUCCESS; }
+static umf_result_t skew_alloc(void *priv, size_t size, size_t alignment, void **ptr) {
+    char *raw = mmap(NULL, size + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+        *ptr = NULL;
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    g_skew_live++;
+    *ptr = raw + 16;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t skew_free(void *priv, void *ptr, size_t size) {
+    if (ptr) {
+        munmap((char *)ptr - 16, size + 4096);
+        g_skew_live--;
+    }
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t skew_err(void *priv, const char **msg, int32_t *err) {
+    *msg = "";
+    *err = 0;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t skew_page(void *priv, size_t size, size_t *page) {
+    *page = 4096;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t skew_min_page(void *priv, const void *ptr, size_t *page) {
+    *page = 4096;
+    return UMF_RESULT_SUCCESS;
+}
+static umf_result_t skew_name(void *priv, const char **name) {
+    *name = "skew";
+    return UMF_RESULT_SUCCESS;
+}
+static const umf_memory_provider_ops_t SKEW_OPS = {
+    .version = UMF_PROVIDER_OPS_VERSION_CURRENT,
+    .initialize = skew_init,
+    .finalize = skew_fini,
+    .alloc = skew_alloc,
+    .free = skew_free,
+    .get_last_native_error = skew_err,
+    .get_recommended_page_size = skew_page,
+    .get_min_page_size = skew_min_page,
+    .get_name = skew_name,
+};
+
+static void test_provider_ignoring_alignment(void) {
+    umf_memory_provider_handle_t prov = NULL;
+    MUST(umfMemoryProviderCreate(&SKEW_OPS, NULL, &prov) == UMF_RESULT_SUCCESS);
+    umf_memory_pool_handle_t pool = NULL;
+    MUST(umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &pool) == UMF_RESULT_SUCCESS);
+    enum { N = 200 };
+    static unsigned char *ptrs[N];
+    static size_t sizes[N];
+    for (int i = 0; i < N; i++) {
+        size_t align = (size_t)1 << (i % 14); /* up to 8 KiB */
+        sizes[i] = 1 + (size_t)(i * 977) % 90000;
+        ptrs[i] = umfPoolAlignedMalloc(pool, sizes[i], align);
+        MUST(ptrs[i] != NULL);
+        CHECK_EQ((uintptr_t)ptrs[i] % align, 0);
+        memset(ptrs[i], i, sizes[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK(all_bytes(ptrs[i], sizes[i], (unsigned char)i));
+        CHECK_OK(umfPoolFree(pool, ptrs[i]));
+    }
+    CHECK_OK(umfPoolDestroy(pool));
+    CHECK_EQ(g_skew_live, 0);
+    CHECK_OK(umfMemoryProviderDestroy(prov));
+}
+
 int main(void) {
     RUN_TEST(test_params_errors);
     RUN_TEST(test_defaults_and_names);
@@ -950,5 +1031,6 @@ int main(void) {
     RUN_TEST(test_tracking);
     RUN_TEST(test_never_touches_provider_memory);
     RUN_TEST(test_provider_failure);
+    RUN_TEST(test_provider_ignoring_alignment);
     return TEST_SUMMARY();
 }
