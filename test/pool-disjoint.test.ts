@@ -17,6 +17,7 @@ import {
   poolByPtr,
   umfFree,
 } from '../lib/index.js'
+import { runBody } from './fixtures/pool-child.js'
 import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
 
 const KiB = 1024
@@ -274,6 +275,36 @@ t.test('shared limits: the bytes of cached slabs across pools, seen through the 
   const frees = a.counts.frees
   fill(poolC, 3).forEach((p) => poolC.free(p))
   t.equal(a.counts.frees, frees + 3, 'limit 0: every empty slab goes back')
+})
+
+t.test('garbage collection: a forgotten pool keeps its shared limits alive, then both go (child process)', async (t) => {
+  const body = `
+import v8 from 'node:v8'
+import vm from 'node:vm'
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc')
+const settle = async () => { for (let i = 0; i < 6; i++) { gc(); await new Promise((r) => setTimeout(r, 20)) } }
+const os = new lib.OsMemoryProvider()
+// only the pool references the limits from here on
+let pool = new lib.DisjointPool(os, { sharedLimits: new lib.DisjointPoolSharedLimits(1 << 20), capacity: 8 })
+await settle()
+const whileAlive = lib.finalizedObjects()
+// the pool still uses the limits: cache empty slabs, then trim them
+const ptrs = []
+for (let i = 0; i < 64; i++) ptrs.push(pool.malloc(4096))
+for (const p of ptrs) pool.free(p)
+pool.trim()
+pool = null
+await settle()
+const afterDrop = lib.finalizedObjects()
+console.log(JSON.stringify({ whileAlive, afterDrop, providerAlive: os.alive }))
+`
+  const r = runBody(body)
+  t.equal(r.signal, null, `no crash (${r.stderr.slice(0, 300)})`)
+  t.equal(r.status, 0)
+  t.equal(r.result['whileAlive'], 0, 'nothing finalized while the pool lives, the limits included')
+  t.equal(r.result['afterDrop'], 2, 'the forgotten pool and then its limits were finalized')
+  t.equal(r.result['providerAlive'], true)
 })
 
 t.test('DisjointPoolSharedLimits: bad sizes', async (t) => {
