@@ -330,7 +330,12 @@ const OPEN: unique symbol = Symbol('OpenedIpcHandle')
 export class OpenedIpcHandle extends UmfHandle<bigint> {
   /** The address of the handle's memory in this process (what `umfOpenIPCHandle` returned). */
   readonly ptr: bigint
-  /** Bytes from {@link OpenedIpcHandle.ptr} to the end of the producer's provider allocation. */
+  /**
+   * Bytes from {@link OpenedIpcHandle.ptr} to the end of the producer's provider allocation (what the
+   * handle describes). A pool that carves many allocations from one provider allocation (disjoint,
+   * jemalloc, scalable) makes this more than the allocation the handle was asked for: the producer must
+   * send the allocation's size along when the consumer needs it.
+   */
   readonly size: number
   /** The header of the handle it was opened from. */
   readonly header: IpcHandleHeader
