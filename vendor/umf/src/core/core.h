@@ -32,7 +32,8 @@ struct umf_memory_pool_t {
     umf_pool_create_flags_t flags;
     pthread_mutex_t tag_lock;
     void *tag;
-    _Atomic size_t alloc_count; /* CTL umf.pool.by_handle.{}.stats.alloc_count */
+    /* No per-pool allocation counter on the hot path: one shared atomic per malloc and free
+     * costs more than the rest of a disjoint-pool pair and serializes threads. */
 };
 
 /* The tracker of all pool allocations; NULL before umfInit() and after the last umfTearDown(). */

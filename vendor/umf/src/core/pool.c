@@ -140,50 +140,32 @@ umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     return rc;
 }
 
-static inline void count_alloc(umf_memory_pool_handle_t hPool, void *ptr) {
-    if (UMF_LIKELY(ptr != NULL)) {
-        atomic_fetch_add_explicit(&hPool->alloc_count, 1, memory_order_relaxed);
-    }
-}
-
 void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    void *ptr = hPool->ops.malloc(hPool->priv, size);
-    count_alloc(hPool, ptr);
-    return ptr;
+    return hPool->ops.malloc(hPool->priv, size);
 }
 
 void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size, size_t alignment) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    void *ptr = hPool->ops.aligned_malloc(hPool->priv, size, alignment);
-    count_alloc(hPool, ptr);
-    return ptr;
+    return hPool->ops.aligned_malloc(hPool->priv, size, alignment);
 }
 
 void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, size_t size) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    void *ptr = hPool->ops.calloc(hPool->priv, num, size);
-    count_alloc(hPool, ptr);
-    return ptr;
+    return hPool->ops.calloc(hPool->priv, num, size);
 }
 
 void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    void *out = hPool->ops.realloc(hPool->priv, ptr, size);
-    if (ptr == NULL) {
-        count_alloc(hPool, out); /* realloc(NULL, n) is a malloc */
-    } else if (size == 0 && out == NULL) {
-        atomic_fetch_sub_explicit(&hPool->alloc_count, 1, memory_order_relaxed); /* realloc(p, 0) is a free */
-    }
-    return out;
+    return hPool->ops.realloc(hPool->priv, ptr, size);
 }
 
 umf_result_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, const void *ptr, size_t *size) {
@@ -197,11 +179,7 @@ umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = hPool->ops.free(hPool->priv, ptr);
-    if (rc == UMF_RESULT_SUCCESS && ptr != NULL) {
-        atomic_fetch_sub_explicit(&hPool->alloc_count, 1, memory_order_relaxed);
-    }
-    return rc;
+    return hPool->ops.free(hPool->priv, ptr);
 }
 
 umf_result_t umfFree(void *ptr) {
