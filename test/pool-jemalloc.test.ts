@@ -1,6 +1,6 @@
 // lib/pools/jemalloc_pool.ts: JemallocPool. Params and their errors, every allocation function over the OS
-// provider and over a provider written in TypeScript that can split (the fixed provider has no lib/ class
-// yet), a provider that cannot split (NOT_SUPPORTED), provider failure, trim, libjemalloc missing
+// provider, the fixed provider and a provider written in TypeScript that can split, running out of memory,
+// a provider that cannot split (NOT_SUPPORTED), provider failure, trim, libjemalloc missing
 // (UMF_JEMALLOC_LIB_NAME) and a libumf built without the pool (a stand-in library), destroyed handles,
 // bad input.
 //
@@ -17,6 +17,7 @@ import * as ffi from '../ffi/index.js'
 import {
   ConfigError,
   DestroyedError,
+  FixedMemoryProvider,
   JEMALLOC_MAX_ARENAS,
   JemallocPool,
   MemoryProvider,
@@ -112,6 +113,23 @@ function tests(): void {
     t.ok(counts.allocs > 1, `jemalloc took ${counts.allocs} extents from the TypeScript provider`)
     pool.destroy()
     t.equal(counts.live.size, 0, 'destroy gave every extent back')
+  })
+
+  t.test('every allocation function over the fixed provider; running out of its memory', async (t) => {
+    using provider = FixedMemoryProvider.withSize(128 * MiB)
+    using pool = new JemallocPool(provider, { numArenas: 1 })
+    t.equal(pool.provider.name, 'FIXED')
+    checkAllocations(t, pool, { maxAlignment: 1 * MiB, trim: true, large: 9 * MiB })
+    using small = FixedMemoryProvider.withSize(8 * MiB)
+    using tight = new JemallocPool(small, { numArenas: 1 })
+    const keep = tight.malloc(64)
+    const e = t.throws(() => tight.malloc(16 * MiB)) as UmfError
+    t.ok(e instanceof UmfError, 'UmfError')
+    t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, '16 MiB from 8 MiB: OUT_OF_HOST_MEMORY')
+    const p = tight.malloc(MiB)
+    t.equal(poolByPtr(p), tight, 'the pool still allocates after the failure')
+    tight.free(p)
+    tight.free(keep)
   })
 
   t.test('a provider that cannot split: NOT_SUPPORTED at creation, nothing left allocated', async (t) => {

@@ -1,12 +1,13 @@
 // lib/pools/scalable_pool.ts: ScalablePool (tbbmalloc). Params and their errors, every allocation function
-// over the OS provider and over a provider written in TypeScript (the fixed provider has no lib/ class
-// yet), granularity and keepAllMemory seen through that provider's alloc/free counts, trim (not
+// over the OS provider, the fixed provider and a provider written in TypeScript, granularity and
+// keepAllMemory seen through that provider's alloc/free counts, running out of memory, trim (not
 // supported), a missing tbbmalloc (child process with UMF_TBBMALLOC_LIB_NAME), destroyed handles, bad input.
 import t from 'tap'
 import * as ffi from '../ffi/index.js'
 import {
   ConfigError,
   DestroyedError,
+  FixedMemoryProvider,
   MemoryProvider,
   OsMemoryProvider,
   ScalablePool,
@@ -87,6 +88,23 @@ t.test('every allocation function over a provider written in TypeScript', async 
   t.ok(counts.allocs > 0, `the pool took ${counts.allocs} blocks from the TypeScript provider`)
   pool.destroy()
   t.equal(counts.live.size, 0, 'destroy gave every block back')
+})
+
+t.test('every allocation function over the fixed provider; running out of its memory', async (t) => {
+  using provider = FixedMemoryProvider.withSize(128 * MiB)
+  using pool = new ScalablePool(provider)
+  t.equal(pool.provider.name, 'FIXED')
+  checkAllocations(t, pool, { maxAlignment: 1 * MiB, trim: false, large: 9 * MiB })
+  using small = FixedMemoryProvider.withSize(8 * MiB)
+  using tight = new ScalablePool(small)
+  const keep = tight.malloc(64)
+  const e = t.throws(() => tight.malloc(16 * MiB)) as UmfError
+  t.ok(e instanceof UmfError, 'UmfError')
+  t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, '16 MiB from 8 MiB: OUT_OF_HOST_MEMORY')
+  const p = tight.malloc(MiB)
+  t.equal(poolByPtr(p), tight, 'the pool still allocates after the failure')
+  tight.free(p)
+  tight.free(keep)
 })
 
 t.test('granularity and keepAllMemory, seen through the provider counts', async (t) => {
