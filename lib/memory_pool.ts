@@ -15,7 +15,7 @@ import { UmfError, check, enter, failure, leave } from './errors.js'
 import { UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey } from './sizes.js'
-import { SIZE_MAX, describe, toPtr, toSize, type Size } from './validate.js'
+import { describe, toPtr, toSize, type Size } from './validate.js'
 
 /**
  * A memory pool written in TypeScript. Only `name`, `malloc` and `free` are required.
@@ -542,7 +542,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const p = umfPoolMalloc(h, size)
     leave()
     if (p === null) throw this.#allocFailed('umfPoolMalloc', size)
-    this.#record(p, size)
+    this.#sizes.set(p, typeof size === 'number' ? size : Number(size))
     return p
   }
 
@@ -673,8 +673,10 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this._h
     if (h === null) throw this.deadError()
     if (ptr === null) return
-    if (typeof ptr !== 'bigint' || ptr <= 0n || ptr > SIZE_MAX) toPtr(ptr, 'ptr')
-    if (this.#sizes.delete(ptr) < 0) throw this.#foreign(ptr, 'free')
+    // one BigInt op checks 0 < ptr < 2^64 well enough here: 0n is never in the table (relational BigInt
+    // comparisons cost about 6 ns each, a third of this method)
+    if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
+    if (this.#sizes.delete(ptr) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
     enter()
     const rc = umfPoolFree(h, ptr)
     leave()

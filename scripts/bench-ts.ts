@@ -12,7 +12,7 @@
  *
  * Goals: lib pair <= 1.25 x ffi pair; ffi pair <= 1.2 x (2 bare koffi calls + C pair).
  *
- *   npm run bench:ts -- [--runs N] [--pairs N] [--c-proxy NS] [--c-disjoint NS] [--no-c]
+ *   npm run bench:ts -- [--runs N] [--pairs N per sample] [--c-proxy NS] [--c-disjoint NS] [--no-c]
  *
  * UMF_BENCH_DIR names another folder holding bench_core and bench_disjoint (default build/Release/benchmark).
  */
@@ -31,7 +31,8 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined
 }
 const runs = Number(arg('--runs') ?? 7)
-const pairs = Number(arg('--pairs') ?? 200_000)
+const pairs = Number(arg('--pairs') ?? 2_000)
+const samplesPerRun = 40
 const SIZE = 64
 
 function median(xs: number[]): number {
@@ -40,16 +41,30 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
-/** ns per iteration of body(n), median of `runs` runs after a warm-up run. */
-function measure(body: (n: number) => void, n: number): number {
-  body(Math.min(n, 20_000))
-  const samples: number[] = []
-  for (let r = 0; r < runs; r++) {
-    const t0 = process.hrtime.bigint()
-    body(n)
-    samples.push(Number(process.hrtime.bigint() - t0) / n)
+/** ns per iteration of one short run of body(n). */
+function sample(body: (n: number) => void, n: number): number {
+  const t0 = process.hrtime.bigint()
+  body(n)
+  return Number(process.hrtime.bigint() - t0) / n
+}
+
+/**
+ * Interleaved short samples of several bodies (bare call, ffi pair, lib pair), rotating their order, so
+ * that the load of a shared machine hits all of them alike; returns the median ns of each. `runs` sets how
+ * many rounds of `samplesPerRun` samples are taken.
+ */
+function measureInterleaved(bodies: [(n: number) => void, number][]): number[] {
+  for (const [b, n] of bodies) b(Math.max(n, 1000)) // warm up (JIT)
+  const out: number[][] = bodies.map(() => [])
+  const rounds = runs * samplesPerRun
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < bodies.length; k++) {
+      const i = (k + r) % bodies.length
+      const [b, n] = bodies[i]!
+      out[i]!.push(sample(b, n))
+    }
   }
-  return median(samples)
+  return out.map(median)
 }
 
 const bare = (n: number) => {
@@ -135,7 +150,7 @@ interface Row {
 }
 const rows: Row[] = []
 const pools: [string, MemoryPool | null, number][] = [
-  ['proxy / OS provider', proxy, Math.max(1000, Math.floor(pairs / 20))],
+  ['proxy / OS provider', proxy, Math.max(10, Math.floor(pairs / 100))],
   ['disjoint / OS provider', disjoint, pairs],
 ]
 for (const [name, pool, n] of pools) {
@@ -143,16 +158,12 @@ for (const [name, pool, n] of pools) {
     console.log(`(${name}: this libumf has no such pool; skipped)`)
     continue
   }
-  // interleave the three measurements so that machine noise hits them alike
-  const b: number[] = []
-  const f: number[] = []
-  const l: number[] = []
-  for (let k = 0; k < 3; k++) {
-    b.push(measure(bare, pairs * 5))
-    f.push(measure(ffiPairs(pool.handle), n))
-    l.push(measure(libPairs(pool), n))
-  }
-  rows.push({ pool: name, bare: median(b), ffi: median(f), lib: median(l) })
+  const [b, f, l] = measureInterleaved([
+    [bare, pairs * 2],
+    [ffiPairs(pool.handle), n],
+    [libPairs(pool), n],
+  ])
+  rows.push({ pool: name, bare: b!, ffi: f!, lib: l! })
 }
 disjoint?.destroy()
 proxy.destroy()
@@ -162,7 +173,10 @@ const c = cCosts()
 for (const r of rows) r.c = r.pool.startsWith('proxy') ? c.proxy : c.disjoint
 
 const fmt = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d))
-console.log(`\nmedian ns per malloc+free pair of ${SIZE} B (${runs} runs x 3 rounds), Node ${process.version}; C pair from ${c.source}\n`)
+console.log(
+  `\nmedian ns per malloc+free pair of ${SIZE} B over ${runs * samplesPerRun} interleaved samples (bare call, ffi, lib), ` +
+    `Node ${process.version}; C pair from ${c.source}\n`,
+)
 console.log('| pool | bare koffi call | C pair | ffi pair | lib pair | lib / ffi (goal <= 1.25) | ffi / (2 bare + C) (goal <= 1.2) |')
 console.log('|---|---|---|---|---|---|---|')
 let ok = true
