@@ -10,7 +10,17 @@ import { pathSchema, protectionSchema, providerNameSchema } from './file_memory_
 const SIZE_MSG =
   'size must be the number of bytes of the device to map: an integer from 1 (a number up to 2^53 - 1, or a bigint up to 2^64 - 1)'
 
-const schema = z.strictObject({
+/**
+ * Schema of the DevDax memory provider's params:
+ *
+ * | key | C setter | values | default |
+ * |---|---|---|---|
+ * | `path` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | the device, e.g. `/dev/dax0.0` | required |
+ * | `size` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | bytes to map, at least 1 (at most the device's size) | required |
+ * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
+ * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'DEVDAX'` |
+ */
+export const DevDaxMemoryProviderParamsSchema = z.strictObject({
   /** The device DAX, e.g. `/dev/dax0.0`. Required. */
   path: pathSchema('path'),
   /** Bytes of the device to map (from its start), at least 1. Required. */
@@ -28,22 +38,7 @@ const schema = z.strictObject({
 })
 
 /** What a program passes to `new DevDaxMemoryProvider(params)` (see {@link DevDaxMemoryProviderParamsSchema}). */
-export type DevDaxMemoryProviderParams = z.input<typeof schema>
+export type DevDaxMemoryProviderParams = z.input<typeof DevDaxMemoryProviderParamsSchema>
 
 /** The params after validation, with defaults filled in (protection as flag bits). */
-export type DevDaxMemoryProviderParamsParsed = z.output<typeof schema>
-
-/**
- * Schema of the DevDax memory provider's params:
- *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `path` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | the device, e.g. `/dev/dax0.0` | required |
- * | `size` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | bytes to map, at least 1 (at most the device's size) | required |
- * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'DEVDAX'` |
- */
-export const DevDaxMemoryProviderParamsSchema: z.ZodType<
-  DevDaxMemoryProviderParamsParsed,
-  DevDaxMemoryProviderParams
-> = schema
+export type DevDaxMemoryProviderParamsParsed = z.output<typeof DevDaxMemoryProviderParamsSchema>

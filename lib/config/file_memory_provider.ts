@@ -65,7 +65,17 @@ export const providerNameSchema = z
   .string({ error: 'name must be a string' })
   .regex(/^[A-Za-z0-9_-]{1,63}$/, { error: 'name must be 1 to 63 characters of [A-Za-z0-9_-]' })
 
-const schema = z.strictObject({
+/**
+ * Schema of the file memory provider's params:
+ *
+ * | key | C setter | values | default |
+ * |---|---|---|---|
+ * | `path` | `umfFileMemoryProviderParamsCreate` / `…SetPath` | the file (created when missing), at most 4095 bytes | required |
+ * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
+ * | `visibility` | `…SetVisibility` | `'private'` or `'shared'` | `'private'` |
+ * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FILE'` |
+ */
+export const FileMemoryProviderParamsSchema = z.strictObject({
   /** The file to map; created (mode 0600) when missing, never truncated or removed. Required. */
   path: pathSchema('path'),
   /** `UMF_PROTECTION_*` bits (1-15), a flag name, or flag names; default read + write. */
@@ -82,20 +92,7 @@ const schema = z.strictObject({
 })
 
 /** What a program passes to `new FileMemoryProvider(params)` (see {@link FileMemoryProviderParamsSchema}). */
-export type FileMemoryProviderParams = z.input<typeof schema>
+export type FileMemoryProviderParams = z.input<typeof FileMemoryProviderParamsSchema>
 
 /** The params after validation, with defaults filled in (protection as flag bits). */
-export type FileMemoryProviderParamsParsed = z.output<typeof schema>
-
-/**
- * Schema of the file memory provider's params:
- *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `path` | `umfFileMemoryProviderParamsCreate` / `…SetPath` | the file (created when missing), at most 4095 bytes | required |
- * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
- * | `visibility` | `…SetVisibility` | `'private'` or `'shared'` | `'private'` |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FILE'` |
- */
-export const FileMemoryProviderParamsSchema: z.ZodType<FileMemoryProviderParamsParsed, FileMemoryProviderParams> =
-  schema
+export type FileMemoryProviderParamsParsed = z.output<typeof FileMemoryProviderParamsSchema>

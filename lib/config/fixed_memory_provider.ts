@@ -7,12 +7,14 @@
  */
 import { z } from 'zod'
 import { UmfHandle } from '../handle.js'
+import type { MemoryPool } from '../memory_pool.js'
+import type { MemoryProvider } from '../memory_provider.js'
 import { describe } from '../validate.js'
 import { providerNameSchema } from './file_memory_provider.js'
 
 const SIZE_MAX = (1n << 64n) - 1n
 
-/** Whether a value is JavaScript-managed memory (an ArrayBuffer, a typed array, a Buffer, a DataView). */
+/** Whether a value is JavaScript-managed memory (an ArrayBuffer, a typed array, a Buffer, a DataView). @internal */
 export function isJsBuffer(v: unknown): boolean {
   return v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (typeof SharedArrayBuffer === 'function' && v instanceof SharedArrayBuffer)
 }
@@ -58,7 +60,7 @@ const objectSchema = z
      * it alive and its `destroy()` is refused while the provider lives.
      */
     owner: z
-      .custom<UmfHandle>((v) => v instanceof UmfHandle, {
+      .custom<MemoryPool | MemoryProvider>((v) => v instanceof UmfHandle, {
         error: (iss) =>
           `owner must be the MemoryPool or MemoryProvider the memory comes from, got ${describe(iss.input)}`,
       })
@@ -71,15 +73,27 @@ const objectSchema = z
     path: ['size'],
   })
 
-const schema = z
-  .custom<unknown>((v) => !isJsBuffer(v), { error: JS_BUFFER_MSG })
-  .pipe(objectSchema)
-
 /** What a program passes to `new FixedMemoryProvider(params)` (see {@link FixedMemoryProviderParamsSchema}). */
-export type FixedMemoryProviderParams = z.input<typeof objectSchema>
+export interface FixedMemoryProviderParams {
+  /**
+   * Start of the memory, a `bigint` address of native memory (never a number or a JavaScript buffer). It
+   * must stay mapped, and used by nothing else, for the whole life of the provider.
+   */
+  ptr: bigint
+  /** Bytes of memory from `ptr`, at least 1. */
+  size: number | bigint
+  /**
+   * The {@link MemoryPool} (with `ptr` the start of one of its live allocations) or {@link MemoryProvider}
+   * (`provider.alloc`) the memory comes from: the provider keeps it alive, and its `destroy()` is refused
+   * while the provider lives.
+   */
+  owner?: MemoryPool | MemoryProvider
+  /** The provider's name (default `'FIXED'`): 1 to 63 characters of `[A-Za-z0-9_-]`. */
+  name?: string
+}
 
-/** The params after validation. */
-export type FixedMemoryProviderParamsParsed = z.output<typeof objectSchema>
+/** The params after validation (the same shape: nothing has a default). */
+export type FixedMemoryProviderParamsParsed = FixedMemoryProviderParams
 
 /**
  * Schema of the fixed memory provider's params:
@@ -90,23 +104,24 @@ export type FixedMemoryProviderParamsParsed = z.output<typeof objectSchema>
  * | `size` | `umfFixedMemoryProviderParamsCreate` | bytes, at least 1; `ptr + size` within 2^64 | required |
  * | `owner` | (kept alive by lib/) | the {@link MemoryPool} or {@link MemoryProvider} the memory comes from | none |
  * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FIXED'` |
+ *
+ * JavaScript buffers given as the params or as `ptr` are refused with a message saying why.
  */
-export const FixedMemoryProviderParamsSchema: z.ZodType<FixedMemoryProviderParamsParsed, unknown> = schema
-
-const withSizeSchema = z.strictObject({
-  /** The provider's name (default `'FIXED'`). */
-  name: providerNameSchema.optional(),
-})
+export const FixedMemoryProviderParamsSchema: z.ZodType<FixedMemoryProviderParamsParsed, unknown> = z
+  .custom<unknown>((v) => !isJsBuffer(v), { error: JS_BUFFER_MSG })
+  .pipe(objectSchema) as z.ZodType<FixedMemoryProviderParamsParsed, unknown>
 
 /** Options of `FixedMemoryProvider.withSize(size, options)`. */
-export type FixedMemoryProviderWithSizeOptions = z.input<typeof withSizeSchema>
+export interface FixedMemoryProviderWithSizeOptions {
+  /** The provider's name (default `'FIXED'`): 1 to 63 characters of `[A-Za-z0-9_-]`. */
+  name?: string
+}
 
 /**
  * Schema of the options of `FixedMemoryProvider.withSize()`: only `name`.
  *
  * @internal
  */
-export const FixedMemoryProviderWithSizeSchema: z.ZodType<
-  z.output<typeof withSizeSchema>,
-  FixedMemoryProviderWithSizeOptions
-> = withSizeSchema
+export const FixedMemoryProviderWithSizeSchema: z.ZodType<FixedMemoryProviderWithSizeOptions, unknown> = z.strictObject({
+  name: providerNameSchema.optional(),
+})

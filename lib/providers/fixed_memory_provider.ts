@@ -235,7 +235,7 @@ export class FixedMemoryProvider extends MemoryProvider {
     const buffer = pendingBuffer
     pendingBuffer = undefined
     const parsed = FixedMemoryProvider.parseParams(params)
-    if (buffer !== undefined && parsed.owner !== buffer) throw new Error('FixedMemoryProvider: internal buffer mismatch')
+    if (buffer !== undefined && (parsed.owner as unknown) !== buffer) throw new Error('FixedMemoryProvider: internal buffer mismatch')
     checkMemory(parsed, buffer !== undefined)
     const ops = ffi.umfFixedMemoryProviderOps()
     if (ops === null) throw new Error('this libumf was built without the fixed memory provider')
@@ -266,7 +266,7 @@ export class FixedMemoryProvider extends MemoryProvider {
     const buffer = new FixedProviderBuffer(Number(size), systemPage())
     try {
       pendingBuffer = buffer
-      return new FixedMemoryProvider({ ptr: buffer.ptr, size, owner: buffer, ...opts })
+      return new FixedMemoryProvider({ ptr: buffer.ptr, size, owner: buffer as never, ...opts })
     } catch (e) {
       pendingBuffer = undefined
       buffer.destroy()
