@@ -59,3 +59,25 @@ t.test('UMF_MAX_OPENED_IPC_HANDLES bounds the mappings the consumer keeps', asyn
   t.same(await limited.exit(), { code: 0, signal: null }, 'the limited consumer exits normally')
 })
 
+
+t.test('allocations sharing one block of a disjoint pool share one mapping', async (t) => {
+  const producer = await Peer.start('os+disjoint')
+  const consumer = await Peer.start('os')
+  t.teardown(async () => {
+    await consumer.exit()
+    await producer.exit()
+  })
+  const a = await producer.ok({ op: 'alloc', size: 64, fill: 0xa1 })
+  const b = await producer.ok({ op: 'alloc', size: 64, fill: 0xb2 })
+  const distance = BigInt(String(b['ptr'])) - BigInt(String(a['ptr']))
+  const oa = await consumer.ok({ op: 'open', handle: a['handle'] })
+  const ob = await consumer.ok({ op: 'open', handle: b['handle'] })
+  t.equal(BigInt(String(ob['ptr'])) - BigInt(String(oa['ptr'])), distance, 'the two addresses are as far apart as in the producer')
+  t.equal(Number(oa['size']) - Number(ob['size']), Number(distance), 'each size runs to the end of the same block')
+  t.equal(Number((await consumer.ok({ op: 'maps' }))['count']), 1, 'one mapping for both')
+  t.same(bytesOf(await consumer.ok({ op: 'readOpened', oid: oa['oid'], length: 1 })), [0xa1], 'the first allocation')
+  t.same(bytesOf(await consumer.ok({ op: 'readOpened', oid: ob['oid'], length: 1 })), [0xb2], 'the second allocation')
+  await consumer.ok({ op: 'close', oid: oa['oid'] })
+  t.same(bytesOf(await consumer.ok({ op: 'readOpened', oid: ob['oid'], length: 1 })), [0xb2], 'still readable after the other is closed')
+  await consumer.ok({ op: 'close', oid: ob['oid'] })
+})
