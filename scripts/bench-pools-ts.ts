@@ -10,7 +10,10 @@
  * libjemalloc needs spare static TLS (see src/pools/jemalloc.c): without GLIBC_TUNABLES the script re-runs
  * itself with it.
  *
- *   npm run bench:pools -- [--runs N] [--pairs N]
+ * On a busy machine the absolute numbers drift from round to round; the ratio columns are the medians of
+ * the ratios measured within each round (bare, ffi and lib back to back), which drift much less.
+ *
+ *   npm run bench:pools -- [--runs N] [--pairs N] [--rounds N]
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -35,7 +38,7 @@ function arg(name: string): string | undefined {
 }
 const runs = Number(arg('--runs') ?? 7)
 const pairs = Number(arg('--pairs') ?? 200_000)
-const ROUNDS = 3
+const ROUNDS = Number(arg('--rounds') ?? 5)
 const SIZE = 64
 
 function median(xs: number[]): number {
@@ -94,6 +97,10 @@ interface Row {
   bare: number
   ffi: number
   lib: number
+  /** medians of the per-round ratios */
+  cSide: number
+  libOverFfi: number
+  ffiOverBare: number
 }
 const rows: Row[] = []
 for (const [name, make] of makers) {
@@ -113,7 +120,15 @@ for (const [name, make] of makers) {
     f.push(measure(ffiPairs(pool.handle), pairs))
     l.push(measure(libPairs(pool), pairs))
   }
-  rows.push({ pool: `${name} / OS provider`, bare: median(b), ffi: median(f), lib: median(l) })
+  rows.push({
+    pool: `${name} / OS provider`,
+    bare: median(b),
+    ffi: median(f),
+    lib: median(l),
+    cSide: median(f.map((x, i) => x - 2 * b[i]!)),
+    libOverFfi: median(l.map((x, i) => x / f[i]!)),
+    ffiOverBare: median(f.map((x, i) => x / b[i]!)),
+  })
   pool.destroy()
 }
 provider.destroy()
@@ -122,10 +137,11 @@ const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '
 console.log(
   `\nmedian ns per malloc+free pair of ${SIZE} B (${pairs} pairs, ${runs} runs x ${ROUNDS} rounds), Node ${process.version}\n`,
 )
-console.log('| pool | bare koffi call | ffi pair | lib pair | ffi - 2 bare (C side) | lib / ffi |')
-console.log('|---|---|---|---|---|---|')
+console.log('| pool | bare koffi call | ffi pair | lib pair | ffi - 2 bare (C side) | ffi / bare | lib / ffi |')
+console.log('|---|---|---|---|---|---|---|')
 for (const r of rows) {
   console.log(
-    `| ${r.pool} | ${fmt(r.bare)} | ${fmt(r.ffi)} | ${fmt(r.lib)} | ${fmt(r.ffi - 2 * r.bare)} | ${fmt(r.lib / r.ffi, 2)} |`,
+    `| ${r.pool} | ${fmt(r.bare)} | ${fmt(r.ffi)} | ${fmt(r.lib)} | ${fmt(r.cSide)} | ${fmt(r.ffiOverBare, 2)} | ${fmt(r.libOverFfi, 2)} |`,
   )
 }
+console.log('\n(ns columns: medians over rounds; the last three columns: medians of the per-round values)')

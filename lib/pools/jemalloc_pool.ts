@@ -11,6 +11,7 @@ import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/bui
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import { withHint } from './hint.js'
 
 function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
   const out: [umf_jemalloc_pool_params_handle_t | null] = [null]
@@ -61,20 +62,23 @@ export class JemallocPool extends MemoryPool {
     const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'JemallocPool options')
     const ops = ffi.umfJemallocPoolOps()
     if (ops === null) {
-      const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfJemallocPoolOps')
-      e.message += ': this libumf was built without the jemalloc pool (install libjemalloc-dev and rebuild it)'
-      throw e
+      throw withHint(
+        new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfJemallocPoolOps'),
+        'this libumf was built without the jemalloc pool (install libjemalloc-dev and rebuild it)',
+      )
     }
     try {
       super(ops, provider, opts, buildParams(parsed))
     } catch (e) {
       if (e instanceof UmfError && e.func === 'umfPoolCreate') {
         if (e.code === ffi.UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE) {
-          e.message +=
-            ': libjemalloc.so.2 could not be loaded (install libjemalloc2; if it is installed, start node with ' +
-            'GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 so that its static TLS fits)'
+          withHint(
+            e,
+            'libjemalloc.so.2 could not be loaded (install libjemalloc2; if it is installed, start node with ' +
+              'GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 so that its static TLS fits)',
+          )
         } else if (e.code === ffi.UMF_RESULT_ERROR_NOT_SUPPORTED) {
-          e.message += ': the jemalloc pool needs a provider that supports allocationSplit and allocationMerge'
+          withHint(e, 'the jemalloc pool needs a provider that supports allocationSplit and allocationMerge')
         }
       }
       throw e

@@ -11,6 +11,7 @@ import { ScalablePoolParamsSchema, type ScalablePoolParams, type ScalablePoolPar
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import { withHint } from './hint.js'
 
 function buildParams(p: ScalablePoolParamsParsed): ParamsHandle {
   const out: [umf_scalable_pool_params_handle_t | null] = [null]
@@ -59,15 +60,16 @@ export class ScalablePool extends MemoryPool {
     const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'ScalablePool options')
     const ops = ffi.umfScalablePoolOps()
     if (ops === null) {
-      const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfScalablePoolOps')
-      e.message += ': this libumf was built without the scalable pool (UMF_WITH_SCALABLE=OFF)'
-      throw e
+      throw withHint(
+        new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfScalablePoolOps'),
+        'this libumf was built without the scalable pool (UMF_WITH_SCALABLE=OFF)',
+      )
     }
     try {
       super(ops, provider, opts, buildParams(parsed))
     } catch (e) {
       if (e instanceof UmfError && e.func === 'umfPoolCreate' && e.code === ffi.UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE) {
-        e.message += ': oneTBB tbbmalloc (libtbbmalloc.so.2) could not be loaded; install libtbbmalloc2'
+        withHint(e, 'oneTBB tbbmalloc (libtbbmalloc.so.2) could not be loaded; install libtbbmalloc2')
       }
       throw e
     }
