@@ -69,6 +69,59 @@ const OS_FIXED_SIZE = IPC_HANDLE_HEADER_SIZE + 40
 const OS_SIZE_AT = IPC_HANDLE_HEADER_SIZE + 16
 const OS_NAME_LEN_AT = IPC_HANDLE_HEADER_SIZE + 32
 
+/**
+ * Copies between native memory and typed arrays: libc's memcpy/memset through koffi (a typed array goes
+ * by reference), which costs one koffi call, where `koffi.view()` or `koffi.decode()` of a byte array
+ * costs several microseconds each (an external ArrayBuffer per call). Without a loadable glibc it falls
+ * back to koffi.view.
+ */
+interface Copier {
+  toArray(dst: Uint8Array, src: bigint, n: number): void
+  toNative(dst: bigint, src: Uint8Array, zeros: number): void
+}
+
+function makeCopier(): Copier {
+  try {
+    const libc = koffi.load('libc.so.6')
+    const memcpy = libc.func('void *memcpy(void *dst, const void *src, size_t n)')
+    const memset = libc.func('void *memset(void *dst, int c, size_t n)')
+    return {
+      toArray: (dst, src, n) => void memcpy(dst, src, n),
+      toNative: (dst, src, zeros) => {
+        memcpy(dst, src, src.length)
+        memset(dst + BigInt(src.length), 0, zeros)
+      },
+    }
+  } catch {
+    return {
+      toArray: (dst, src, n) => dst.set(new Uint8Array(koffi.view(src, n))),
+      toNative: (dst, src, zeros) => {
+        const v = new Uint8Array(koffi.view(dst, src.length + zeros))
+        v.set(src)
+        v.fill(0, src.length)
+      },
+    }
+  }
+}
+
+let copier: Copier | null = null
+const copy = (): Copier => (copier ??= makeCopier())
+
+/** Native memory the bytes of a handle being opened are copied into (reused: JavaScript is one thread). */
+let scratch: bigint | null = null
+let scratchSize = 0
+
+function scratchOf(n: number): bigint {
+  if (scratch === null || scratchSize < n) {
+    if (scratch !== null) koffi.free(scratch)
+    scratch = null
+    const size = Math.max(n, 8192)
+    scratch = koffi.alloc('uint8_t', size) as bigint
+    scratchSize = size
+  }
+  return scratch
+}
+
 /** What the header of an IPC handle says (`umf_ipc_data_t`, the first 40 bytes, little-endian). */
 export interface IpcHandleHeader {
   /** A number unique to the producer's provider allocation (never 0 in a real handle). */
@@ -182,7 +235,9 @@ export function getIpcHandle(ptr: bigint): Uint8Array {
     if (!Number.isSafeInteger(n) || n < IPC_HANDLE_HEADER_SIZE || n > IPC_HANDLE_MAX_SIZE) {
       throw new RangeError(`umfGetIPCHandle returned an implausible handle size ${String(size[0])}`)
     }
-    return new Uint8Array(koffi.view(h, n)).slice()
+    const out = new Uint8Array(n)
+    copy().toArray(out, h, n)
+    return out
   } finally {
     check(ffi.umfPutIPCHandle(h), 'umfPutIPCHandle')
   }
@@ -296,25 +351,18 @@ export class IpcHandler {
     const handler = this.handle
     this.#checkLength(b)
     const n = Math.max(b.length, this.#ownSize) + READ_MARGIN
-    const copy = koffi.alloc('uint8_t', n) as bigint
-    let ptr: bigint
+    const native = scratchOf(n)
+    copy().toNative(native, b, n - b.length)
+    const out: [bigint | null] = [null]
+    enter()
+    let rc: number
     try {
-      const dst = new Uint8Array(koffi.view(copy, n))
-      dst.fill(0)
-      dst.set(b)
-      const out: [bigint | null] = [null]
-      enter()
-      let rc: number
-      try {
-        rc = ffi.umfOpenIPCHandle(handler, copy as umf_ipc_handle_t, out)
-      } finally {
-        leave()
-      }
-      check(rc, 'umfOpenIPCHandle')
-      ptr = out[0]!
+      rc = ffi.umfOpenIPCHandle(handler, native as umf_ipc_handle_t, out)
     } finally {
-      koffi.free(copy)
+      leave()
     }
+    check(rc, 'umfOpenIPCHandle')
+    const ptr = out[0]!
     // the header is believed only now that libumf accepted the handle (it checks offset < baseSize)
     const hdr = readIpcHandleHeader(b)
     return new OpenedIpcHandle(OPEN, this.pool, ptr, hdr)
