@@ -22,7 +22,7 @@ const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
 if (!(process.env['GLIBC_TUNABLES'] ?? '').includes('optional_static_tls')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, GLIBC_TUNABLES: TUNABLE },
+    env: { ...process.env, GLIBC_TUNABLES: process.env['GLIBC_TUNABLES'] ? `${process.env['GLIBC_TUNABLES']}:${TUNABLE}` : TUNABLE },
   })
   process.exit(r.status ?? 1)
 }

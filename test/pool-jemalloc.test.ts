@@ -37,7 +37,7 @@ if (!(process.env['GLIBC_TUNABLES'] ?? '').includes('optional_static_tls')) {
   t.spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url)],
-    { env: { ...process.env, GLIBC_TUNABLES: TUNABLE }, cwd: repo },
+    { env: { ...process.env, GLIBC_TUNABLES: process.env['GLIBC_TUNABLES'] ? `${process.env['GLIBC_TUNABLES']}:${TUNABLE}` : TUNABLE }, cwd: repo },
     `the jemalloc tests, in a process started with GLIBC_TUNABLES=${TUNABLE}`,
   )
 } else {
