@@ -262,6 +262,17 @@ t.test('memory the program cannot vouch for: refused before C', async (t) => {
   range('a range running past its mapping', { ptr: raw, size: 1n << 40n }, /is not mapped in this process|not readable and writable/)
   koffi.free(raw)
 
+  // memory another live fixed provider hands out
+  const first = new FixedMemoryProvider({ ptr: region, size: 32 * 1024, owner: outer, name: 'first' })
+  range('the same memory twice', { ptr: region, size: 32 * 1024, owner: outer }, /overlaps that of the live fixed provider "first" \[0x[0-9a-f]+, 0x[0-9a-f]+\); two providers would hand out the same bytes/)
+  const own = FixedMemoryProvider.withSize(8192, { name: 'own' })
+  range('the memory of a withSize provider', { ptr: own.ptr + 4096n, size: 100 }, /overlaps that of the live fixed provider "own"/)
+  own.destroy()
+  first.destroy()
+  const second = new FixedMemoryProvider({ ptr: region, size: 32 * 1024, owner: outer })
+  t.ok(second.alive, 'once the first provider is destroyed, its memory can back another')
+  second.destroy()
+
   // read-only memory: an allocation of a read-only file provider
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umf-fixed-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))

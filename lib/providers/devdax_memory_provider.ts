@@ -55,7 +55,6 @@ function readSys(file: string): string | undefined {
  * @param path - the path
  * @param size - the bytes asked for
  * @returns the reason, in words
- * @internal
  */
 function whyNotDevDax(path: string, size: number | bigint): string {
   const q = JSON.stringify(path)

@@ -183,6 +183,33 @@ function buildParams(p: FixedMemoryProviderParamsParsed): ParamsHandle {
 
 let pendingBuffer: FixedProviderBuffer | undefined
 
+/** The memory of the fixed providers this program created, for the overlap check. */
+interface Region {
+  start: bigint
+  end: bigint
+  provider: WeakRef<FixedMemoryProvider>
+}
+const regions = new Set<Region>()
+
+/** Throws when [start, end) overlaps the memory of a live fixed provider (one that is neither destroyed nor moved). */
+function checkOverlap(start: bigint, end: bigint): void {
+  for (const r of regions) {
+    const other = r.provider.deref()
+    if (other === undefined || (!other.alive && !other.moved)) {
+      regions.delete(r)
+      continue
+    }
+    // a provider moved to a pool is in use until that pool is destroyed, which lib/ cannot see from here:
+    // it is left out of the check rather than refusing memory that may be free again
+    if (other.alive && start < r.end && r.start < end) {
+      throw new RangeError(
+        `FixedMemoryProvider: the memory [${hex(start)}, ${hex(end)}) overlaps that of the live fixed ` +
+          `provider "${other.name}" [${hex(r.start)}, ${hex(r.end)}); two providers would hand out the same bytes`,
+      )
+    }
+  }
+}
+
 /**
  * The fixed memory provider: pieces of one region of memory that already exists, handed out by UMF's
  * coarse allocator. Allocations past the region's end fail with {@link UmfError}
@@ -214,8 +241,10 @@ let pendingBuffer: FixedProviderBuffer | undefined
  *
  * Before anything reaches C the constructor checks what it can: `ptr` is a non-NULL `bigint` and
  * `ptr + size` stays within 2^64; the whole range is mapped readable and writable in this process
- * (/proc/self/maps); without `owner`, the range is not memory of a UMF pool (such memory would be freed
- * behind the provider's back); with a pool as `owner`, the range lies within one of its allocations.
+ * (/proc/self/maps); without `owner`, neither end of the range lies in memory of a UMF pool (such memory
+ * would be freed behind the provider's back); with a pool as `owner`, the range lies within one of its
+ * allocations; and the range overlaps no live fixed provider's memory (one moved to a pool with
+ * `ownProvider` is not seen by this check).
  * Page-aligned memory works best: allocations are page-aligned by default, so a region with no page
  * boundary inside has no room for them.
  */
@@ -237,10 +266,13 @@ export class FixedMemoryProvider extends MemoryProvider {
     const parsed = FixedMemoryProvider.parseParams(params)
     if (buffer !== undefined && (parsed.owner as unknown) !== buffer) throw new Error('FixedMemoryProvider: internal buffer mismatch')
     checkMemory(parsed, buffer !== undefined)
+    const end = parsed.ptr + BigInt(parsed.size)
+    checkOverlap(parsed.ptr, end)
     const ops = ffi.umfFixedMemoryProviderOps()
     if (ops === null) throw new Error('this libumf was built without the fixed memory provider')
     super(ops, buildParams(parsed))
     this.#buffer = buffer
+    regions.add({ start: parsed.ptr, end, provider: new WeakRef(this) })
     const { owner: _owner, ...rest } = parsed
     this.params = Object.freeze(rest)
   }
