@@ -81,3 +81,25 @@ t.test('allocations sharing one block of a disjoint pool share one mapping', asy
   t.same(bytesOf(await consumer.ok({ op: 'readOpened', oid: ob['oid'], length: 1 })), [0xb2], 'still readable after the other is closed')
   await consumer.ok({ op: 'close', oid: ob['oid'] })
 })
+
+t.test('an opened handle the program forgot is closed by the garbage collector', async (t) => {
+  const producer = await Peer.start('os')
+  const consumer = await Peer.start('os')
+  t.teardown(async () => {
+    await consumer.exit()
+    await producer.exit()
+  })
+  const a = await producer.ok({ op: 'alloc', size: 4096, fill: 1 })
+  // two opens of the same handle: one kept open by ffi/, one forgotten by lib/
+  const kept = await consumer.ok({ op: 'open', handle: a['handle'] })
+  const forgotten = await consumer.ok({ op: 'forgetOpened', handle: a['handle'] })
+  t.equal(forgotten['ptr'], kept['ptr'], 'the same cached mapping')
+  const before = Number((await consumer.ok({ op: 'finalized' }))['count'])
+  await consumer.ok({ op: 'collect' })
+  t.ok(Number((await consumer.ok({ op: 'finalized' }))['count']) > before, 'the forgotten object was reclaimed')
+  await consumer.ok({ op: 'close', oid: kept['oid'] })
+  // both opens are closed now (the finalizer closed one): one more close finds nothing open
+  t.equal((await consumer.ok({ op: 'rawClose', ptr: kept['ptr'] }))['rc'], 3, 'umfCloseIPCHandle: INVALID_ARGUMENT, nothing left open')
+  const d = await consumer.send({ op: 'destroyPool' })
+  t.ok(d.ok, `the pool can be destroyed: the finalizer released it (${String(d['message'] ?? '')})`)
+})

@@ -12,7 +12,16 @@ import { Peer, b64, bytesOf } from './fixtures/ipc-peer-client.js'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'umf-ipc-test-'))
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
-const shmName = (tag: string) => `umf-ipc-test-${process.pid}-${tag}`
+const shmNames: string[] = []
+const shmName = (tag: string) => {
+  const name = `umf-ipc-test-${process.pid}-${tag}`
+  shmNames.push(name)
+  return name
+}
+// a consumer's open unlinks the object (as UMF does); a run that failed earlier may leave it behind
+t.teardown(() => {
+  for (const n of shmNames) rmSync(path.join('/dev/shm', n), { force: true })
+})
 
 interface Mode {
   name: string
