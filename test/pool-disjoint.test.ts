@@ -255,6 +255,43 @@ t.test('capacity: empty slabs kept per class, seen through the provider counts; 
   }
 })
 
+t.test('trace reaches C: a traced pool keeps no thread cache (seen through the provider counts)', async (t) => {
+  using os = new OsMemoryProvider()
+  const { impl, counts } = countingProvider(os)
+  using provider = new MemoryProvider(impl)
+  for (const trace of [0, 1]) {
+    counts.allocs = counts.frees = 0
+    using pool = new DisjointPool(provider, { capacity: 0, trace })
+    const p = pool.malloc(64)
+    t.equal(counts.allocs, 1, `trace ${trace}: one slab for a 64-byte chunk`)
+    pool.free(p)
+    if (trace === 0) {
+      t.equal(counts.frees, 0, 'trace 0: the chunk waits in the thread cache, its slab stays')
+      pool.trim()
+      t.equal(counts.frees, 1, 'trim flushes the thread cache; the empty slab goes (capacity 0)')
+    } else {
+      t.equal(counts.frees, 1, `trace ${trace}: no thread cache, the empty slab goes at once (capacity 0)`)
+    }
+  }
+})
+
+t.test('trace 3 logs every operation through UMF_LOG, under the pool\'s name (child process)', async (t) => {
+  const body = `
+const pool = new lib.DisjointPool(new lib.OsMemoryProvider(), { trace: 3, name: 'traced-pool' })
+const p = pool.malloc(100)
+pool.free(p)
+pool.destroy()
+console.log(JSON.stringify({ p: '0x' + p.toString(16) }))
+`
+  const r = runBody(body, { UMF_LOG: 'level:info;output:stderr' })
+  t.equal(r.status, 0, r.stderr.slice(0, 300))
+  const p = String(r.result['p'])
+  t.match(r.stderr, new RegExp(`disjoint pool traced-pool: malloc ${p} \\(100 bytes\\)`), 'the malloc, its address and size')
+  t.match(r.stderr, new RegExp(`disjoint pool traced-pool: free ${p}`), 'the free')
+  const quiet = runBody(body.replace('trace: 3', 'trace: 2'), { UMF_LOG: 'level:info;output:stderr' })
+  t.notMatch(quiet.stderr, /disjoint pool traced-pool: malloc/, 'trace 2 does not log each operation')
+})
+
 t.test('shared limits: the bytes of cached slabs across pools, seen through the provider counts', async (t) => {
   using os = new OsMemoryProvider()
   const a = countingProvider(os, { name: 'prov-a' })
