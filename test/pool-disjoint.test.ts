@@ -255,6 +255,22 @@ t.test('capacity: empty slabs kept per class, seen through the provider counts; 
   }
 })
 
+t.test('slabMinSize reaches C: the size of the slabs the provider sees', async (t) => {
+  using os = new OsMemoryProvider()
+  const { impl, counts } = countingProvider(os)
+  using provider = new MemoryProvider(impl)
+  for (const [slabMinSize, slab] of [
+    [256 * KiB, 256 * KiB],
+    [100_000, 128 * KiB], // rounded up to a power of 2
+    [1, 4 * KiB], // at least a page
+  ] as const) {
+    counts.sizes.length = 0
+    using pool = new DisjointPool(provider, { slabMinSize, trace: 1 })
+    pool.free(pool.malloc(2 * KiB))
+    t.same(counts.sizes, [slab], `slabMinSize ${slabMinSize}: one slab of ${slab} bytes`)
+  }
+})
+
 t.test('trace reaches C: a traced pool keeps no thread cache (seen through the provider counts)', async (t) => {
   using os = new OsMemoryProvider()
   const { impl, counts } = countingProvider(os)
