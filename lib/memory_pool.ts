@@ -327,6 +327,8 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   readonly #provider: MemoryProvider
   #name: string | undefined
   #impl: MemoryPoolImpl | undefined
+  /** Whether TypeScript code (this pool's or its provider's ops) can run in a malloc or free. */
+  #js = true
 
   /**
    * Creates a pool (`umfPoolCreate`).
@@ -405,6 +407,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       })
       live.set(h, new WeakRef(this))
       this.#provider = provider
+      this.#js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
       if (opts.ownProvider) {
         UmfHandle.dropDependent(provider)
         dependent = false
@@ -538,9 +541,14 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this._h
     if (h === null) throw this.deadError()
     if (typeof size !== 'number' || !(size >= 0 && size <= MAX_SAFE) || size % 1 !== 0) toSize(size, 'size')
-    enter()
-    const p = umfPoolMalloc(h, size)
-    leave()
+    let p: bigint | null
+    if (this.#js) {
+      enter()
+      p = umfPoolMalloc(h, size)
+      leave()
+    } else {
+      p = umfPoolMalloc(h, size) // C pool over a C provider: no callback can throw
+    }
     if (p === null) throw this.#allocFailed('umfPoolMalloc', size)
     this.#sizes.set(p, typeof size === 'number' ? size : Number(size))
     return p
@@ -677,9 +685,14 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     // comparisons cost about 6 ns each, a third of this method)
     if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
     if (this.#sizes.delete(ptr) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
-    enter()
-    const rc = umfPoolFree(h, ptr)
-    leave()
+    let rc: number
+    if (this.#js) {
+      enter()
+      rc = umfPoolFree(h, ptr)
+      leave()
+    } else {
+      rc = umfPoolFree(h, ptr)
+    }
     if (rc !== S) check(rc, 'umfPoolFree')
   }
 

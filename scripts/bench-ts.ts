@@ -10,7 +10,9 @@
  * "fixed64 disjoint" row, and bench_core's "OS provider alloc+free 4 KiB" row plus its tracking overhead
  * per pair, run here unless given on the command line.
  *
- * Goals: lib pair <= 1.25 x ffi pair; ffi pair <= 1.2 x (2 bare koffi calls + C pair).
+ * Goals: lib pair <= 1.25 x ffi pair; ffi pair <= 1.2 x (2 bare koffi calls + C pair). The table also
+ * shows a koffi call with a handle argument (umfPoolGetLastAllocationError, almost no C work): pointer
+ * arguments and a pointer result cost koffi more than the argument-less bare call.
  *
  *   npm run bench:ts -- [--runs N] [--pairs N per sample] [--c-proxy NS] [--c-disjoint NS] [--no-c]
  *
@@ -72,6 +74,16 @@ const bare = (n: number) => {
   let x = 0
   for (let i = 0; i < n; i++) x += f()
   if (x === 42) console.log(x)
+}
+
+/** A koffi call with a handle argument and almost no C work: what a pointer argument adds to a call. */
+function handleCalls(h: ffi.umf_memory_pool_handle_t) {
+  return (n: number) => {
+    const f = ffi.umfPoolGetLastAllocationError
+    let x = 0
+    for (let i = 0; i < n; i++) x += f(h)
+    if (x === -1) console.log(x)
+  }
 }
 
 function ffiPairs(h: ffi.umf_memory_pool_handle_t) {
@@ -144,6 +156,7 @@ const disjoint = disjointOps === null ? null : new MemoryPool(disjointOps, provi
 interface Row {
   pool: string
   bare: number
+  handleCall: number
   ffi: number
   lib: number
   c?: number
@@ -158,12 +171,13 @@ for (const [name, pool, n] of pools) {
     console.log(`(${name}: this libumf has no such pool; skipped)`)
     continue
   }
-  const [b, f, l] = measureInterleaved([
+  const [b, hc, f, l] = measureInterleaved([
     [bare, pairs * 2],
+    [handleCalls(pool.handle), pairs * 2],
     [ffiPairs(pool.handle), n],
     [libPairs(pool), n],
   ])
-  rows.push({ pool: name, bare: b!, ffi: f!, lib: l! })
+  rows.push({ pool: name, bare: b!, handleCall: hc!, ffi: f!, lib: l! })
 }
 disjoint?.destroy()
 proxy.destroy()
@@ -177,15 +191,18 @@ console.log(
   `\nmedian ns per malloc+free pair of ${SIZE} B over ${runs * samplesPerRun} interleaved samples (bare call, ffi, lib), ` +
     `Node ${process.version}; C pair from ${c.source}\n`,
 )
-console.log('| pool | bare koffi call | C pair | ffi pair | lib pair | lib / ffi (goal <= 1.25) | ffi / (2 bare + C) (goal <= 1.2) |')
-console.log('|---|---|---|---|---|---|---|')
+console.log(
+  '| pool | bare koffi call | koffi call with a handle | C pair | ffi pair | lib pair | lib / ffi (goal <= 1.25) | ffi / (2 bare + C) (goal <= 1.2) | ffi / (2 handle calls + C) |',
+)
+console.log('|---|---|---|---|---|---|---|---|---|')
 let ok = true
 for (const r of rows) {
   const libRatio = r.lib / r.ffi
   const ffiRatio = r.c === undefined ? NaN : r.ffi / (2 * r.bare + r.c)
+  const handleRatio = r.c === undefined ? NaN : r.ffi / (2 * r.handleCall + r.c)
   if (libRatio > 1.25 || (Number.isFinite(ffiRatio) && ffiRatio > 1.2)) ok = false
   console.log(
-    `| ${r.pool} | ${fmt(r.bare)} | ${fmt(r.c)} | ${fmt(r.ffi)} | ${fmt(r.lib)} | ${fmt(libRatio, 2)} | ${fmt(ffiRatio, 2)} |`,
+    `| ${r.pool} | ${fmt(r.bare)} | ${fmt(r.handleCall)} | ${fmt(r.c)} | ${fmt(r.ffi)} | ${fmt(r.lib)} | ${fmt(libRatio, 2)} | ${fmt(ffiRatio, 2)} | ${fmt(handleRatio, 2)} |`,
   )
 }
 if (c.proxy === undefined || c.disjoint === undefined) {
