@@ -29,6 +29,10 @@
  *   the allocation (and, for memory the consumer reaches through the producer's file descriptor, as long
  *   as the producer process lives). {@link getIpcHandle} therefore copies the bytes and releases UMF's
  *   buffer (`umfPutIPCHandle`) at once: holding it would keep nothing else alive.
+ * - With a named shm object (`shmName`), the consumer's first open unlinks the name, as UMF does (the
+ *   object then lives as long as its mappings): from then on no process can open a handle of another
+ *   allocation of that provider (`shm_open` fails with ENOENT). Use the anonymous fd (no `shmName`) for
+ *   more than one allocation or more than one consumer.
  * - {@link OpenedIpcHandle.close} (`umfCloseIPCHandle`) releases one open. The mapping itself stays
  *   cached for the next open of the same handle; UMF unmaps it when the cache evicts it (the environment
  *   variable `UMF_MAX_OPENED_IPC_HANDLES`, read once when the library loads, bounds the cache; unset or 0

@@ -123,3 +123,27 @@ t.test('a named shm handle after its producer destroyed its pool', async (t) => 
   t.match(String(r['message']), /shm_open/, "the provider's native error names shm_open")
 })
 
+
+// UMF's behaviour with a named shm object: the consumer's first open unlinks the name (so the object
+// goes away with its last mapping), after which no process can open that name again: handles of other
+// allocations of the same producer provider fail, in this consumer and in any other. This test records
+// it, so that a change (e.g. a consumer that keeps the object's fd for later handles) is noticed.
+t.test('named shm: the first open unlinks the name (UMF behaviour)', async (t) => {
+  const producer = await Peer.start(`os-shm:${shmName('once')}`)
+  const c1 = await Peer.start('os')
+  const c2 = await Peer.start('os')
+  t.teardown(async () => {
+    await Promise.all([c1.exit(), c2.exit(), producer.exit()])
+  })
+  const a = await producer.ok({ op: 'alloc', size: 4096, fill: 1 })
+  const b = await producer.ok({ op: 'alloc', size: 4096, fill: 2 })
+  const first = await c1.ok({ op: 'open', handle: a['handle'] })
+  t.same(bytesOf(await c1.ok({ op: 'readOpened', oid: first['oid'], length: 1 })), [1], 'the first open works')
+  const again = await c1.ok({ op: 'open', handle: a['handle'] })
+  t.equal(again['ptr'], first['ptr'], 'the same handle again: the cached mapping')
+  for (const [who, peer] of [['the same consumer', c1], ['another consumer', c2]] as const) {
+    const r = await peer.send({ op: 'open', handle: b['handle'] })
+    t.equal(r.ok, false, `${who} cannot open another allocation's handle`)
+    t.match(String(r['message']), /shm_open of the IPC handle's object failed: No such file or directory/, `${who}: shm_open ENOENT`)
+  }
+})
