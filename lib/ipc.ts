@@ -249,6 +249,15 @@ export function getIpcHandle(ptr: bigint): Uint8Array {
 
 const handlers = new WeakMap<MemoryPool, IpcHandler>()
 
+/** Whether a pool's provider is UMF's OS provider: an {@link OsMemoryProvider}, or a provider named "OS". */
+function isOsProvider(pool: MemoryPool, h: ffi.umf_memory_pool_handle_t): boolean {
+  if (pool.provider instanceof OsMemoryProvider) return true
+  const prov: [ffi.umf_memory_provider_handle_t | null] = [null]
+  if (ffi.umfPoolGetMemoryProvider(h, prov) !== ffi.UMF_RESULT_SUCCESS || prov[0] === null) return false
+  const name: [string | null] = [null]
+  return ffi.umfMemoryProviderGetName(prov[0], name) === ffi.UMF_RESULT_SUCCESS && name[0] === 'OS'
+}
+
 /**
  * The IPC handler of a pool (`umfPoolGetIPCHandler`): opens IPC handles of other processes into this
  * process, through the pool's provider. It lives as long as its pool; once the pool is destroyed every
@@ -260,11 +269,14 @@ export class IpcHandler {
   readonly #handler: umf_ipc_handler_handle_t
   /** The pool's own handle size, when it has one: how much a provider may read (0 when unknown). */
   readonly #ownSize: number
+  /** Whether the pool's provider is the OS provider, whose handles vary in length (see #checkLength). */
+  readonly #osLayout: boolean
 
-  private constructor(pool: MemoryPool, handler: umf_ipc_handler_handle_t, ownSize: number) {
+  private constructor(pool: MemoryPool, handler: umf_ipc_handler_handle_t, ownSize: number, osLayout: boolean) {
     this.pool = pool
     this.#handler = handler
     this.#ownSize = ownSize
+    this.#osLayout = osLayout
   }
 
   /**
@@ -289,7 +301,7 @@ export class IpcHandler {
       leave()
     }
     const own = rc === ffi.UMF_RESULT_SUCCESS && Number(size[0]) <= IPC_HANDLE_MAX_SIZE ? Number(size[0]) : 0
-    const handler = new IpcHandler(pool, out[0]!, own)
+    const handler = new IpcHandler(pool, out[0]!, own, isOsProvider(pool, h))
     handlers.set(pool, handler)
     return handler
   }
@@ -307,7 +319,7 @@ export class IpcHandler {
   #checkLength(b: Uint8Array): void {
     const own = this.#ownSize
     if (own === 0) return // the provider has no IPC handle size: libumf refuses the open itself
-    if (this.pool.provider instanceof OsMemoryProvider) {
+    if (this.#osLayout) {
       // the OS provider's part carries the producer's shm name, whose length it states (os_ipc_data_t)
       const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
       const nameLen = b.length >= OS_NAME_LEN_AT + 8 ? dv.getBigUint64(OS_NAME_LEN_AT, true) : -1n
