@@ -8,10 +8,6 @@
 // glibc only gives a process that starts with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=...: without
 // it, this file re-runs itself in a child process that has it, as a tap subtest.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as ffi from '../ffi/index.js'
 import {
@@ -27,7 +23,7 @@ import {
   poolByPtr,
   umfFree,
 } from '../lib/index.js'
-import { repo, runBody, tryCreate } from './fixtures/pool-child.js'
+import { buildStandIn, repo, runBody, tryCreate } from './fixtures/pool-child.js'
 import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
@@ -191,25 +187,13 @@ function tests(): void {
   })
 
   t.test('a libumf built without jemalloc: the constructor throws NOT_SUPPORTED (child process)', async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'umf-nojemalloc-'))
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-    const real = path.resolve(libraryPath)
-    const so = path.join(dir, 'libumf-nojemalloc.so')
-    try {
-      execFileSync('cc', [
-        '-shared',
-        '-fPIC',
-        '-o',
-        so,
-        path.join(repo, 'test', 'fixtures', 'umf_without_jemalloc.c'),
-        '-Wl,--no-as-needed', // keep libumf as a dependency although no symbol of it is used
-        real,
-        `-Wl,-rpath,${path.dirname(real)}`,
-      ])
-    } catch (e) {
-      t.pass(`skipped: no C compiler to build the stand-in library (${(e as Error).message.split('\n')[0]})`)
+    const standIn = buildStandIn(libraryPath)
+    if (standIn instanceof Error) {
+      t.pass(`skipped: no C compiler to build the stand-in library (${standIn.message.split('\n')[0]})`)
       return
     }
+    t.teardown(standIn.cleanup)
+    const so = standIn.so
     const body = `
 const ffi = await import(${JSON.stringify(new URL('../ffi/index.ts', import.meta.url).href)})
 const r = { available: lib.JemallocPool.available, ops: ffi.umfJemallocPoolOps(), os: typeof ffi.umfOsMemoryProviderOps() }

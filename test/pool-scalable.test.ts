@@ -13,10 +13,11 @@ import {
   ScalablePool,
   ScalablePoolParamsSchema,
   UmfError,
+  libraryPath,
   poolByPtr,
   umfFree,
 } from '../lib/index.js'
-import { runBody, tryCreate } from './fixtures/pool-child.js'
+import { buildStandIn, runBody, tryCreate } from './fixtures/pool-child.js'
 import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
@@ -179,6 +180,29 @@ t.test('tbbmalloc missing: DEPENDENCY_UNAVAILABLE (child process, UMF_TBBMALLOC_
   // and with the variable empty, the default library loads
   const ok = runBody(tryCreate('new lib.ScalablePool(new lib.OsMemoryProvider())'), { UMF_TBBMALLOC_LIB_NAME: '' })
   t.same(ok.result, { ok: true, name: 'scalable' }, 'UMF_TBBMALLOC_LIB_NAME empty: libtbbmalloc.so.2')
+})
+
+t.test('a libumf built without the scalable pool: the constructor throws NOT_SUPPORTED (child process)', async (t) => {
+  const standIn = buildStandIn(libraryPath)
+  if (standIn instanceof Error) {
+    t.pass(`skipped: no C compiler to build the stand-in library (${standIn.message.split('\n')[0]})`)
+    return
+  }
+  t.teardown(standIn.cleanup)
+  const body = `
+const ffi = await import(${JSON.stringify(new URL('../ffi/index.ts', import.meta.url).href)})
+const r = { ops: ffi.umfScalablePoolOps(), os: typeof ffi.umfOsMemoryProviderOps() }
+${tryCreate('new lib.ScalablePool(new lib.OsMemoryProvider())').replace('console.log(JSON.stringify(out))', 'console.log(JSON.stringify({ ...r, ...out }))')}
+`
+  const r = runBody(body, { UMF_LIBRARY_PATH: standIn.so })
+  t.equal(r.status, 0, r.stderr.slice(0, 300))
+  t.equal(r.result['os'], 'bigint', 'the rest of libumf is there')
+  t.equal(r.result['ops'], null, 'umfScalablePoolOps() is NULL')
+  t.equal(r.result['ok'], false)
+  t.equal(r.result['error'], 'UmfError')
+  t.equal(r.result['code'], ffi.UMF_RESULT_ERROR_NOT_SUPPORTED)
+  t.equal(r.result['func'], 'umfScalablePoolOps')
+  t.match(r.result['message'], /built without the scalable pool/)
 })
 
 t.test('destroyed pool: every method throws DestroyedError', async (t) => {
