@@ -92,8 +92,8 @@ function makeCopier(): Copier {
     return {
       toArray: (dst, src, n) => void memcpy(dst, src, n),
       toNative: (dst, src, zeros) => {
-        memcpy(dst, src, src.length)
-        memset(dst + BigInt(src.length), 0, zeros)
+        if (src.length > 0) memcpy(dst, src, src.length)
+        if (zeros > 0) memset(dst + BigInt(src.length), 0, zeros)
       },
     }
   } catch {
@@ -111,19 +111,42 @@ function makeCopier(): Copier {
 let copier: Copier | null = null
 const copy = (): Copier => (copier ??= makeCopier())
 
-/** Native memory the bytes of a handle being opened are copied into (reused: JavaScript is one thread). */
+/**
+ * Native memory the bytes of a handle being opened are copied into, reused (JavaScript is one thread).
+ * Past `scratchUsed` it holds zeros.
+ */
 let scratch: bigint | null = null
 let scratchSize = 0
+let scratchUsed = 0
 
-function scratchOf(n: number): bigint {
+/** Copies bytes into the scratch memory, followed by at least `zeros` zero bytes; returns its address. */
+function toScratch(b: Uint8Array, zeros: number): bigint {
+  const n = b.length + zeros
   if (scratch === null || scratchSize < n) {
     if (scratch !== null) koffi.free(scratch)
     scratch = null
     const size = Math.max(n, 8192)
-    scratch = koffi.alloc('uint8_t', size) as bigint
+    const p = koffi.alloc('uint8_t', size) as bigint
+    copy().toNative(p, new Uint8Array(0), size)
+    scratch = p
     scratchSize = size
+    scratchUsed = 0
   }
+  // only the bytes the last handle left past this one's end need zeroing
+  copy().toNative(scratch, b, Math.max(0, scratchUsed - b.length))
+  scratchUsed = b.length
   return scratch
+}
+
+/** A little-endian 64-bit number of a byte array, or -1 when it is 2^32 or more. */
+function smallU64(b: Uint8Array, at: number): number {
+  if ((b[at + 4]! | b[at + 5]! | b[at + 6]! | b[at + 7]!) !== 0) return -1
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000
+}
+
+function sameBytes(b: Uint8Array, x: number, y: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[x + i] !== b[y + i]) return false
+  return true
 }
 
 /** What the header of an IPC handle says (`umf_ipc_data_t`, the first 40 bytes, little-endian). */
@@ -321,9 +344,8 @@ export class IpcHandler {
     if (own === 0) return // the provider has no IPC handle size: libumf refuses the open itself
     if (this.#osLayout) {
       // the OS provider's part carries the producer's shm name, whose length it states (os_ipc_data_t)
-      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
-      const nameLen = b.length >= OS_NAME_LEN_AT + 8 ? dv.getBigUint64(OS_NAME_LEN_AT, true) : -1n
-      const expected = nameLen < 0n || nameLen > 255n ? -1 : OS_FIXED_SIZE + Number(nameLen) + 1
+      const nameLen = b.length >= OS_NAME_LEN_AT + 8 ? smallU64(b, OS_NAME_LEN_AT) : -1
+      const expected = nameLen < 0 || nameLen > 255 ? -1 : OS_FIXED_SIZE + nameLen + 1
       if (b.length !== expected) {
         throw new RangeError(
           `bytes is ${b.length} bytes, but an IPC handle of the OS provider ` +
@@ -332,7 +354,7 @@ export class IpcHandler {
         )
       }
       // the size the provider maps must be the size the header tells (libumf tracks and unmaps the latter)
-      if (dv.getBigUint64(OS_SIZE_AT, true) !== dv.getBigUint64(24, true)) {
+      if (!sameBytes(b, OS_SIZE_AT, 24, 8)) {
         throw new RangeError("bytes is not a consistent IPC handle: the header's size differs from the provider's")
       }
       return
@@ -366,9 +388,7 @@ export class IpcHandler {
     const b = checkBytes(bytes, 'bytes')
     const handler = this.handle
     this.#checkLength(b)
-    const n = Math.max(b.length, this.#ownSize) + READ_MARGIN
-    const native = scratchOf(n)
-    copy().toNative(native, b, n - b.length)
+    const native = toScratch(b, Math.max(b.length, this.#ownSize) + READ_MARGIN - b.length)
     const out: [bigint | null] = [null]
     enter()
     let rc: number
