@@ -232,6 +232,40 @@ static void test_two_pools(void) {
     umfMemoryProviderDestroy(p2);
 }
 
+/* A thread going back and forth between pools, and pools created where a destroyed one was:
+ * each allocation lands in the pool asked for and every pool gives all its memory back. */
+static void test_pool_switching(void) {
+    test_provider_counters_t ca = {0}, cb = {0};
+    umf_memory_provider_handle_t pa = counting_provider(&ca), pb = counting_provider(&cb);
+    for (int round = 0; round < 6; round++) {
+        umf_result_t rc1, rc2;
+        umf_memory_pool_handle_t a = je_pool(pa, NULL, &rc1), b = je_pool(pb, NULL, &rc2);
+        CHECK_OK(rc1);
+        CHECK_OK(rc2);
+        if (a == NULL || b == NULL) {
+            break;
+        }
+        void *blocks[200];
+        for (int i = 0; i < 200; i++) {
+            umf_memory_pool_handle_t want = i % 2 ? a : b, found = NULL;
+            blocks[i] = umfPoolMalloc(want, 32 + (size_t)i * 8);
+            CHECK(blocks[i] != NULL);
+            CHECK_OK(umfPoolByPtr(blocks[i], &found));
+            CHECK(found == want);
+        }
+        for (int i = 0; i < 200; i += 2) {
+            CHECK_OK(umfFree(blocks[i + 1]));
+            CHECK_OK(umfFree(blocks[i]));
+        }
+        CHECK_OK(umfPoolDestroy(a));
+        CHECK_EQ(ca.bytes_live, 0);
+        CHECK_OK(umfPoolDestroy(b));
+        CHECK_EQ(cb.bytes_live, 0);
+    }
+    umfMemoryProviderDestroy(pa);
+    umfMemoryProviderDestroy(pb);
+}
+
 static void test_provider_cannot_split(void) {
     umf_memory_provider_handle_t prov = NULL;
     CHECK_OK(umfMemoryProviderCreate(&NOSPLIT_OPS, NULL, &prov));
@@ -415,6 +449,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_threads);
     RUN_TEST(test_trim);
     RUN_TEST(test_two_pools);
+    RUN_TEST(test_pool_switching);
     RUN_TEST(test_provider_cannot_split);
     RUN_TEST(test_provider_failures);
     RUN_TEST(test_without_tracking);

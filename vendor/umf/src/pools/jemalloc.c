@@ -39,9 +39,12 @@
  * Pool layout
  * -----------
  * A pool has n arenas (default 4 per CPU, at most 4095), created on first use; a thread
- * uses arena (its thread number % n). Allocations pass MALLOCX_TCACHE_NONE: jemalloc's
- * thread caches are per thread, not per arena, and would hand memory of one pool to
- * another. jemalloc needs to split the extents it gets (it asks for big blocks and cuts
+ * uses arena (its thread number % n). jemalloc's automatic thread cache is per thread, not
+ * per arena, and would hand memory of one pool to another, so it is never used: each thread
+ * gets its own explicit tcache (tcache.create) per pool on first use, found through a
+ * one-entry thread-local cache (the last pool used) or a pthread key of the pool; all of a
+ * pool's tcaches are destroyed (flushed into its arenas) when the pool is destroyed. If
+ * jemalloc cannot create one, that thread goes without (MALLOCX_TCACHE_NONE). jemalloc needs to split the extents it gets (it asks for big blocks and cuts
  * them), so the provider must support umfMemoryProviderAllocationSplit(); initialize()
  * checks it with a real two-page allocation and fails with NOT_SUPPORTED otherwise.
  */
@@ -190,7 +193,7 @@ typedef struct je_pool_t {
     umf_memory_provider_handle_t provider;
     size_t n_arenas;
     pthread_mutex_t create_lock;
-    /* Per arena slot: the mallocx flags selecting it (MALLOCX_ARENA | MALLOCX_TCACHE_NONE), 0 = not created. */
+    /* Per arena slot: the mallocx flags selecting it (MALLOCX_ARENA), 0 = not created. */
     _Atomic int *flags;
     /* The blocks the provider gave, as they were given (see hook_dalloc): open addressing,
      * key = start address (NULL = empty, JE_BLOCK_GONE = removed), guarded by blocks_lock. */
@@ -200,8 +203,27 @@ typedef struct je_pool_t {
         size_t size;
     } *blocks;
     size_t blocks_cap, blocks_used;
+    /* The explicit tcaches of the threads that used the pool. */
+    uint64_t id; /* unique over the process's life: tells a new pool at a freed address apart */
+    bool have_key;
+    pthread_key_t key; /* per thread: its je_tcache_node_t, or NULL */
+    pthread_mutex_t tcaches_lock;
+    struct je_tcache_node_t {
+        struct je_tcache_node_t *next;
+        unsigned tcache;
+    } *tcaches;
     char name[JE_NAME_MAX];
 } je_pool_t;
+
+static _Atomic uint64_t g_pool_ids;
+
+/* The flags of the last pool this thread used (one thread-local access on the fast path). */
+static __thread struct je_tls_t {
+    const je_pool_t *pool;
+    uint64_t id;
+    int alloc_flags; /* MALLOCX_ARENA | MALLOCX_TCACHE(...) or MALLOCX_TCACHE_NONE */
+    int free_flags;  /* MALLOCX_TCACHE(...) or MALLOCX_TCACHE_NONE */
+} tls_last_pool;
 
 #define JE_BLOCK_GONE ((void *)1)
 
@@ -403,7 +425,7 @@ static int arena_flags_slow(je_pool_t *p, size_t slot) {
         unsigned index;
         umf_result_t rc = create_arena(p, &index);
         if (rc == UMF_RESULT_SUCCESS) {
-            flags = MALLOCX_ARENA(index) | MALLOCX_TCACHE_NONE;
+            flags = MALLOCX_ARENA(index);
             atomic_store_explicit(&p->flags[slot], flags, memory_order_release);
         } else {
             tls_last_error = rc;
@@ -420,6 +442,52 @@ static inline int arena_flags(je_pool_t *p) {
         flags = arena_flags_slow(p, slot);
     }
     return flags;
+}
+
+/* This thread's explicit tcache for the pool, created on first use; MALLOCX_TCACHE_NONE without. */
+static int thread_tcache_flags(je_pool_t *p) {
+    if (!p->have_key) {
+        return MALLOCX_TCACHE_NONE;
+    }
+    struct je_tcache_node_t *node = pthread_getspecific(p->key);
+    if (node == NULL) {
+        node = malloc(sizeof(*node));
+        unsigned tc = 0;
+        size_t len = sizeof(tc);
+        if (node == NULL || g_je.mallctl("tcache.create", &tc, &len, NULL, 0) != 0) {
+            free(node);
+            return MALLOCX_TCACHE_NONE;
+        }
+        node->tcache = tc;
+        pthread_mutex_lock(&p->tcaches_lock);
+        node->next = p->tcaches;
+        p->tcaches = node;
+        pthread_mutex_unlock(&p->tcaches_lock);
+        pthread_setspecific(p->key, node);
+    }
+    return MALLOCX_TCACHE(node->tcache);
+}
+
+static struct je_tls_t *thread_flags_slow(je_pool_t *p, struct je_tls_t *t) {
+    int arena = arena_flags(p);
+    if (arena == 0) {
+        return NULL;
+    }
+    int tcache = thread_tcache_flags(p);
+    t->pool = p;
+    t->id = p->id;
+    t->alloc_flags = arena | tcache;
+    t->free_flags = tcache;
+    return t;
+}
+
+/* The calling thread's flags for the pool; NULL when its arena cannot be created. */
+static inline struct je_tls_t *thread_flags(je_pool_t *p) {
+    struct je_tls_t *t = &tls_last_pool;
+    if (UMF_LIKELY(t->pool == p && t->id == p->id)) {
+        return t;
+    }
+    return thread_flags_slow(p, t);
 }
 
 static umf_result_t failed_alloc_error(void) {
@@ -492,6 +560,9 @@ static umf_result_t je_initialize(umf_memory_provider_handle_t provider, const v
     p->flags = flags;
     pthread_mutex_init(&p->create_lock, NULL);
     pthread_mutex_init(&p->blocks_lock, NULL);
+    pthread_mutex_init(&p->tcaches_lock, NULL);
+    p->id = atomic_fetch_add_explicit(&g_pool_ids, 1, memory_order_relaxed) + 1;
+    p->have_key = pthread_key_create(&p->key, NULL) == 0;
     umf_strlcpy(p->name, prm != NULL ? prm->name : JE_DEFAULT_NAME, sizeof(p->name));
     /* The creating thread's arena now, so that a pool that cannot get memory fails here. */
     size_t slot = thread_no() % n;
@@ -500,18 +571,43 @@ static umf_result_t je_initialize(umf_memory_provider_handle_t provider, const v
     if (rc != UMF_RESULT_SUCCESS) {
         pthread_mutex_destroy(&p->create_lock);
         pthread_mutex_destroy(&p->blocks_lock);
+        pthread_mutex_destroy(&p->tcaches_lock);
+        if (p->have_key) {
+            pthread_key_delete(p->key);
+        }
         free(p->blocks);
         free(flags);
         free(p);
         return rc;
     }
-    atomic_store_explicit(&flags[slot], MALLOCX_ARENA(index) | MALLOCX_TCACHE_NONE, memory_order_release);
+    atomic_store_explicit(&flags[slot], MALLOCX_ARENA(index), memory_order_release);
     *pool = p;
     return UMF_RESULT_SUCCESS;
 }
 
 static umf_result_t je_finalize(void *pool) {
     je_pool_t *p = pool;
+    /* the tcaches go first: destroying one flushes what it caches into the pool's arenas */
+    pthread_mutex_lock(&p->tcaches_lock);
+    struct je_tcache_node_t *node = p->tcaches;
+    p->tcaches = NULL;
+    pthread_mutex_unlock(&p->tcaches_lock);
+    while (node != NULL) {
+        struct je_tcache_node_t *next = node->next;
+        unsigned tc = node->tcache;
+        int err = g_je.mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
+        if (err != 0) {
+            LOG_WARN("jemalloc tcache.destroy %u failed: %s", tc, strerror(err));
+        }
+        free(node);
+        node = next;
+    }
+    if (p->have_key) {
+        pthread_key_delete(p->key);
+    }
+    if (tls_last_pool.pool == p) {
+        tls_last_pool.pool = NULL;
+    }
     for (size_t i = 0; i < p->n_arenas; i++) {
         int flags = atomic_load_explicit(&p->flags[i], memory_order_acquire);
         if (flags != 0) {
@@ -520,6 +616,7 @@ static umf_result_t je_finalize(void *pool) {
     }
     pthread_mutex_destroy(&p->create_lock);
     pthread_mutex_destroy(&p->blocks_lock);
+    pthread_mutex_destroy(&p->tcaches_lock);
     free(p->blocks);
     free((void *)p->flags);
     free(p);
@@ -527,12 +624,12 @@ static umf_result_t je_finalize(void *pool) {
 }
 
 static void *je_alloc(je_pool_t *p, size_t size, int extra_flags) {
-    int flags = arena_flags(p);
-    if (UMF_UNLIKELY(flags == 0)) {
+    struct je_tls_t *t = thread_flags(p);
+    if (UMF_UNLIKELY(t == NULL)) {
         return NULL; /* tls_last_error set */
     }
     /* mallocx(0) is undefined in jemalloc; like malloc(0), give a unique minimal block. */
-    void *ptr = g_je.mallocx(size != 0 ? size : 1, flags | extra_flags);
+    void *ptr = g_je.mallocx(size != 0 ? size : 1, t->alloc_flags | extra_flags);
     if (UMF_UNLIKELY(ptr == NULL)) {
         tls_last_error = failed_alloc_error();
         return NULL;
@@ -564,7 +661,8 @@ static void *je_aligned_malloc(void *pool, size_t size, size_t alignment) {
 
 static umf_result_t je_free(void *pool, void *ptr) {
     if (ptr != NULL) {
-        g_je.dallocx(ptr, MALLOCX_TCACHE_NONE);
+        struct je_tls_t *t = thread_flags(pool);
+        g_je.dallocx(ptr, t != NULL ? t->free_flags : MALLOCX_TCACHE_NONE);
     }
     return UMF_RESULT_SUCCESS;
 }
@@ -578,11 +676,11 @@ static void *je_realloc(void *pool, void *ptr, size_t size) {
         tls_last_error = UMF_RESULT_SUCCESS;
         return NULL;
     }
-    int flags = arena_flags(pool);
-    if (UMF_UNLIKELY(flags == 0)) {
+    struct je_tls_t *t = thread_flags(pool);
+    if (UMF_UNLIKELY(t == NULL)) {
         return NULL;
     }
-    void *out = g_je.rallocx(ptr, size, flags);
+    void *out = g_je.rallocx(ptr, size, t->alloc_flags);
     if (UMF_UNLIKELY(out == NULL)) {
         tls_last_error = failed_alloc_error(); /* ptr is still valid */
     }
