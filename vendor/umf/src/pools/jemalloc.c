@@ -729,8 +729,10 @@ static size_t arena_cached_bytes(unsigned index) {
     return total * umf_page_size();
 }
 
-/* Purges whole arenas (arena.<i>.purge gives all their unused pages back to the provider)
- * as long as the unused memory left is still at least minBytesToKeep. */
+/* Purges whole arenas (arena.<i>.purge: unused pages are purged through the provider's
+ * PurgeForce/PurgeLazy, and unused whole provider blocks freed, see hook_dalloc) as long as
+ * the unused memory left is still at least minBytesToKeep. Blocks in the calling and other
+ * threads' tcaches (small sizes) stay cached until the pool is destroyed. */
 static umf_result_t je_trim(void *pool, size_t minBytesToKeep) {
     je_pool_t *p = pool;
     uint64_t epoch = 1;
