@@ -11,7 +11,8 @@
 import koffi from 'koffi'
 import type { TypeObject } from 'koffi'
 import * as ffi from '../ffi/index.js'
-import { UmfError, keepCallbackError } from './errors.js'
+import { UmfError, enter, keepCallbackError, leave } from './errors.js'
+import { describe } from './validate.js'
 
 /** Per-instance state of a TypeScript provider or pool, found by its id. @internal */
 export interface Slot<T> {
@@ -146,6 +147,121 @@ export function callbackFailed(slot: Slot<unknown> | undefined, err: unknown): n
 }
 
 /**
+ * Runs the body of an op that returns a `umf_result_t`: success when it returns, else what
+ * {@link callbackFailed} gives C for the exception.
+ *
+ * @param slot - the instance
+ * @param body - the op's work
+ * @returns the `umf_result_t` for C
+ * @internal
+ */
+export function runOp(slot: Slot<unknown>, body: () => void): number {
+  try {
+    body()
+    return ffi.UMF_RESULT_SUCCESS
+  } catch (e) {
+    return callbackFailed(slot, e)
+  }
+}
+
+/**
+ * The trampolines of one kind of TypeScript object (provider or pool) and its table of ids. The
+ * trampolines are registered when the first instance is created and unregistered when the last is freed.
+ *
+ * @typeParam T - the TypeScript implementation's interface
+ * @typeParam S - the C ops struct
+ * @internal
+ */
+export class TypeScriptOps<T, S> {
+  /** The ids of the live instances. */
+  readonly slots: SlotTable<T>
+  readonly #trampolines: () => Trampolines
+  readonly #struct: (registered: Record<string, bigint>) => S
+  #registered: Record<string, bigint> | null = null
+  #built: S | null = null
+
+  /**
+   * @param trampolines - op name to [trampoline, koffi pointer-to-prototype type]
+   * @param struct - builds the ops struct from the registered addresses
+   */
+  constructor(
+    trampolines: () => Trampolines,
+    struct: (registered: Record<string, bigint>) => S,
+  ) {
+    this.#trampolines = trampolines
+    this.#struct = struct
+    this.slots = new SlotTable<T>(() => {
+      if (this.#registered !== null) unregisterAll(this.#registered)
+      this.#registered = null
+      this.#built = null
+    })
+  }
+
+  /**
+   * Creates a C object over the shared ops struct, with a new id of `impl` as its opaque state. The id
+   * is released again when C refuses or the call throws.
+   *
+   * @param impl - the TypeScript object
+   * @param name - its name
+   * @param create - calls the C create function with the struct and the state; returns its `umf_result_t`
+   * @returns the C result and the id (valid only on success)
+   */
+  create(impl: T, name: string, create: (struct: S, state: bigint) => number): { rc: number; id: number } {
+    const struct = this.#ops()
+    const slot = this.slots.add(impl, name)
+    let rc: number | undefined
+    enter()
+    try {
+      rc = create(struct, BigInt(slot.id))
+    } finally {
+      if (rc !== ffi.UMF_RESULT_SUCCESS) this.slots.remove(slot.id)
+      leave()
+    }
+    return { rc, id: slot.id }
+  }
+
+  #ops(): S {
+    if (this.#built !== null) return this.#built
+    const registered = registerAll(this.#trampolines())
+    this.#registered = registered
+    this.#built = this.#struct(registered)
+    return this.#built
+  }
+}
+
+/**
+ * Checks the shape of a TypeScript provider or pool object before it gets an id: an object, a valid
+ * name, the required functions, and functions (or nothing) for the optional ones.
+ *
+ * @param impl - the object
+ * @param kind - `'provider'` or `'pool'`, for the messages
+ * @param required - names of the functions it must have
+ * @param optional - names of the functions it may have
+ * @throws TypeError naming what is wrong
+ * @internal
+ */
+export function checkImplShape(impl: unknown, kind: string, required: readonly string[], optional: readonly string[]): void {
+  if (typeof impl !== 'object' || impl === null) {
+    throw new TypeError(`a ${kind} must be a C ops address (bigint) or an object of TypeScript ops, got ${describe(impl)}`)
+  }
+  const o = impl as Record<string, unknown>
+  if (typeof o['name'] !== 'string' || !NAME_RE.test(o['name'])) {
+    throw new TypeError(`${kind} name must be 1 to 63 characters of [A-Za-z0-9_-], got ${describe(o['name'])}`)
+  }
+  const name = o['name']
+  for (const k of required) {
+    if (typeof o[k] !== 'function') throw new TypeError(`${kind} "${name}" has no ${k}() function`)
+  }
+  for (const k of optional) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') {
+      throw new TypeError(`${kind} "${name}": ${k} must be a function when given, got ${describe(o[k])}`)
+    }
+  }
+}
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,63}$/
+
+/**
  * Checks a value a TypeScript op returned where an address goes.
  *
  * @param p - the value
@@ -173,6 +289,9 @@ export function returnedSize(n: unknown, op: string): number {
   throw new TypeError(`${op} must return a non-negative integer, got ${String(n)}`)
 }
 
+/** Op name to [trampoline, koffi pointer-to-prototype type]. @internal */
+export type Trampolines = Record<string, [(...args: never[]) => unknown, TypeObject]>
+
 /**
  * Registers a set of trampolines with koffi.
  *
@@ -180,7 +299,7 @@ export function returnedSize(n: unknown, op: string): number {
  * @returns op name to registered address
  * @internal
  */
-export function registerAll(fns: Record<string, [(...args: never[]) => unknown, TypeObject]>): Record<string, bigint> {
+export function registerAll(fns: Trampolines): Record<string, bigint> {
   const out: Record<string, bigint> = {}
   for (const [name, [fn, type]] of Object.entries(fns)) {
     out[name] = koffi.register(fn, type)

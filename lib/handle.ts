@@ -242,8 +242,74 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     parent.#dependents--
   }
 
+  /**
+   * Counts one more live dependent of each parent (see {@link UmfHandle.addDependent}) until the returned
+   * function is called; calling it again does nothing.
+   *
+   * @param parents - the parents
+   * @returns the function that drops the count
+   * @internal
+   */
+  static depend(parents: readonly UmfHandle[]): () => void {
+    let held = [...parents]
+    for (const p of held) p.#dependents++
+    return () => {
+      for (const p of held) p.#dependents--
+      held = []
+    }
+  }
+
   /** Whether an object was created with `borrowed` (does not own its handle). @internal */
   static isBorrowed(h: UmfHandle): boolean {
     return h.#borrowed
+  }
+}
+
+/**
+ * The live objects of one class by handle (weakly held), for finding the lib/ object of a handle C returns.
+ *
+ * @internal
+ */
+export class LiveObjects<T extends UmfHandle> {
+  readonly #map = new Map<bigint, WeakRef<T>>()
+
+  /**
+   * Records the object of a handle.
+   *
+   * @param handle - the handle
+   * @param object - its object
+   */
+  set(handle: bigint, object: T): void {
+    this.#map.set(handle, new WeakRef(object))
+  }
+
+  /**
+   * The live object of a handle.
+   *
+   * @param handle - the handle
+   * @returns the object, or null when there is none (or it is no longer alive)
+   */
+  get(handle: bigint | null): T | null {
+    if (handle === null) return null
+    const known = this.#map.get(handle)?.deref()
+    return known !== undefined && known.alive ? known : null
+  }
+
+  /**
+   * Forgets a handle that was freed, unless a live object has it again by now (C reuses addresses).
+   *
+   * @param handle - the handle
+   */
+  freed(handle: bigint): void {
+    if (this.get(handle) === null) this.#map.delete(handle)
+  }
+
+  /**
+   * Forgets a handle.
+   *
+   * @param handle - the handle
+   */
+  delete(handle: bigint): void {
+    this.#map.delete(handle)
   }
 }

@@ -7,19 +7,9 @@
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import type { umf_memory_provider_handle_t, umf_memory_provider_ops_t } from '../ffi/index.js'
-import {
-  SlotTable,
-  cString,
-  callbackFailed,
-  messageBuffer,
-  registerAll,
-  returnedPtr,
-  returnedSize,
-  unregisterAll,
-  type Slot,
-} from './callbacks.js'
+import { TypeScriptOps, cString, type Trampolines, checkImplShape, messageBuffer, returnedPtr, returnedSize, runOp } from './callbacks.js'
 import { check, enter, leave, lastNativeError, type NativeError } from './errors.js'
-import { UmfHandle } from './handle.js'
+import { LiveObjects, UmfHandle } from './handle.js'
 import { describe, toPtr, toSize, type Size } from './validate.js'
 
 /**
@@ -92,21 +82,37 @@ const INVALID = ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
 const OOM = ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
 const DEFAULT_NAME = 'typescript'
 
-let trampolines: Record<string, bigint> | null = null
-let opsStruct: umf_memory_provider_ops_t | null = null
-const slots = new SlotTable<MemoryProviderImpl>(() => {
-  if (trampolines !== null) unregisterAll(trampolines)
-  trampolines = null
-  opsStruct = null
-})
+const tsOps = new TypeScriptOps<MemoryProviderImpl, umf_memory_provider_ops_t>(trampolines, (t) => ({
+  version: ffi.UMF_PROVIDER_OPS_VERSION_CURRENT,
+  initialize: t['initialize']!,
+  finalize: t['finalize']!,
+  alloc: t['alloc']!,
+  free: t['free']!,
+  get_last_native_error: t['get_last_native_error']!,
+  get_recommended_page_size: t['get_recommended_page_size']!,
+  get_min_page_size: t['get_min_page_size']!,
+  get_name: t['get_name']!,
+  ext_purge_lazy: t['ext_purge_lazy']!,
+  ext_purge_force: t['ext_purge_force']!,
+  ext_allocation_merge: t['ext_allocation_merge']!,
+  ext_allocation_split: t['ext_allocation_split']!,
+  ext_get_ipc_handle_size: null,
+  ext_get_ipc_handle: null,
+  ext_put_ipc_handle: null,
+  ext_open_ipc_handle: null,
+  ext_close_ipc_handle: null,
+  ext_ctl: null,
+  ext_get_allocation_properties: null,
+  ext_get_allocation_properties_size: null,
+}))
+const slots = tsOps.slots
 
 function num(v: number | bigint): number {
   return typeof v === 'number' ? v : Number(v)
 }
 
-function providerOps(): umf_memory_provider_ops_t {
-  if (opsStruct !== null) return opsStruct
-  const t = registerAll({
+function trampolines(): Trampolines {
+  return {
     initialize: [
       (params: bigint | null, out: bigint | null): number => {
         if (slots.get(params) === undefined || out === null) return INVALID
@@ -119,12 +125,7 @@ function providerOps(): umf_memory_provider_ops_t {
       (state: bigint | null): number => {
         const s = slots.get(state)
         if (s === undefined) return INVALID
-        try {
-          s.impl.finalize?.()
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => s.impl.finalize?.())
       },
       ffi.umf_memory_provider_ops_t__finalize,
     ],
@@ -132,14 +133,13 @@ function providerOps(): umf_memory_provider_ops_t {
       (state: bigint | null, size: number | bigint, alignment: number | bigint, out: bigint | null): number => {
         const s = slots.get(state)
         if (s === undefined || out === null) return INVALID
-        try {
-          if (typeof size !== 'number' || typeof alignment !== 'number') return OOM
-          const p = returnedPtr(s.impl.alloc(size, alignment), `${s.impl.name}.alloc`)
+        if (typeof size !== 'number' || typeof alignment !== 'number') return OOM
+        let p = null as bigint | null
+        const rc = runOp(s, () => {
+          p = returnedPtr(s.impl.alloc(size, alignment), `${s.impl.name}.alloc`)
           koffi.encode(out, 'void *', p)
-          return p === null ? OOM : S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        })
+        return rc === S && p === null ? OOM : rc
       },
       ffi.umf_memory_provider_ops_t__alloc,
     ],
@@ -148,12 +148,7 @@ function providerOps(): umf_memory_provider_ops_t {
         const s = slots.get(state)
         if (s === undefined) return INVALID
         if (ptr === null) return S
-        try {
-          s.impl.free(ptr, num(size))
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => s.impl.free(ptr, num(size)))
       },
       ffi.umf_memory_provider_ops_t__free,
     ],
@@ -171,14 +166,11 @@ function providerOps(): umf_memory_provider_ops_t {
       (state: bigint | null, size: number | bigint, out: bigint | null): number => {
         const s = slots.get(state)
         if (s === undefined || out === null) return INVALID
-        try {
+        return runOp(s, () => {
           const f = s.impl.recommendedPageSize
           const page = f ? returnedSize(f.call(s.impl, num(size)), `${s.impl.name}.recommendedPageSize`) : 4096
           koffi.encode(out, 'size_t', page)
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        })
       },
       ffi.umf_memory_provider_ops_t__get_recommended_page_size,
     ],
@@ -186,14 +178,11 @@ function providerOps(): umf_memory_provider_ops_t {
       (state: bigint | null, ptr: bigint | null, out: bigint | null): number => {
         const s = slots.get(state)
         if (s === undefined || out === null) return INVALID
-        try {
+        return runOp(s, () => {
           const f = s.impl.minPageSize
           const page = f ? returnedSize(f.call(s.impl, ptr), `${s.impl.name}.minPageSize`) : 4096
           koffi.encode(out, 'size_t', page)
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        })
       },
       ffi.umf_memory_provider_ops_t__get_min_page_size,
     ],
@@ -214,12 +203,7 @@ function providerOps(): umf_memory_provider_ops_t {
         if (s === undefined || low === null || high === null) return INVALID
         const f = s.impl.allocationMerge
         if (f === undefined) return NOT_SUPPORTED
-        try {
-          f.call(s.impl, low, high, num(total))
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => f.call(s.impl, low, high, num(total)))
       },
       ffi.umf_memory_provider_ops_t__ext_allocation_merge,
     ],
@@ -229,41 +213,11 @@ function providerOps(): umf_memory_provider_ops_t {
         if (s === undefined || ptr === null) return INVALID
         const f = s.impl.allocationSplit
         if (f === undefined) return NOT_SUPPORTED
-        try {
-          f.call(s.impl, ptr, num(total), num(first))
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => f.call(s.impl, ptr, num(total), num(first)))
       },
       ffi.umf_memory_provider_ops_t__ext_allocation_split,
     ],
-  })
-  trampolines = t
-  opsStruct = {
-    version: ffi.UMF_PROVIDER_OPS_VERSION_CURRENT,
-    initialize: t['initialize']!,
-    finalize: t['finalize']!,
-    alloc: t['alloc']!,
-    free: t['free']!,
-    get_last_native_error: t['get_last_native_error']!,
-    get_recommended_page_size: t['get_recommended_page_size']!,
-    get_min_page_size: t['get_min_page_size']!,
-    get_name: t['get_name']!,
-    ext_purge_lazy: t['ext_purge_lazy']!,
-    ext_purge_force: t['ext_purge_force']!,
-    ext_allocation_merge: t['ext_allocation_merge']!,
-    ext_allocation_split: t['ext_allocation_split']!,
-    ext_get_ipc_handle_size: null,
-    ext_get_ipc_handle: null,
-    ext_put_ipc_handle: null,
-    ext_open_ipc_handle: null,
-    ext_close_ipc_handle: null,
-    ext_ctl: null,
-    ext_get_allocation_properties: null,
-    ext_get_allocation_properties_size: null,
   }
-  return opsStruct
 }
 
 function slotlessName(): bigint {
@@ -276,16 +230,10 @@ function purgeTrampoline(op: 'purgeLazy' | 'purgeForce') {
     if (s === undefined || ptr === null) return INVALID
     const f = s.impl[op]
     if (f === undefined) return NOT_SUPPORTED
-    try {
-      f.call(s.impl, ptr, num(size))
-      return S
-    } catch (e) {
-      return callbackFailed(s, e)
-    }
+    return runOp(s, () => f.call(s.impl, ptr, num(size)))
   }
 }
 
-const NAME_RE = /^[A-Za-z0-9_-]{1,63}$/
 const IMPL_OPTIONAL = [
   'recommendedPageSize',
   'minPageSize',
@@ -297,19 +245,7 @@ const IMPL_OPTIONAL = [
 ] as const
 
 function checkImpl(impl: MemoryProviderImpl): void {
-  if (typeof impl !== 'object' || impl === null) {
-    throw new TypeError(`a provider must be a C ops address (bigint) or an object of TypeScript ops, got ${describe(impl)}`)
-  }
-  if (typeof impl.name !== 'string' || !NAME_RE.test(impl.name)) {
-    throw new TypeError(`provider name must be 1 to 63 characters of [A-Za-z0-9_-], got ${describe(impl.name)}`)
-  }
-  if (typeof impl.alloc !== 'function') throw new TypeError(`provider "${impl.name}" has no alloc() function`)
-  if (typeof impl.free !== 'function') throw new TypeError(`provider "${impl.name}" has no free() function`)
-  for (const k of IMPL_OPTIONAL) {
-    if (impl[k] !== undefined && typeof impl[k] !== 'function') {
-      throw new TypeError(`provider "${impl.name}": ${k} must be a function when given, got ${describe(impl[k])}`)
-    }
-  }
+  checkImplShape(impl, 'provider', ['alloc', 'free'], IMPL_OPTIONAL)
   if ((impl.allocationSplit === undefined) !== (impl.allocationMerge === undefined)) {
     throw new TypeError(`provider "${impl.name}": give allocationSplit and allocationMerge together, or neither`)
   }
@@ -317,7 +253,7 @@ function checkImpl(impl: MemoryProviderImpl): void {
 
 // ---- live providers by handle ----
 
-const live = new Map<bigint, WeakRef<MemoryProvider>>()
+const live = new LiveObjects<MemoryProvider>()
 
 /**
  * A memory provider: the source of the memory a pool hands out.
@@ -371,48 +307,28 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
         this.#adoptCreated(out[0]!, undefined, paramsHandle?.parents ?? [])
       } else {
         checkImpl(ops)
-        const struct = providerOps()
-        const slot = slots.add(ops, ops.name)
-        let rc: number
-        enter()
-        try {
-          rc = ffi.umfMemoryProviderCreate(struct, BigInt(slot.id), out)
-        } catch (e) {
-          slots.remove(slot.id)
-          throw e
-        } finally {
-          leave()
-        }
-        if (rc !== S) slots.remove(slot.id)
+        const { rc, id } = tsOps.create(ops, ops.name, (struct, state) => ffi.umfMemoryProviderCreate(struct, state, out))
         check(rc, 'umfMemoryProviderCreate')
         this.#impl = ops
-        this.#adoptCreated(out[0]!, slot, [])
+        this.#adoptCreated(out[0]!, id, [])
       }
     } finally {
       paramsHandle?.destroy()
     }
   }
 
-  #adoptCreated(
-    h: umf_memory_provider_handle_t,
-    slot: Slot<MemoryProviderImpl> | undefined,
-    parents: readonly UmfHandle[],
-  ): void {
-    const id = slot?.id
+  #adoptCreated(h: umf_memory_provider_handle_t, id: number | undefined, parents: readonly UmfHandle[]): void {
     // objects the params refer to (a fixed provider's memory) outlive the provider, as a pool's provider does
-    let extra = parents
-    for (const x of extra) UmfHandle.addDependent(x)
+    const dropParents = UmfHandle.depend(parents)
     this.adopt(h, ffi.umfMemoryProviderDestroy, 'umfMemoryProviderDestroy', {
-      parents: [...extra],
+      parents: [...parents],
       after: () => {
-        const known = live.get(h)?.deref()
-        if (known === undefined || !known.alive) live.delete(h)
+        live.freed(h)
         if (id !== undefined) slots.remove(id)
-        for (const x of extra) UmfHandle.dropDependent(x)
-        extra = []
+        dropParents()
       },
     })
-    live.set(h, new WeakRef(this))
+    live.set(h, this)
   }
 
   /**
@@ -424,9 +340,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
    */
   static fromHandle(handle: umf_memory_provider_handle_t): MemoryProvider {
     toPtr(handle, 'handle')
-    const known = live.get(handle)?.deref()
-    if (known !== undefined && known.alive) return known
-    return new MemoryProvider(BORROW, handle)
+    return live.get(handle) ?? new MemoryProvider(BORROW, handle)
   }
 
   /**
@@ -436,9 +350,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
    * @returns the object, or null when lib/ did not create it (or it is gone)
    */
   static byHandle(handle: bigint | null): MemoryProvider | null {
-    if (handle === null) return null
-    const known = live.get(handle)?.deref()
-    return known !== undefined && known.alive ? known : null
+    return live.get(handle)
   }
 
   /**
