@@ -8,11 +8,11 @@
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import type { umf_memory_pool_handle_t, umf_memory_pool_ops_t, umf_memory_provider_handle_t } from '../ffi/index.js'
-import { SlotTable, callbackFailed, registerAll, returnedPtr, returnedSize, unregisterAll } from './callbacks.js'
+import { TypeScriptOps, callbackFailed, checkImplShape, returnedPtr, returnedSize, runOp, type Trampolines } from './callbacks.js'
 import { parseConfig } from './config/parse.js'
 import { PoolOptionsSchema, type PoolOptions } from './config/pool.js'
 import { UmfError, check, enter, failure, leave } from './errors.js'
-import { UmfHandle } from './handle.js'
+import { LiveObjects, UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey } from './sizes.js'
 import { describe, toPtr, toSize, type Size } from './validate.js'
@@ -65,13 +65,22 @@ const INVALID = ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
 const NOT_SUPPORTED = ffi.UMF_RESULT_ERROR_NOT_SUPPORTED
 const OOM = ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
 
-let trampolines: Record<string, bigint> | null = null
-let opsStruct: umf_memory_pool_ops_t | null = null
-const slots = new SlotTable<MemoryPoolImpl>(() => {
-  if (trampolines !== null) unregisterAll(trampolines)
-  trampolines = null
-  opsStruct = null
-})
+const tsOps = new TypeScriptOps<MemoryPoolImpl, umf_memory_pool_ops_t>(trampolines, (t) => ({
+  version: ffi.UMF_POOL_OPS_VERSION_CURRENT,
+  initialize: t['initialize']!,
+  finalize: t['finalize']!,
+  malloc: t['malloc']!,
+  calloc: t['calloc']!,
+  realloc: t['realloc']!,
+  aligned_malloc: t['aligned_malloc']!,
+  malloc_usable_size: t['malloc_usable_size']!,
+  free: t['free']!,
+  get_last_allocation_error: t['get_last_allocation_error']!,
+  get_name: t['get_name']!,
+  ext_ctl: null,
+  ext_trim_memory: t['ext_trim_memory']!,
+}))
+const slots = tsOps.slots
 
 type Slot = NonNullable<ReturnType<typeof slots.get>>
 
@@ -86,20 +95,16 @@ function allocOp(s: Slot, f: () => unknown, op: string): bigint | null {
   }
 }
 
-function poolOps(): umf_memory_pool_ops_t {
-  if (opsStruct !== null) return opsStruct
-  const t = registerAll({
+function trampolines(): Trampolines {
+  return {
     initialize: [
       (provider: umf_memory_provider_handle_t | null, params: bigint | null, out: bigint | null): number => {
         const s = slots.get(params)
         if (s === undefined || provider === null || out === null) return INVALID
-        try {
+        return runOp(s, () => {
           s.impl.initialize?.(MemoryProvider.fromHandle(provider))
           koffi.encode(out, 'void *', params)
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        })
       },
       ffi.umf_memory_pool_ops_t__initialize,
     ],
@@ -107,12 +112,7 @@ function poolOps(): umf_memory_pool_ops_t {
       (state: bigint | null): number => {
         const s = slots.get(state)
         if (s === undefined) return INVALID
-        try {
-          s.impl.finalize?.()
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => s.impl.finalize?.())
       },
       ffi.umf_memory_pool_ops_t__finalize,
     ],
@@ -174,12 +174,7 @@ function poolOps(): umf_memory_pool_ops_t {
           koffi.encode(out, 'size_t', 0)
           return f === undefined ? NOT_SUPPORTED : S
         }
-        try {
-          koffi.encode(out, 'size_t', returnedSize(f.call(s.impl, ptr), `${s.impl.name}.usableSize`))
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => koffi.encode(out, 'size_t', returnedSize(f.call(s.impl, ptr), `${s.impl.name}.usableSize`)))
       },
       ffi.umf_memory_pool_ops_t__malloc_usable_size,
     ],
@@ -188,12 +183,7 @@ function poolOps(): umf_memory_pool_ops_t {
         const s = slots.get(state)
         if (s === undefined) return INVALID
         if (ptr === null) return S
-        try {
-          s.impl.free(ptr)
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => s.impl.free(ptr))
       },
       ffi.umf_memory_pool_ops_t__free,
     ],
@@ -217,52 +207,17 @@ function poolOps(): umf_memory_pool_ops_t {
         if (s === undefined) return INVALID
         const f = s.impl.trim
         if (f === undefined) return NOT_SUPPORTED
-        try {
-          f.call(s.impl, Number(keep))
-          return S
-        } catch (e) {
-          return callbackFailed(s, e)
-        }
+        return runOp(s, () => f.call(s.impl, Number(keep)))
       },
       ffi.umf_memory_pool_ops_t__ext_trim_memory,
     ],
-  })
-  trampolines = t
-  opsStruct = {
-    version: ffi.UMF_POOL_OPS_VERSION_CURRENT,
-    initialize: t['initialize']!,
-    finalize: t['finalize']!,
-    malloc: t['malloc']!,
-    calloc: t['calloc']!,
-    realloc: t['realloc']!,
-    aligned_malloc: t['aligned_malloc']!,
-    malloc_usable_size: t['malloc_usable_size']!,
-    free: t['free']!,
-    get_last_allocation_error: t['get_last_allocation_error']!,
-    get_name: t['get_name']!,
-    ext_ctl: null,
-    ext_trim_memory: t['ext_trim_memory']!,
   }
-  return opsStruct
 }
 
-const NAME_RE = /^[A-Za-z0-9_-]{1,63}$/
 const POOL_OPTIONAL = ['initialize', 'alignedMalloc', 'calloc', 'realloc', 'usableSize', 'trim', 'finalize'] as const
 
 function checkImpl(impl: MemoryPoolImpl): void {
-  if (typeof impl !== 'object' || impl === null) {
-    throw new TypeError(`a pool must be a C ops address (bigint) or an object of TypeScript ops, got ${describe(impl)}`)
-  }
-  if (typeof impl.name !== 'string' || !NAME_RE.test(impl.name)) {
-    throw new TypeError(`pool name must be 1 to 63 characters of [A-Za-z0-9_-], got ${describe(impl.name)}`)
-  }
-  if (typeof impl.malloc !== 'function') throw new TypeError(`pool "${impl.name}" has no malloc() function`)
-  if (typeof impl.free !== 'function') throw new TypeError(`pool "${impl.name}" has no free() function`)
-  for (const k of POOL_OPTIONAL) {
-    if (impl[k] !== undefined && typeof impl[k] !== 'function') {
-      throw new TypeError(`pool "${impl.name}": ${k} must be a function when given, got ${describe(impl[k])}`)
-    }
-  }
+  checkImplShape(impl, 'pool', ['malloc', 'free'], POOL_OPTIONAL)
 }
 
 // ---- typed views ----
@@ -297,7 +252,7 @@ const TYPED_ARRAYS: ReadonlySet<unknown> = new Set([
 
 // ---- live pools by handle ----
 
-const live = new Map<bigint, WeakRef<MemoryPool>>()
+const live = new LiveObjects<MemoryPool>()
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 // the hot paths call these directly (a namespace property read per call is measurable)
 const { umfPoolMalloc, umfPoolFree } = ffi
@@ -369,48 +324,33 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
         }
       } else {
         checkImpl(ops)
-        const struct = poolOps()
-        const slot = slots.add(ops, ops.name)
-        id = slot.id
-        enter()
-        try {
-          rc = ffi.umfPoolCreate(struct, ph, BigInt(slot.id), flags, out)
-        } catch (e) {
-          slots.remove(slot.id)
-          throw e
-        } finally {
-          if (rc! !== S) slots.remove(slot.id)
-          leave()
-        }
+        const created = tsOps.create(ops, ops.name, (struct, state) => ffi.umfPoolCreate(struct, ph, state, flags, out))
+        rc = created.rc
+        id = created.id
         this.#impl = ops
       }
       check(rc, 'umfPoolCreate')
       const h = out[0]!
       const sizes = this.#sizes
-      UmfHandle.addDependent(provider)
-      let dependent = true
+      const dropProvider = UmfHandle.depend([provider])
       // objects the params refer to (shared limits) outlive the pool, like its provider
-      let extra = paramsHandle?.parents ?? []
-      for (const x of extra) UmfHandle.addDependent(x)
+      const extra = paramsHandle?.parents ?? []
+      const dropExtra = UmfHandle.depend(extra)
       this.adopt(h, ffi.umfPoolDestroy, 'umfPoolDestroy', {
         parents: [provider, ...extra],
         after: () => {
-          const known = live.get(h)?.deref()
-          if (known === undefined || !known.alive) live.delete(h)
+          live.freed(h)
           if (id !== undefined) slots.remove(id)
           sizes.clear()
-          if (dependent) UmfHandle.dropDependent(provider)
-          dependent = false
-          for (const x of extra) UmfHandle.dropDependent(x)
-          extra = []
+          dropProvider()
+          dropExtra()
         },
       })
-      live.set(h, new WeakRef(this))
+      live.set(h, this)
       this.#provider = provider
       this.#js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
       if (opts.ownProvider) {
-        UmfHandle.dropDependent(provider)
-        dependent = false
+        dropProvider()
         MemoryProvider.moveToPool(provider, this)
       }
     } finally {
@@ -428,9 +368,8 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const p = toPtr(ptr, 'ptr')
     const out: [umf_memory_pool_handle_t | null] = [null]
     const rc = ffi.umfPoolByPtr(p, out)
-    if (rc !== S || out[0] === null) return null
-    const pool = live.get(out[0])?.deref()
-    return pool !== undefined && pool.alive ? pool : null
+    if (rc !== S) return null
+    return live.get(out[0])
   }
 
   /**
@@ -440,9 +379,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    * @returns the object, or null
    */
   static byHandle(handle: bigint | null): MemoryPool | null {
-    if (handle === null) return null
-    const pool = live.get(handle)?.deref()
-    return pool !== undefined && pool.alive ? pool : null
+    return live.get(handle)
   }
 
   /** The TypeScript implementation, for a pool written in TypeScript. */
