@@ -177,6 +177,23 @@ export function leave(): void {
 }
 
 /**
+ * Runs a C call that may run TypeScript callbacks between {@link enter} and {@link leave}, so that the
+ * first exception one of them threw is rethrown once the call returns.
+ *
+ * @param call - the C call
+ * @returns what it returned
+ * @internal
+ */
+export function guarded<T>(call: () => T): T {
+  enter()
+  try {
+    return call()
+  } finally {
+    leave()
+  }
+}
+
+/**
  * Keeps an exception a TypeScript callback threw, for the lib/ call that is running to rethrow once its
  * FFI call has returned. When no lib/ call is running (C or ffi/ called the callback), the exception is
  * kept for {@link takeCallbackError} instead.

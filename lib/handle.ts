@@ -12,7 +12,7 @@
  *
  * @module handle
  */
-import { DestroyedError, check, enter, leave } from './errors.js'
+import { DestroyedError, check, guarded } from './errors.js'
 
 // `using` needs Symbol.dispose. Node 20.17+ has it; define it once for a runtime that does not (the same
 // registered symbol Node uses, so objects stay disposable if the runtime defines it later).
@@ -182,14 +182,7 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     this.#state = 'destroyed'
     if (r === undefined) return
     registry.unregister(this)
-    enter()
-    let rc: number
-    try {
-      rc = runRelease(r)
-    } finally {
-      leave()
-    }
-    check(rc, r.freeName)
+    check(guarded(() => runRelease(r)), r.freeName)
   }
 
   /** `using` support: destroys a live object; does nothing for a destroyed or moved one. */

@@ -11,7 +11,7 @@ import type { umf_memory_pool_handle_t, umf_memory_pool_ops_t, umf_memory_provid
 import { TypeScriptOps, callbackFailed, checkImplShape, returnedPtr, returnedSize, runOp, type Trampolines } from './callbacks.js'
 import { parseConfig } from './config/parse.js'
 import { PoolOptionsSchema, type PoolOptions } from './config/pool.js'
-import { UmfError, check, enter, failure, leave } from './errors.js'
+import { UmfError, check, enter, failure, guarded, leave } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey } from './sizes.js'
@@ -316,12 +316,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       if (typeof ops === 'bigint') {
         toPtr(ops, 'ops')
         const params = paramsHandle ? paramsHandle.handle : opts.params
-        enter()
-        try {
-          rc = ffi.umfPoolCreate(ops, ph, params, flags, out)
-        } finally {
-          leave()
-        }
+        rc = guarded(() => ffi.umfPoolCreate(ops, ph, params, flags, out))
       } else {
         checkImpl(ops)
         const created = tsOps.create(ops, ops.name, (struct, state) => ffi.umfPoolCreate(struct, ph, state, flags, out))
@@ -502,13 +497,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this.handle
     toSize(size, 'size')
     toSize(alignment, 'alignment')
-    enter()
-    let p: bigint | null
-    try {
-      p = ffi.umfPoolAlignedMalloc(h, size, alignment)
-    } finally {
-      leave()
-    }
+    const p = guarded(() => ffi.umfPoolAlignedMalloc(h, size, alignment))
     if (p === null) throw this.#allocFailed('umfPoolAlignedMalloc', size)
     this.#record(p, size)
     return p
@@ -527,13 +516,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     toSize(size, 'size')
     const total = BigInt(num) * BigInt(size)
     if (total > BigInt(MAX_SAFE)) throw new RangeError(`calloc: num * size = ${total} is too large`)
-    enter()
-    let p: bigint | null
-    try {
-      p = ffi.umfPoolCalloc(h, num, size)
-    } finally {
-      leave()
-    }
+    const p = guarded(() => ffi.umfPoolCalloc(h, num, size))
     if (p === null) throw this.#allocFailed('umfPoolCalloc', total)
     this.#record(p, total)
     return p
@@ -551,13 +534,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this.handle
     toSize(size, 'size')
     if (ptr !== null) this.#known(ptr, 'realloc')
-    enter()
-    let p: bigint | null
-    try {
-      p = ffi.umfPoolRealloc(h, ptr, size)
-    } finally {
-      leave()
-    }
+    const p = guarded(() => ffi.umfPoolRealloc(h, ptr, size))
     if (p === null) {
       if (Number(size) === 0 && ptr !== null && ffi.umfPoolGetLastAllocationError(h) === S) {
         this.#sizes.delete(ptr)
@@ -594,14 +571,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this.handle
     this.#known(ptr, 'usableSize')
     const out: [number | bigint | null] = [null]
-    enter()
-    let rc: number
-    try {
-      rc = ffi.umfPoolMallocUsableSize(h, ptr, out)
-    } finally {
-      leave()
-    }
-    check(rc, 'umfPoolMallocUsableSize')
+    check(guarded(() => ffi.umfPoolMallocUsableSize(h, ptr, out)), 'umfPoolMallocUsableSize')
     return Number(out[0])
   }
 
@@ -660,14 +630,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   trim(minBytesToKeep: Size = 0): void {
     const h = this.handle
     toSize(minBytesToKeep, 'minBytesToKeep')
-    enter()
-    let rc: number
-    try {
-      rc = ffi.umfPoolTrimMemory(h, minBytesToKeep)
-    } finally {
-      leave()
-    }
-    check(rc, 'umfPoolTrimMemory')
+    check(guarded(() => ffi.umfPoolTrimMemory(h, minBytesToKeep)), 'umfPoolTrimMemory')
   }
 
   /**
@@ -726,14 +689,7 @@ export function umfFree(ptr: bigint): void {
   if (pool !== null && !pool.forget(p)) {
     throw new RangeError(`umfFree: 0x${p.toString(16)} is not the start of a live allocation of ${pool.name} pool`)
   }
-  enter()
-  let rc: number
-  try {
-    rc = ffi.umfFree(p)
-  } finally {
-    leave()
-  }
-  check(rc, 'umfFree')
+  check(guarded(() => ffi.umfFree(p)), 'umfFree')
 }
 
 /**

@@ -8,7 +8,7 @@ import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import type { umf_memory_provider_handle_t, umf_memory_provider_ops_t } from '../ffi/index.js'
 import { TypeScriptOps, cString, type Trampolines, checkImplShape, messageBuffer, returnedPtr, returnedSize, runOp } from './callbacks.js'
-import { check, enter, leave, lastNativeError, type NativeError } from './errors.js'
+import { check, guarded, lastNativeError, type NativeError } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
 import { describe, toPtr, toSize, type Size } from './validate.js'
 
@@ -296,14 +296,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
         if (p !== null && (typeof p !== 'bigint' || p <= 0n)) {
           throw new TypeError(`params must be a bigint handle or null, got ${describe(p)}`)
         }
-        enter()
-        let rc: number
-        try {
-          rc = ffi.umfMemoryProviderCreate(ops, p as bigint | null, out)
-        } finally {
-          leave()
-        }
-        check(rc, 'umfMemoryProviderCreate')
+        check(guarded(() => ffi.umfMemoryProviderCreate(ops, p as bigint | null, out)), 'umfMemoryProviderCreate')
         this.#adoptCreated(out[0]!, undefined, paramsHandle?.parents ?? [])
       } else {
         checkImpl(ops)
@@ -399,14 +392,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     toSize(size, 'size')
     toSize(alignment, 'alignment')
     const out: [bigint | null] = [null]
-    enter()
-    let rc: number
-    try {
-      rc = ffi.umfMemoryProviderAlloc(h, size, alignment, out)
-    } finally {
-      leave()
-    }
-    check(rc, 'umfMemoryProviderAlloc', h)
+    check(guarded(() => ffi.umfMemoryProviderAlloc(h, size, alignment, out)), 'umfMemoryProviderAlloc', h)
     if (out[0] === null) throw new Error('umfMemoryProviderAlloc succeeded without an address')
     return out[0]
   }
@@ -518,14 +504,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   }
 
   #call(f: () => number, func: string): void {
-    enter()
-    let rc: number
-    try {
-      rc = f()
-    } finally {
-      leave()
-    }
-    check(rc, func, this._h)
+    check(guarded(f), func, this._h)
   }
 
   /** Moves ownership to a pool (see {@link MemoryPool}'s `ownProvider`). @internal */
