@@ -16,27 +16,11 @@
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import { IpcHandler, OsMemoryProvider, ProxyPool, getIpcHandle } from '../lib/index.js'
+import { arg, median, sample } from './bench-common.js'
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
 const runs = Number(arg('--runs') ?? 7)
 const ops = Number(arg('--ops') ?? 2_000)
 const samplesPerRun = 20
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-/** ns per iteration of one short run of body(n). */
-function sample(body: (n: number) => void, n: number): number {
-  const t0 = process.hrtime.bigint()
-  body(n)
-  return Number(process.hrtime.bigint() - t0) / n
-}
 
 using provider = new OsMemoryProvider({ visibility: 'shared' })
 using producerPool = new ProxyPool(provider)

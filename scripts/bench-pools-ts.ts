@@ -17,6 +17,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { arg, bareCalls, ffiPoolPairs, fmt, libPoolPairs, median, sample } from './bench-common.js'
 
 const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
 if (!(process.env['GLIBC_TUNABLES'] ?? '').includes('optional_static_tls')) {
@@ -32,57 +33,17 @@ const { DisjointPool, JemallocPool, OsMemoryProvider, ScalablePool } = await imp
 const { MemoryPool } = await import('../lib/index.js')
 type Pool = InstanceType<typeof MemoryPool>
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
 const runs = Number(arg('--runs') ?? 7)
 const pairs = Number(arg('--pairs') ?? 200_000)
 const ROUNDS = Number(arg('--rounds') ?? 5)
 const SIZE = 64
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
 /** ns per iteration of body(n): the median of `runs` timed runs after a warm-up. */
 function measure(body: (n: number) => void, n: number): number {
   body(Math.min(n, 20_000))
   const samples: number[] = []
-  for (let r = 0; r < runs; r++) {
-    const t0 = process.hrtime.bigint()
-    body(n)
-    samples.push(Number(process.hrtime.bigint() - t0) / n)
-  }
+  for (let r = 0; r < runs; r++) samples.push(sample(body, n))
   return median(samples)
-}
-
-const bare = (n: number): void => {
-  const f = ffi.umfGetCurrentVersion
-  let x = 0
-  for (let i = 0; i < n; i++) x += f()
-  if (x === 42) console.log(x)
-}
-
-function ffiPairs(h: bigint): (n: number) => void {
-  const handle = h as Parameters<typeof ffi.umfPoolMalloc>[0]
-  return (n) => {
-    const m = ffi.umfPoolMalloc
-    const f = ffi.umfPoolFree
-    for (let i = 0; i < n; i++) {
-      const p = m(handle, SIZE)
-      if (p === null) throw new Error('umfPoolMalloc failed')
-      f(handle, p)
-    }
-  }
-}
-
-function libPairs(pool: Pool): (n: number) => void {
-  return (n) => {
-    for (let i = 0; i < n; i++) pool.free(pool.malloc(SIZE))
-  }
 }
 
 const provider = new OsMemoryProvider()
@@ -116,9 +77,9 @@ for (const [name, make] of makers) {
   const f: number[] = []
   const l: number[] = []
   for (let k = 0; k < ROUNDS; k++) {
-    b.push(measure(bare, pairs * 5))
-    f.push(measure(ffiPairs(pool.handle), pairs))
-    l.push(measure(libPairs(pool), pairs))
+    b.push(measure(bareCalls(ffi.umfGetCurrentVersion), pairs * 5))
+    f.push(measure(ffiPoolPairs(ffi, pool.handle, SIZE), pairs))
+    l.push(measure(libPoolPairs(pool, SIZE), pairs))
   }
   rows.push({
     pool: `${name} / OS provider`,
@@ -133,7 +94,6 @@ for (const [name, make] of makers) {
 }
 provider.destroy()
 
-const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a')
 console.log(
   `\nmedian ns per malloc+free pair of ${SIZE} B (${pairs} pairs, ${runs} runs x ${ROUNDS} rounds), Node ${process.version}\n`,
 )

@@ -18,53 +18,18 @@
  * C function declared with a plain `void *` out-parameter and a koffi.alloc'ed scratch slot took ~120 ns
  * per call in the same conditions (plus ~400 ns for a `koffi.decode(slot, 'uint64_t')` by type name).
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import { FileMemoryProvider, FixedMemoryProvider, MemoryProvider, OsMemoryProvider } from '../lib/index.js'
+import { arg, bareCalls, fmt, measureInterleaved, runC } from './bench-common.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const benchDir = process.env['UMF_BENCH_DIR'] || path.resolve(here, '..', 'build', 'Release', 'benchmark')
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
 const runs = Number(arg('--runs') ?? 5)
 const pairs = Number(arg('--pairs') ?? 2000)
 const samplesPerRun = 20
 const SIZE = 4096
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-function measureInterleaved(bodies: [(n: number) => void, number][]): number[] {
-  for (const [b, n] of bodies) b(Math.max(n, 500)) // warm up (JIT, first mappings)
-  const out: number[][] = bodies.map(() => [])
-  for (let r = 0; r < runs * samplesPerRun; r++) {
-    for (let k = 0; k < bodies.length; k++) {
-      const i = (k + r) % bodies.length
-      const [b, n] = bodies[i]!
-      const t0 = process.hrtime.bigint()
-      b(n)
-      out[i]!.push(Number(process.hrtime.bigint() - t0) / n)
-    }
-  }
-  return out.map(median)
-}
-
-const bare = (n: number) => {
-  const f = ffi.umfGetCurrentVersion
-  let x = 0
-  for (let i = 0; i < n; i++) x += f()
-  if (x === 42) console.log(x)
-}
 
 function ffiPairs(h: ffi.umf_memory_provider_handle_t) {
   const out: [bigint | null] = [null]
@@ -93,16 +58,11 @@ function libPairs(provider: MemoryProvider) {
 /** The C figures of bench_providers' 4 KiB column, by row label. */
 function cCosts(): Map<string, number> {
   const m = new Map<string, number>()
-  const bin = path.join(benchDir, 'bench_providers')
-  if (process.argv.includes('--no-c') || !fs.existsSync(bin)) return m
-  try {
-    const out = execFileSync(bin, ['5'], { encoding: 'utf8', timeout: 600_000 })
-    for (const line of out.split('\n')) {
-      const r = /^(.*?)\s{2,}([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s*$/.exec(line)
-      if (r) m.set(r[1]!.trim(), Number(r[2]))
-    }
-  } catch (e) {
-    console.error(`bench_providers failed: ${(e as Error).message.split('\n')[0]}`)
+  if (process.argv.includes('--no-c')) return m
+  const out = runC('bench_providers', ['5'])
+  for (const line of out?.split('\n') ?? []) {
+    const r = /^(.*?)\s{2,}([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s*$/.exec(line)
+    if (r) m.set(r[1]!.trim(), Number(r[2]))
   }
   return m
 }
@@ -125,11 +85,15 @@ interface Row {
 const rows: Row[] = []
 for (const [name, cLabel, make, n] of providers) {
   const provider = make()
-  const [b, f, l] = measureInterleaved([
-    [bare, pairs * 2],
-    [ffiPairs(provider.handle), n],
-    [libPairs(provider), n],
-  ])
+  const [b, f, l] = measureInterleaved(
+    [
+      [bareCalls(ffi.umfGetCurrentVersion), pairs * 2],
+      [ffiPairs(provider.handle), n],
+      [libPairs(provider), n],
+    ],
+    runs * samplesPerRun,
+    500,
+  )
   provider.destroy()
   rows.push({ name, bare: b!, ffi: f!, lib: l!, c: undefined })
   ;(rows.at(-1) as Row & { label: string }).label = cLabel
@@ -139,7 +103,6 @@ fs.rmSync(dir, { recursive: true, force: true })
 const c = cCosts()
 for (const r of rows) r.c = c.get((r as Row & { label: string }).label)
 
-const fmt = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d))
 console.log(
   `\nmedian ns per alloc+free pair of ${SIZE} B (first byte written) over ${runs * samplesPerRun} interleaved ` +
     `samples, Node ${process.version}; C pair: bench_providers (thread CPU time)\n`,

@@ -18,63 +18,14 @@
  *
  * UMF_BENCH_DIR names another folder holding bench_core and bench_disjoint (default build/Release/benchmark).
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as ffi from '../ffi/index.js'
 import { MemoryPool, OsMemoryProvider, ProxyPool } from '../lib/index.js'
+import { arg, bareCalls, ffiPoolPairs, fmt, libPoolPairs, measureInterleaved, runC } from './bench-common.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const benchDir = process.env['UMF_BENCH_DIR'] || path.resolve(here, '..', 'build', 'Release', 'benchmark')
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
 const runs = Number(arg('--runs') ?? 7)
 const pairs = Number(arg('--pairs') ?? 2_000)
 const samplesPerRun = 40
 const SIZE = 64
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
-/** ns per iteration of one short run of body(n). */
-function sample(body: (n: number) => void, n: number): number {
-  const t0 = process.hrtime.bigint()
-  body(n)
-  return Number(process.hrtime.bigint() - t0) / n
-}
-
-/**
- * Interleaved short samples of several bodies (bare call, ffi pair, lib pair), rotating their order, so
- * that the load of a shared machine hits all of them alike; returns the median ns of each. `runs` sets how
- * many rounds of `samplesPerRun` samples are taken.
- */
-function measureInterleaved(bodies: [(n: number) => void, number][]): number[] {
-  for (const [b, n] of bodies) b(Math.max(n, 1000)) // warm up (JIT)
-  const out: number[][] = bodies.map(() => [])
-  const rounds = runs * samplesPerRun
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < bodies.length; k++) {
-      const i = (k + r) % bodies.length
-      const [b, n] = bodies[i]!
-      out[i]!.push(sample(b, n))
-    }
-  }
-  return out.map(median)
-}
-
-const bare = (n: number) => {
-  const f = ffi.umfGetCurrentVersion
-  let x = 0
-  for (let i = 0; i < n; i++) x += f()
-  if (x === 42) console.log(x)
-}
 
 /** A koffi call with a handle argument and almost no C work: what a pointer argument adds to a call. */
 function handleCalls(h: ffi.umf_memory_pool_handle_t) {
@@ -83,35 +34,6 @@ function handleCalls(h: ffi.umf_memory_pool_handle_t) {
     let x = 0
     for (let i = 0; i < n; i++) x += f(h)
     if (x === -1) console.log(x)
-  }
-}
-
-function ffiPairs(h: ffi.umf_memory_pool_handle_t) {
-  return (n: number) => {
-    const m = ffi.umfPoolMalloc
-    const f = ffi.umfPoolFree
-    for (let i = 0; i < n; i++) {
-      const p = m(h, SIZE)
-      if (p === null) throw new Error('umfPoolMalloc failed')
-      f(h, p)
-    }
-  }
-}
-
-function libPairs(pool: MemoryPool) {
-  return (n: number) => {
-    for (let i = 0; i < n; i++) pool.free(pool.malloc(SIZE))
-  }
-}
-
-function runC(bin: string, args: string[]): string | undefined {
-  const file = path.join(benchDir, bin)
-  if (!existsSync(file)) return undefined
-  try {
-    return execFileSync(file, args, { encoding: 'utf8', timeout: 600_000, env: process.env })
-  } catch (e) {
-    console.error(`${bin} failed: ${(e as Error).message.split('\n')[0]}`)
-    return undefined
   }
 }
 
@@ -171,12 +93,16 @@ for (const [name, pool, n] of pools) {
     console.log(`(${name}: this libumf has no such pool; skipped)`)
     continue
   }
-  const [b, hc, f, l] = measureInterleaved([
-    [bare, pairs * 2],
-    [handleCalls(pool.handle), pairs * 2],
-    [ffiPairs(pool.handle), n],
-    [libPairs(pool), n],
-  ])
+  const [b, hc, f, l] = measureInterleaved(
+    [
+      [bareCalls(ffi.umfGetCurrentVersion), pairs * 2],
+      [handleCalls(pool.handle), pairs * 2],
+      [ffiPoolPairs(ffi, pool.handle, SIZE), n],
+      [libPoolPairs(pool, SIZE), n],
+    ],
+    runs * samplesPerRun,
+    1000,
+  )
   rows.push({ pool: name, bare: b!, handleCall: hc!, ffi: f!, lib: l! })
 }
 disjoint?.destroy()
@@ -186,7 +112,6 @@ provider.destroy()
 const c = cCosts()
 for (const r of rows) r.c = r.pool.startsWith('proxy') ? c.proxy : c.disjoint
 
-const fmt = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d))
 console.log(
   `\nmedian ns per malloc+free pair of ${SIZE} B over ${runs * samplesPerRun} interleaved samples (bare call, ffi, lib), ` +
     `Node ${process.version}; C pair from ${c.source}\n`,
