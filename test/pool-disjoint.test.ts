@@ -7,7 +7,6 @@ import * as ffi from '../ffi/index.js'
 import {
   ConfigError,
   DestroyedError,
-  FixedMemoryProvider,
   DisjointPool,
   DisjointPoolParamsSchema,
   DisjointPoolSharedLimits,
@@ -19,7 +18,7 @@ import {
   umfFree,
 } from '../lib/index.js'
 import { runBody } from './fixtures/pool-child.js'
-import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
+import { checkAllocations, checkBadInput, checkDestroyed, checkFixedProvider, countingProvider, throwsClass } from './fixtures/pool-common.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -204,20 +203,7 @@ t.test('every allocation function over a provider written in TypeScript', async 
 })
 
 t.test('every allocation function over the fixed provider; running out of its memory', async (t) => {
-  using provider = FixedMemoryProvider.withSize(128 * MiB)
-  using pool = new DisjointPool(provider)
-  t.equal(pool.provider.name, 'FIXED')
-  checkAllocations(t, pool, { maxAlignment: 1 * MiB, trim: true, large: 9 * MiB })
-  using small = FixedMemoryProvider.withSize(8 * MiB)
-  using tight = new DisjointPool(small)
-  const keep = tight.malloc(64)
-  const e = t.throws(() => tight.malloc(16 * MiB)) as UmfError
-  t.ok(e instanceof UmfError, 'UmfError')
-  t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, '16 MiB from 8 MiB: OUT_OF_HOST_MEMORY')
-  const p = tight.malloc(MiB)
-  t.equal(poolByPtr(p), tight, 'the pool still allocates after the failure')
-  tight.free(p)
-  tight.free(keep)
+  checkFixedProvider(t, (provider) => new DisjointPool(provider), true)
 })
 
 // 4 KiB chunks: above the thread-cache classes (<= 1 KiB), so every free reaches its slab at once.

@@ -13,18 +13,24 @@ import * as ffi from '../ffi/index.js'
 import {
   ConfigError,
   DestroyedError,
-  FixedMemoryProvider,
   JEMALLOC_MAX_ARENAS,
   JemallocPool,
   MemoryProvider,
   OsMemoryProvider,
   UmfError,
-  libraryPath,
-  poolByPtr,
-  umfFree,
 } from '../lib/index.js'
-import { buildStandIn, repo, runBody, tryCreate } from './fixtures/pool-child.js'
-import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
+import { repo, runBody, tryCreate } from './fixtures/pool-child.js'
+import {
+  checkAllocations,
+  checkBadInput,
+  checkBuiltWithout,
+  checkDestroyed,
+  checkFixedProvider,
+  checkOwnedUntracked,
+  checkProviderFailure,
+  countingProvider,
+  throwsClass,
+} from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
 const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
@@ -112,20 +118,7 @@ function tests(): void {
   })
 
   t.test('every allocation function over the fixed provider; running out of its memory', async (t) => {
-    using provider = FixedMemoryProvider.withSize(128 * MiB)
-    using pool = new JemallocPool(provider, { numArenas: 1 })
-    t.equal(pool.provider.name, 'FIXED')
-    checkAllocations(t, pool, { maxAlignment: 1 * MiB, trim: true, large: 9 * MiB })
-    using small = FixedMemoryProvider.withSize(8 * MiB)
-    using tight = new JemallocPool(small, { numArenas: 1 })
-    const keep = tight.malloc(64)
-    const e = t.throws(() => tight.malloc(16 * MiB)) as UmfError
-    t.ok(e instanceof UmfError, 'UmfError')
-    t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, '16 MiB from 8 MiB: OUT_OF_HOST_MEMORY')
-    const p = tight.malloc(MiB)
-    t.equal(poolByPtr(p), tight, 'the pool still allocates after the failure')
-    tight.free(p)
-    tight.free(keep)
+    checkFixedProvider(t, (provider) => new JemallocPool(provider, { numArenas: 1 }), true)
   })
 
   t.test('a provider that cannot split: NOT_SUPPORTED at creation, nothing left allocated', async (t) => {
@@ -143,35 +136,11 @@ function tests(): void {
   })
 
   t.test('a provider error reaches the caller', async (t) => {
-    using os = new OsMemoryProvider()
-    let fail = false
-    const { impl } = countingProvider(os, { split: true })
-    const alloc = impl.alloc.bind(impl)
-    impl.alloc = (size, alignment) => (fail ? null : alloc(size, alignment))
-    using provider = new MemoryProvider(impl)
-    using pool = new JemallocPool(provider, { numArenas: 1 })
-    pool.free(pool.malloc(64))
-    fail = true
-    const e = t.throws(() => pool.malloc(256 * MiB)) as UmfError
-    t.ok(e instanceof UmfError, 'UmfError')
-    t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, 'the provider ran out: OUT_OF_HOST_MEMORY')
-    t.equal(pool.lastAllocationError(), ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY)
-    fail = false
-    pool.free(pool.malloc(64))
+    checkProviderFailure(t, (provider) => new JemallocPool(provider, { numArenas: 1 }), true)
   })
 
   t.test('ownProvider and disableTracking', async (t) => {
-    const provider = new OsMemoryProvider()
-    const pool = new JemallocPool(provider, { numArenas: 1 }, { ownProvider: true, disableTracking: true })
-    t.equal(provider.moved, true)
-    const p = pool.malloc(100)
-    pool.view(p).fill(9)
-    t.equal(poolByPtr(p), null, 'untracked: no pool found by address')
-    const e = t.throws(() => umfFree(p)) as UmfError
-    t.equal(e.code, ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT, 'umfFree cannot find it')
-    pool.free(p)
-    pool.destroy()
-    throwsClass(t, () => provider.destroy(), DestroyedError, /was moved/, 'the pool destroyed the provider')
+    checkOwnedUntracked(t, (provider, options) => new JemallocPool(provider, { numArenas: 1 }, options))
   })
 
   t.test('libjemalloc missing: DEPENDENCY_UNAVAILABLE (child process, UMF_JEMALLOC_LIB_NAME)', async (t) => {
@@ -187,28 +156,7 @@ function tests(): void {
   })
 
   t.test('a libumf built without jemalloc: the constructor throws NOT_SUPPORTED (child process)', async (t) => {
-    const standIn = buildStandIn(libraryPath)
-    if (standIn instanceof Error) {
-      t.pass(`skipped: no C compiler to build the stand-in library (${standIn.message.split('\n')[0]})`)
-      return
-    }
-    t.teardown(standIn.cleanup)
-    const so = standIn.so
-    const body = `
-const ffi = await import(${JSON.stringify(new URL('../ffi/index.ts', import.meta.url).href)})
-const r = { available: lib.JemallocPool.available, ops: ffi.umfJemallocPoolOps(), os: typeof ffi.umfOsMemoryProviderOps() }
-${tryCreate('new lib.JemallocPool(new lib.OsMemoryProvider())').replace('console.log(JSON.stringify(out))', 'console.log(JSON.stringify({ ...r, ...out }))')}
-`
-    const r = runBody(body, { UMF_LIBRARY_PATH: so })
-    t.equal(r.status, 0, r.stderr.slice(0, 300))
-    t.equal(r.result['os'], 'bigint', 'the rest of libumf is there')
-    t.equal(r.result['ops'], null, 'umfJemallocPoolOps() is NULL')
-    t.equal(r.result['available'], false, 'JemallocPool.available is false')
-    t.equal(r.result['ok'], false)
-    t.equal(r.result['error'], 'UmfError')
-    t.equal(r.result['code'], ffi.UMF_RESULT_ERROR_NOT_SUPPORTED)
-    t.equal(r.result['func'], 'umfJemallocPoolOps')
-    t.match(r.result['message'], /built without the jemalloc pool/)
+    checkBuiltWithout(t, { cls: 'JemallocPool', opsFn: 'umfJemallocPoolOps', message: /built without the jemalloc pool/, available: true })
   })
 
   t.test('destroyed pool: every method throws DestroyedError', async (t) => {

@@ -7,18 +7,24 @@ import * as ffi from '../ffi/index.js'
 import {
   ConfigError,
   DestroyedError,
-  FixedMemoryProvider,
   MemoryProvider,
   OsMemoryProvider,
   ScalablePool,
   ScalablePoolParamsSchema,
   UmfError,
-  libraryPath,
-  poolByPtr,
-  umfFree,
 } from '../lib/index.js'
-import { buildStandIn, runBody, tryCreate } from './fixtures/pool-child.js'
-import { checkAllocations, checkBadInput, checkDestroyed, countingProvider, throwsClass } from './fixtures/pool-common.js'
+import { runBody, tryCreate } from './fixtures/pool-child.js'
+import {
+  checkAllocations,
+  checkBadInput,
+  checkBuiltWithout,
+  checkDestroyed,
+  checkFixedProvider,
+  checkOwnedUntracked,
+  checkProviderFailure,
+  countingProvider,
+  throwsClass,
+} from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
 
@@ -92,20 +98,7 @@ t.test('every allocation function over a provider written in TypeScript', async 
 })
 
 t.test('every allocation function over the fixed provider; running out of its memory', async (t) => {
-  using provider = FixedMemoryProvider.withSize(128 * MiB)
-  using pool = new ScalablePool(provider)
-  t.equal(pool.provider.name, 'FIXED')
-  checkAllocations(t, pool, { maxAlignment: 1 * MiB, trim: false, large: 9 * MiB })
-  using small = FixedMemoryProvider.withSize(8 * MiB)
-  using tight = new ScalablePool(small)
-  const keep = tight.malloc(64)
-  const e = t.throws(() => tight.malloc(16 * MiB)) as UmfError
-  t.ok(e instanceof UmfError, 'UmfError')
-  t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, '16 MiB from 8 MiB: OUT_OF_HOST_MEMORY')
-  const p = tight.malloc(MiB)
-  t.equal(poolByPtr(p), tight, 'the pool still allocates after the failure')
-  tight.free(p)
-  tight.free(keep)
+  checkFixedProvider(t, (provider) => new ScalablePool(provider), false)
 })
 
 t.test('granularity and keepAllMemory, seen through the provider counts', async (t) => {
@@ -132,35 +125,11 @@ t.test('granularity and keepAllMemory, seen through the provider counts', async 
 })
 
 t.test('a provider error reaches the caller', async (t) => {
-  using os = new OsMemoryProvider()
-  let fail = false
-  const { impl } = countingProvider(os)
-  const alloc = impl.alloc.bind(impl)
-  impl.alloc = (size, alignment) => (fail ? null : alloc(size, alignment))
-  using provider = new MemoryProvider(impl)
-  using pool = new ScalablePool(provider, { granularity: MiB })
-  pool.free(pool.malloc(64))
-  fail = true
-  const e = t.throws(() => pool.malloc(256 * MiB)) as UmfError
-  t.ok(e instanceof UmfError, 'UmfError')
-  t.equal(e.code, ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, 'the provider ran out: OUT_OF_HOST_MEMORY')
-  fail = false
-  pool.free(pool.malloc(64))
+  checkProviderFailure(t, (provider) => new ScalablePool(provider, { granularity: MiB }), false)
 })
 
 t.test('ownProvider and disableTracking', async (t) => {
-  const provider = new OsMemoryProvider()
-  const pool = new ScalablePool(provider, {}, { ownProvider: true, disableTracking: true })
-  t.equal(provider.moved, true)
-  const p = pool.malloc(100)
-  pool.view(p).fill(7)
-  t.equal(poolByPtr(p), null, 'untracked: no pool found by address')
-  const e = t.throws(() => umfFree(p)) as UmfError
-  t.equal(e.code, ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT, 'umfFree cannot find it')
-  pool.free(p)
-  t.equal(pool.liveAllocations, 0, 'pool.free needs no tracking')
-  pool.destroy()
-  throwsClass(t, () => provider.destroy(), DestroyedError, /was moved/, 'the pool destroyed the provider')
+  checkOwnedUntracked(t, (provider, options) => new ScalablePool(provider, {}, options))
 })
 
 t.test('tbbmalloc missing: DEPENDENCY_UNAVAILABLE (child process, UMF_TBBMALLOC_LIB_NAME)', async (t) => {
@@ -183,26 +152,7 @@ t.test('tbbmalloc missing: DEPENDENCY_UNAVAILABLE (child process, UMF_TBBMALLOC_
 })
 
 t.test('a libumf built without the scalable pool: the constructor throws NOT_SUPPORTED (child process)', async (t) => {
-  const standIn = buildStandIn(libraryPath)
-  if (standIn instanceof Error) {
-    t.pass(`skipped: no C compiler to build the stand-in library (${standIn.message.split('\n')[0]})`)
-    return
-  }
-  t.teardown(standIn.cleanup)
-  const body = `
-const ffi = await import(${JSON.stringify(new URL('../ffi/index.ts', import.meta.url).href)})
-const r = { ops: ffi.umfScalablePoolOps(), os: typeof ffi.umfOsMemoryProviderOps() }
-${tryCreate('new lib.ScalablePool(new lib.OsMemoryProvider())').replace('console.log(JSON.stringify(out))', 'console.log(JSON.stringify({ ...r, ...out }))')}
-`
-  const r = runBody(body, { UMF_LIBRARY_PATH: standIn.so })
-  t.equal(r.status, 0, r.stderr.slice(0, 300))
-  t.equal(r.result['os'], 'bigint', 'the rest of libumf is there')
-  t.equal(r.result['ops'], null, 'umfScalablePoolOps() is NULL')
-  t.equal(r.result['ok'], false)
-  t.equal(r.result['error'], 'UmfError')
-  t.equal(r.result['code'], ffi.UMF_RESULT_ERROR_NOT_SUPPORTED)
-  t.equal(r.result['func'], 'umfScalablePoolOps')
-  t.match(r.result['message'], /built without the scalable pool/)
+  checkBuiltWithout(t, { cls: 'ScalablePool', opsFn: 'umfScalablePoolOps', message: /built without the scalable pool/, available: false })
 })
 
 t.test('destroyed pool: every method throws DestroyedError', async (t) => {
