@@ -18,7 +18,7 @@ import {
   umfFree,
 } from '../lib/index.js'
 import { runBody } from './fixtures/pool-child.js'
-import { checkAllocations, checkBadInput, checkDestroyed, checkFixedProvider, countingProvider, throwsClass } from './fixtures/pool-common.js'
+import { checkAllocations, checkBadInput, checkDestroyed, checkFixedProvider, countingProvider, throwsLike } from './fixtures/pool-common.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -102,8 +102,8 @@ t.test('params: every bad value is a ConfigError naming the key; nothing reaches
     ['sharedLimits bigint', { sharedLimits: 0x1000n }, /sharedLimits must be a DisjointPoolSharedLimits object/],
   ]
   for (const [name, params, re] of cases) {
-    throwsClass(t, () => new DisjointPool(provider, params as never), ConfigError, re, name)
-    throwsClass(t, () => DisjointPool.parseParams(params), ConfigError, /invalid DisjointPool params/, `${name} (parseParams)`)
+    throwsLike(t, () => new DisjointPool(provider, params as never), ConfigError, re, name)
+    throwsLike(t, () => DisjointPool.parseParams(params), ConfigError, /invalid DisjointPool params/, `${name} (parseParams)`)
   }
   let all: unknown
   try {
@@ -114,13 +114,13 @@ t.test('params: every bad value is a ConfigError naming the key; nothing reaches
   t.ok(all instanceof ConfigError)
   t.equal((all as ConfigError).issues.length, 4, 'one ConfigError lists every problem')
   // options
-  throwsClass(t, () => new DisjointPool(provider, {}, { ownProvider: 'yes' } as never), ConfigError, /ownProvider must be true or false/, 'ownProvider string')
-  throwsClass(t, () => new DisjointPool(provider, {}, { params: 1n } as never), ConfigError, /invalid DisjointPool options[\s\S]*Unrecognized key: "params"/, 'params as an option')
-  throwsClass(t, () => new DisjointPool('OS' as never), TypeError, /provider must be a MemoryProvider, got string/, 'provider string')
-  throwsClass(t, () => new DisjointPool(null as never, {}), TypeError, /got null/, 'provider null')
+  throwsLike(t, () => new DisjointPool(provider, {}, { ownProvider: 'yes' } as never), ConfigError, /ownProvider must be true or false/, 'ownProvider string')
+  throwsLike(t, () => new DisjointPool(provider, {}, { params: 1n } as never), ConfigError, /invalid DisjointPool options[\s\S]*Unrecognized key: "params"/, 'params as an option')
+  throwsLike(t, () => new DisjointPool('OS' as never), TypeError, /provider must be a MemoryProvider, got string/, 'provider string')
+  throwsLike(t, () => new DisjointPool(null as never, {}), TypeError, /got null/, 'provider null')
   const gone = new OsMemoryProvider()
   gone.destroy()
-  throwsClass(t, () => new DisjointPool(gone), DestroyedError, /was destroyed/, 'destroyed provider')
+  throwsLike(t, () => new DisjointPool(gone), DestroyedError, /was destroyed/, 'destroyed provider')
 })
 
 t.test('size classes: usable sizes around every class and around maxPoolableSize', async (t) => {
@@ -316,15 +316,15 @@ t.test('shared limits: the bytes of cached slabs across pools, seen through the 
   t.equal(b.counts.allocs, 3)
 
   // the limits live as long as a pool uses them
-  throwsClass(t, () => limits.destroy(), Error, /still used by 2 live object\(s\)/, 'destroy with live pools')
+  throwsLike(t, () => limits.destroy(), Error, /still used by 2 live object\(s\)/, 'destroy with live pools')
   t.equal(limits.alive, true)
   poolA.destroy()
   poolB.destroy()
   t.equal(b.counts.frees, b.counts.allocs, 'destroying B gave back its cached slab (and released the limit)')
   limits.destroy()
   t.equal(limits.alive, false)
-  throwsClass(t, () => new DisjointPool(provA, { sharedLimits: limits }), DestroyedError, /DisjointPoolSharedLimits was destroyed/, 'destroyed limits')
-  throwsClass(t, () => limits.handle, DestroyedError, /was destroyed/, 'handle of destroyed limits')
+  throwsLike(t, () => new DisjointPool(provA, { sharedLimits: limits }), DestroyedError, /DisjointPoolSharedLimits was destroyed/, 'destroyed limits')
+  throwsLike(t, () => limits.handle, DestroyedError, /was destroyed/, 'handle of destroyed limits')
 
   // a limit of 0: no pool keeps any empty slab
   using zero = new DisjointPoolSharedLimits(0n)
@@ -365,10 +365,10 @@ console.log(JSON.stringify({ whileAlive, afterDrop, providerAlive: os.alive }))
 })
 
 t.test('DisjointPoolSharedLimits: bad sizes', async (t) => {
-  throwsClass(t, () => new DisjointPoolSharedLimits(-1), RangeError, /maxSize must be a non-negative integer/, 'negative')
-  throwsClass(t, () => new DisjointPoolSharedLimits(1.5), RangeError, /maxSize/, 'fraction')
-  throwsClass(t, () => new DisjointPoolSharedLimits('1M' as never), TypeError, /maxSize must be a number or a bigint/, 'string')
-  throwsClass(t, () => new DisjointPoolSharedLimits(1n << 64n), RangeError, /maxSize/, '2^64')
+  throwsLike(t, () => new DisjointPoolSharedLimits(-1), RangeError, /maxSize must be a non-negative integer/, 'negative')
+  throwsLike(t, () => new DisjointPoolSharedLimits(1.5), RangeError, /maxSize/, 'fraction')
+  throwsLike(t, () => new DisjointPoolSharedLimits('1M' as never), TypeError, /maxSize must be a number or a bigint/, 'string')
+  throwsLike(t, () => new DisjointPoolSharedLimits(1n << 64n), RangeError, /maxSize/, '2^64')
   using max = new DisjointPoolSharedLimits((1n << 64n) - 1n)
   t.equal(max.alive, true, 'SIZE_MAX is a valid limit')
 })
@@ -391,7 +391,7 @@ t.test('ownProvider: the pool destroys the provider', async (t) => {
   const provider = new OsMemoryProvider()
   const pool = new DisjointPool(provider, { capacity: 1 }, { ownProvider: true })
   t.equal(provider.moved, true)
-  throwsClass(t, () => provider.alloc(4096), DestroyedError, /was moved/, 'the moved provider')
+  throwsLike(t, () => provider.alloc(4096), DestroyedError, /was moved/, 'the moved provider')
   pool.free(pool.malloc(10))
   pool.destroy()
   t.equal(pool.alive, false)

@@ -29,7 +29,7 @@ import {
   checkOwnedUntracked,
   checkProviderFailure,
   countingProvider,
-  throwsClass,
+  throwsLike,
 } from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
@@ -83,7 +83,7 @@ function tests(): void {
       ['name object', { name: {} }, /name must be a string/],
     ]
     for (const [name, params, re] of cases) {
-      throwsClass(t, () => new JemallocPool(provider, params as never), ConfigError, re, name)
+      throwsLike(t, () => new JemallocPool(provider, params as never), ConfigError, re, name)
     }
     let all: unknown
     try {
@@ -92,8 +92,8 @@ function tests(): void {
       all = e
     }
     t.equal((all as ConfigError).issues.length, 3, 'one ConfigError lists every problem')
-    throwsClass(t, () => new JemallocPool(provider, {}, { ownProvider: 0 } as never), ConfigError, /ownProvider must be true or false/, 'bad option')
-    throwsClass(t, () => new JemallocPool(42 as never), TypeError, /provider must be a MemoryProvider, got number 42/, 'provider number')
+    throwsLike(t, () => new JemallocPool(provider, {}, { ownProvider: 0 } as never), ConfigError, /ownProvider must be true or false/, 'bad option')
+    throwsLike(t, () => new JemallocPool(42 as never), TypeError, /provider must be a MemoryProvider, got number 42/, 'provider number')
   })
 
   t.test('every allocation function over the OS provider', async (t) => {

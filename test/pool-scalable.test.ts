@@ -23,7 +23,7 @@ import {
   checkOwnedUntracked,
   checkProviderFailure,
   countingProvider,
-  throwsClass,
+  throwsLike,
 } from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
@@ -64,7 +64,7 @@ t.test('params: every bad value is a ConfigError naming the key', async (t) => {
     ['name null', { name: null }, /name must be a string/],
   ]
   for (const [name, params, re] of cases) {
-    throwsClass(t, () => new ScalablePool(provider, params as never), ConfigError, re, name)
+    throwsLike(t, () => new ScalablePool(provider, params as never), ConfigError, re, name)
   }
   let all: unknown
   try {
@@ -73,8 +73,8 @@ t.test('params: every bad value is a ConfigError naming the key', async (t) => {
     all = e
   }
   t.equal((all as ConfigError).issues.length, 3, 'one ConfigError lists every problem')
-  throwsClass(t, () => new ScalablePool(provider, {}, { disableTracking: 1 } as never), ConfigError, /disableTracking must be true or false/, 'bad option')
-  throwsClass(t, () => new ScalablePool({} as never), TypeError, /provider must be a MemoryProvider/, 'provider object')
+  throwsLike(t, () => new ScalablePool(provider, {}, { disableTracking: 1 } as never), ConfigError, /disableTracking must be true or false/, 'bad option')
+  throwsLike(t, () => new ScalablePool({} as never), TypeError, /provider must be a MemoryProvider/, 'provider object')
 })
 
 t.test('every allocation function over the OS provider', async (t) => {

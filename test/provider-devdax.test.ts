@@ -2,7 +2,7 @@
 // /dev/dax0.0 and its size in bytes), the provider is used for real: pools over it, its 2 MiB pages, out
 // of space at the size given, and protection faults in a child process. Without them there is no device
 // to map, so the file runs every argument and error path only (the test names say so); nothing is skipped.
-import t, { type Test as Tap } from 'tap'
+import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,23 +17,13 @@ import {
   UmfError,
 } from '../lib/index.js'
 import { runProviderChild } from './fixtures/provider-child-run.js'
+import { throwsLike } from './fixtures/asserts.js'
 
 const MiB = 1024 * 1024
 const any = (x: unknown) => x as never
 const devPath = process.env['UMF_TESTS_DEVDAX_PATH']
 const devSizeText = process.env['UMF_TESTS_DEVDAX_SIZE']
 const device = devPath && devSizeText ? { path: devPath, size: BigInt(devSizeText) } : undefined
-
-function throwsLike(t: Tap, f: () => unknown, cls: new (...a: never[]) => Error, re: RegExp, name: string): void {
-  let error: unknown
-  try {
-    f()
-  } catch (e) {
-    error = e
-  }
-  t.type(error, cls, `${name}: ${cls.name}`)
-  t.match(String((error as Error | undefined)?.message), re, name)
-}
 
 t.test('the environment names both variables or neither', async (t) => {
   t.equal(Boolean(devPath), Boolean(devSizeText), 'UMF_TESTS_DEVDAX_PATH and UMF_TESTS_DEVDAX_SIZE go together')

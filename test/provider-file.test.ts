@@ -2,7 +2,7 @@
 // process reads from the file after the provider is gone, growth of the file across many allocations,
 // protection enforced by the hardware (a child dies of SIGSEGV), FSDAX when UMF_TESTS_FSDAX_PATH names a
 // file on a DAX file system, and every bad input from TypeScript.
-import t, { type Test as Tap } from 'tap'
+import t from 'tap'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -18,6 +18,7 @@ import {
   UmfError,
 } from '../lib/index.js'
 import { runProviderChild } from './fixtures/provider-child-run.js'
+import { throwsLike } from './fixtures/asserts.js'
 
 const MiB = 1024 * 1024
 const any = (x: unknown) => x as never
@@ -25,17 +26,6 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umf-file-'))
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
 let n = 0
 const newFile = () => path.join(dir, `f${n++}.bin`)
-
-function throwsLike(t: Tap, f: () => unknown, cls: new (...a: never[]) => Error, re: RegExp, name: string): void {
-  let error: unknown
-  try {
-    f()
-  } catch (e) {
-    error = e
-  }
-  t.type(error, cls, `${name}: ${cls.name}`)
-  t.match(String((error as Error | undefined)?.message), re, name)
-}
 
 /** Fills bytes with the pattern the reading child checks: a marker, then (i * 31 + 7) % 251. */
 function writeMarked(view: Uint8Array, marker: string, length: number): void {

@@ -1,7 +1,7 @@
 // FixedMemoryProvider: memory it allocates itself (withSize) or memory the program owns ({ ptr, size },
 // with the pool or provider it comes from as owner), through the proxy and disjoint pools; out of space;
 // who keeps the memory alive; and every bad input from TypeScript, refused before C sees it.
-import t, { type Test as Tap } from 'tap'
+import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,22 +20,11 @@ import {
   UmfError,
 } from '../lib/index.js'
 import { runProviderChild } from './fixtures/provider-child-run.js'
+import { throwsLike } from './fixtures/asserts.js'
 
 const OOM = ffi.UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
 const MiB = 1024 * 1024
 const any = (x: unknown) => x as never
-
-/** Asserts that f throws an instance of cls whose message matches re. */
-function throwsLike(t: Tap, f: () => unknown, cls: new (...a: never[]) => Error, re: RegExp, name: string): void {
-  let error: unknown
-  try {
-    f()
-  } catch (e) {
-    error = e
-  }
-  t.type(error, cls, `${name}: ${cls.name}`)
-  t.match(String((error as Error | undefined)?.message), re, name)
-}
 
 function inside(p: bigint, provider: FixedMemoryProvider, size = 1): boolean {
   return p >= provider.ptr && p + BigInt(size) <= provider.ptr + BigInt(provider.size)
