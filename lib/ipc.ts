@@ -46,7 +46,7 @@
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import type { umf_ipc_handle_t, umf_ipc_handler_handle_t } from '../ffi/index.js'
-import { check, enter, leave } from './errors.js'
+import { check, guarded } from './errors.js'
 import { UmfHandle } from './handle.js'
 import { MemoryPool, type TypedArrayClass } from './memory_pool.js'
 import { OsMemoryProvider } from './providers/os_memory_provider.js'
@@ -212,13 +212,7 @@ export function readIpcHandleHeader(bytes: Uint8Array): IpcHandleHeader {
 export function ipcHandleSize(pool: MemoryPool): number {
   const h = poolHandle(pool)
   const out: [number | bigint | null] = [null]
-  enter()
-  let rc: number
-  try {
-    rc = ffi.umfPoolGetIPCHandleSize(h, out)
-  } finally {
-    leave()
-  }
+  const rc = guarded(() => ffi.umfPoolGetIPCHandleSize(h, out))
   check(rc, 'umfPoolGetIPCHandleSize')
   return Number(out[0])
 }
@@ -248,13 +242,7 @@ export function getIpcHandle(ptr: bigint): Uint8Array {
   const p = toPtr(ptr, 'ptr')
   const handle: [umf_ipc_handle_t | null] = [null]
   const size: [number | bigint | null] = [null]
-  enter()
-  let rc: number
-  try {
-    rc = ffi.umfGetIPCHandle(p, handle, size)
-  } finally {
-    leave()
-  }
+  const rc = guarded(() => ffi.umfGetIPCHandle(p, handle, size))
   check(rc, 'umfGetIPCHandle')
   const h = handle[0]!
   try {
@@ -316,13 +304,7 @@ export class IpcHandler {
     const out: [umf_ipc_handler_handle_t | null] = [null]
     check(ffi.umfPoolGetIPCHandler(h, out), 'umfPoolGetIPCHandler')
     const size: [number | bigint | null] = [null]
-    enter()
-    let rc: number
-    try {
-      rc = ffi.umfPoolGetIPCHandleSize(h, size)
-    } finally {
-      leave()
-    }
+    const rc = guarded(() => ffi.umfPoolGetIPCHandleSize(h, size))
     const own = rc === ffi.UMF_RESULT_SUCCESS && Number(size[0]) <= IPC_HANDLE_MAX_SIZE ? Number(size[0]) : 0
     const handler = new IpcHandler(pool, out[0]!, own, isOsProvider(pool, h))
     handlers.set(pool, handler)
@@ -390,13 +372,7 @@ export class IpcHandler {
     this.#checkLength(b)
     const native = toScratch(b, Math.max(b.length, this.#ownSize) + READ_MARGIN - b.length)
     const out: [bigint | null] = [null]
-    enter()
-    let rc: number
-    try {
-      rc = ffi.umfOpenIPCHandle(handler, native as umf_ipc_handle_t, out)
-    } finally {
-      leave()
-    }
+    const rc = guarded(() => ffi.umfOpenIPCHandle(handler, native as umf_ipc_handle_t, out))
     check(rc, 'umfOpenIPCHandle')
     const ptr = out[0]!
     // the header is believed only now that libumf accepted the handle (it checks offset < baseSize)
@@ -434,15 +410,7 @@ export class OpenedIpcHandle extends UmfHandle<bigint> {
     this.pool = pool
     this.header = header
     this.size = Number(header.baseSize - header.offset)
-    UmfHandle.addDependent(pool)
-    let dependent = true
-    this.adopt(ptr, ffi.umfCloseIPCHandle, 'umfCloseIPCHandle', {
-      parents: [pool],
-      after: () => {
-        if (dependent) UmfHandle.dropDependent(pool)
-        dependent = false
-      },
-    })
+    this.adopt(ptr, ffi.umfCloseIPCHandle, 'umfCloseIPCHandle', { parents: [pool], after: UmfHandle.depend([pool]) })
   }
 
   protected override describeSelf(): string {
