@@ -16,11 +16,11 @@
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
 import { IpcHandler, OsMemoryProvider, ProxyPool, getIpcHandle } from '../lib/index.js'
-import { arg, median, sample } from './bench-common.js'
+import { arg, bareCalls, measureInterleaved, median } from './bench-common.js'
 
 const runs = Number(arg('--runs') ?? 7)
 const ops = Number(arg('--ops') ?? 2_000)
-const samplesPerRun = 20
+const rounds = 20
 
 using provider = new OsMemoryProvider({ visibility: 'shared' })
 using producerPool = new ProxyPool(provider)
@@ -38,12 +38,7 @@ const sOut: [number | bigint | null] = [null]
 const pOut: [bigint | null] = [null]
 
 const cases: [string, (n: number) => void][] = [
-  [
-    'bare koffi call (umfGetCurrentVersion)',
-    (n) => {
-      for (let i = 0; i < n; i++) ffi.umfGetCurrentVersion()
-    },
-  ],
+  ['bare koffi call (umfGetCurrentVersion)', bareCalls(ffi.umfGetCurrentVersion)],
   [
     'ffi get+put (cached handle)',
     (n) => {
@@ -76,18 +71,19 @@ const cases: [string, (n: number) => void][] = [
   ],
 ]
 
+// each run samples the bodies interleaved (the load of a shared machine hits them alike)
 const results = new Map<string, number[]>(cases.map(([name]) => [name, []]))
 for (let r = 0; r < runs; r++) {
-  for (const [name, body] of cases) {
-    body(ops) // warm-up
-    const xs: number[] = []
-    for (let s = 0; s < samplesPerRun; s++) xs.push(sample(body, ops))
-    results.get(name)!.push(median(xs))
-  }
+  const meds = measureInterleaved(
+    cases.map(([, body]) => [body, ops] as [(n: number) => void, number]),
+    rounds,
+    ops,
+  )
+  cases.forEach(([name], i) => results.get(name)!.push(meds[i]!))
 }
 const med = (name: string) => median(results.get(name)!)
 const bare = med(cases[0]![0])
-console.log(`IPC from TypeScript: median of ${runs} runs (each the median of ${samplesPerRun} samples of ${ops} ops), ns per op`)
+console.log(`IPC from TypeScript: median of ${runs} runs (each the median of ${rounds} interleaved samples of ${ops} ops), ns per op`)
 console.log('| operation | ns/op | x bare koffi call |')
 console.log('|---|---:|---:|')
 for (const [name] of cases) console.log(`| ${name} | ${med(name).toFixed(0)} | ${(med(name) / bare).toFixed(1)} |`)
