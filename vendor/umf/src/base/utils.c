@@ -58,3 +58,12 @@ void umf_native_error_set(umf_native_error_t *e, int32_t code, int err, const ch
         umf_strlcpy(e->msg, msg, sizeof(e->msg));
     }
 }
+
+umf_result_t umf_native_error_get(const umf_native_error_t *e, const char **ppMessage, int32_t *pError) {
+    if (ppMessage == NULL || pError == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *ppMessage = e->msg;
+    *pError = e->code;
+    return UMF_RESULT_SUCCESS;
+}

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <umf/base.h>
+
 #include "log.h"
 
 #define UMF_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -44,5 +46,8 @@ typedef struct umf_native_error_t {
 
 /* Records code and message; when err != 0 the message becomes "<msg>: <strerror(err)>". */
 void umf_native_error_set(umf_native_error_t *e, int32_t code, int err, const char *msg);
+
+/* get_last_native_error of a built-in provider: e's message and code; INVALID_ARGUMENT for a NULL output. */
+umf_result_t umf_native_error_get(const umf_native_error_t *e, const char **ppMessage, int32_t *pError);
 
 #endif

@@ -1042,3 +1042,27 @@ out:
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
+
+umf_result_t coarse_provider_free(coarse_t *c, void *ptr, size_t size, const char *who) {
+    umf_result_t rc = coarse_free(c, ptr, size);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_ERR("%p (%zu bytes) is not an allocation of this %s", ptr, size, who);
+    }
+    return rc;
+}
+
+umf_result_t coarse_provider_split(coarse_t *c, void *ptr, size_t totalSize, size_t firstSize) {
+    umf_result_t rc = coarse_split(c, ptr, totalSize, firstSize);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_ERR("invalid split of %p (%zu bytes) at %zu", ptr, totalSize, firstSize);
+    }
+    return rc;
+}
+
+umf_result_t coarse_provider_merge(coarse_t *c, void *lowPtr, void *highPtr, size_t totalSize) {
+    umf_result_t rc = coarse_merge(c, lowPtr, highPtr, totalSize);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_ERR("invalid merge of %p and %p (%zu bytes)", lowPtr, highPtr, totalSize);
+    }
+    return rc;
+}

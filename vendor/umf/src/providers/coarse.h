@@ -152,4 +152,13 @@ bool coarse_provider_protection(unsigned protection, int *prot);
  */
 umf_result_t coarse_provider_ctl(coarse_t *c, const char *name, void *arg, size_t size, umf_ctl_query_type_t queryType);
 
+/*
+ * free, allocation_split and allocation_merge of a coarse-based provider: the
+ * operation of c, its failure logged (who names the provider, e.g. "fixed
+ * provider").
+ */
+umf_result_t coarse_provider_free(coarse_t *c, void *ptr, size_t size, const char *who);
+umf_result_t coarse_provider_split(coarse_t *c, void *ptr, size_t totalSize, size_t firstSize);
+umf_result_t coarse_provider_merge(coarse_t *c, void *lowPtr, void *highPtr, size_t totalSize);
+
 #endif

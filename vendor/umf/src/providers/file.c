@@ -327,21 +327,12 @@ static umf_result_t file_free(void *provider, void *ptr, size_t size) {
     if (provider == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = coarse_free(((file_provider_t *)provider)->coarse, ptr, size);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("%p (%zu bytes) is not an allocation of this file provider", ptr, size);
-    }
-    return rc;
+    return coarse_provider_free(((file_provider_t *)provider)->coarse, ptr, size, "file provider");
 }
 
 static umf_result_t file_get_last_native_error(void *provider, const char **ppMessage, int32_t *pError) {
     (void)provider;
-    if (ppMessage == NULL || pError == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    *ppMessage = file_last_error.msg;
-    *pError = file_last_error.code;
-    return UMF_RESULT_SUCCESS;
+    return umf_native_error_get(&file_last_error, ppMessage, pError);
 }
 
 static umf_result_t file_get_recommended_page_size(void *provider, size_t size, size_t *pageSize) {
@@ -413,22 +404,14 @@ static umf_result_t file_allocation_split(void *provider, void *ptr, size_t tota
     if (provider == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = coarse_split(((file_provider_t *)provider)->coarse, ptr, totalSize, firstSize);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("invalid split of %p (%zu bytes) at %zu", ptr, totalSize, firstSize);
-    }
-    return rc;
+    return coarse_provider_split(((file_provider_t *)provider)->coarse, ptr, totalSize, firstSize);
 }
 
 static umf_result_t file_allocation_merge(void *provider, void *lowPtr, void *highPtr, size_t totalSize) {
     if (provider == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = coarse_merge(((file_provider_t *)provider)->coarse, lowPtr, highPtr, totalSize);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("invalid merge of %p and %p (%zu bytes)", lowPtr, highPtr, totalSize);
-    }
-    return rc;
+    return coarse_provider_merge(((file_provider_t *)provider)->coarse, lowPtr, highPtr, totalSize);
 }
 
 static umf_result_t file_ctl(void *provider, umf_ctl_query_source_t source, const char *name, void *arg,

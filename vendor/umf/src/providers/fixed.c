@@ -160,22 +160,12 @@ static umf_result_t fixed_free(void *provider, void *ptr, size_t size) {
     if (provider == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    fixed_provider_t *p = provider;
-    umf_result_t rc = coarse_free(p->coarse, ptr, size);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("%p (%zu bytes) is not an allocation of this fixed provider", ptr, size);
-    }
-    return rc;
+    return coarse_provider_free(((fixed_provider_t *)provider)->coarse, ptr, size, "fixed provider");
 }
 
 static umf_result_t fixed_get_last_native_error(void *provider, const char **ppMessage, int32_t *pError) {
     (void)provider;
-    if (ppMessage == NULL || pError == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    *ppMessage = fixed_last_error.msg;
-    *pError = fixed_last_error.code;
-    return UMF_RESULT_SUCCESS;
+    return umf_native_error_get(&fixed_last_error, ppMessage, pError);
 }
 
 static umf_result_t fixed_get_recommended_page_size(void *provider, size_t size, size_t *pageSize) {
@@ -239,22 +229,14 @@ static umf_result_t fixed_allocation_split(void *provider, void *ptr, size_t tot
     if (provider == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = coarse_split(((fixed_provider_t *)provider)->coarse, ptr, totalSize, firstSize);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("invalid split of %p (%zu bytes) at %zu", ptr, totalSize, firstSize);
-    }
-    return rc;
+    return coarse_provider_split(((fixed_provider_t *)provider)->coarse, ptr, totalSize, firstSize);
 }
 
 static umf_result_t fixed_allocation_merge(void *provider, void *lowPtr, void *highPtr, size_t totalSize) {
     if (provider == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = coarse_merge(((fixed_provider_t *)provider)->coarse, lowPtr, highPtr, totalSize);
-    if (rc != UMF_RESULT_SUCCESS) {
-        LOG_ERR("invalid merge of %p and %p (%zu bytes)", lowPtr, highPtr, totalSize);
-    }
-    return rc;
+    return coarse_provider_merge(((fixed_provider_t *)provider)->coarse, lowPtr, highPtr, totalSize);
 }
 
 static umf_result_t fixed_ctl(void *provider, umf_ctl_query_source_t source, const char *name, void *arg,
