@@ -67,3 +67,19 @@ umf_result_t umf_native_error_get(const umf_native_error_t *e, const char **ppMe
     *pError = e->code;
     return UMF_RESULT_SUCCESS;
 }
+
+umf_result_t umf_params_set_name(char *dst, size_t dst_size, const char *name, bool strict) {
+    if (name == NULL) {
+        LOG_ERR("name is NULL");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (strict) {
+        size_t len = strnlen(name, dst_size);
+        if (len == 0 || len >= dst_size) {
+            LOG_ERR("the name must have 1 to %zu characters", dst_size - 1);
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        }
+    }
+    umf_strlcpy(dst, name, dst_size);
+    return UMF_RESULT_SUCCESS;
+}

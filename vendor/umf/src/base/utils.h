@@ -32,6 +32,22 @@ void umf_strlcpy(char *dst, const char *src, size_t dst_size);
 /* A name is valid for CTL by_name lookups: 1..63 chars of [a-zA-Z0-9_-]. */
 bool umf_name_is_valid(const char *name);
 
+/* The first check of a params setter: a NULL handle is INVALID_ARGUMENT (logged). */
+#define CHECK_PARAMS_HANDLE(h)                                                                     \
+    do {                                                                                           \
+        if ((h) == NULL) {                                                                         \
+            LOG_ERR("params handle is NULL");                                                      \
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
+        }                                                                                          \
+    } while (0)
+
+/*
+ * The name of a params SetName function: copies name into dst (dst_size bytes,
+ * truncated). With strict, a name of no characters or too long for dst is
+ * refused instead. INVALID_ARGUMENT (logged) for a NULL or refused name.
+ */
+umf_result_t umf_params_set_name(char *dst, size_t dst_size, const char *name, bool strict);
+
 /*
  * Per-thread native error of a built-in provider. Each provider keeps one
  * `static __thread umf_native_error_t` and fills it before returning

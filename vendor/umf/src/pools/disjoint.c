@@ -191,11 +191,8 @@ umf_result_t umfDisjointPoolParamsSetSharedLimits(umf_disjoint_pool_params_handl
 }
 
 umf_result_t umfDisjointPoolParamsSetName(umf_disjoint_pool_params_handle_t hParams, const char *name) {
-    if (hParams == NULL || name == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    return UMF_RESULT_SUCCESS;
+    CHECK_PARAMS_HANDLE(hParams);
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, false);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -97,19 +97,6 @@ const umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return NULL; }
 
 #include <jemalloc/jemalloc.h>
 
-static umf_result_t check_name(const char *name) {
-    if (name == NULL) {
-        LOG_ERR("name is NULL");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    size_t len = strnlen(name, JE_NAME_MAX);
-    if (len == 0 || len >= JE_NAME_MAX) {
-        LOG_ERR("the name must have 1 to %d characters", JE_NAME_MAX - 1);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
-}
-
 /* ---- the library, loaded once ---- */
 
 typedef struct je_api_t {
@@ -821,15 +808,8 @@ umf_result_t umfJemallocPoolParamsSetNumArenas(umf_jemalloc_pool_params_handle_t
 }
 
 umf_result_t umfJemallocPoolParamsSetName(umf_jemalloc_pool_params_handle_t hParams, const char *name) {
-    if (hParams == NULL) {
-        LOG_ERR("hParams is NULL");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_result_t rc = check_name(name);
-    if (rc == UMF_RESULT_SUCCESS) {
-        umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    }
-    return rc;
+    CHECK_PARAMS_HANDLE(hParams);
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, true);
 }
 
 #endif /* UMF_HAVE_JEMALLOC */

@@ -407,17 +407,8 @@ umf_result_t umfScalablePoolParamsSetKeepAllMemory(umf_scalable_pool_params_hand
 }
 
 umf_result_t umfScalablePoolParamsSetName(umf_scalable_pool_params_handle_t hParams, const char *name) {
-    if (hParams == NULL || name == NULL) {
-        LOG_ERR("%s is NULL", hParams == NULL ? "hParams" : "name");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    size_t len = strnlen(name, SCALABLE_NAME_MAX);
-    if (len == 0 || len >= SCALABLE_NAME_MAX) {
-        LOG_ERR("the name must have 1 to %d characters", SCALABLE_NAME_MAX - 1);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    return UMF_RESULT_SUCCESS;
+    CHECK_PARAMS_HANDLE(hParams);
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, true);
 }
 
 #endif /* UMF_HAVE_SCALABLE */

@@ -121,12 +121,8 @@ umf_result_t umfDevDaxMemoryProviderParamsSetProtection(umf_devdax_memory_provid
 
 umf_result_t umfDevDaxMemoryProviderParamsSetName(umf_devdax_memory_provider_params_handle_t hParams,
                                                   const char *name) {
-    if (hParams == NULL || name == NULL) {
-        LOG_ERR("params handle or name is NULL");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    return UMF_RESULT_SUCCESS;
+    CHECK_PARAMS_HANDLE(hParams);
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, false);
 }
 
 /* ------------------------------------------------------------- provider */

@@ -99,14 +99,6 @@ umf_result_t umfFileMemoryProviderParamsDestroy(umf_file_memory_provider_params_
     return UMF_RESULT_SUCCESS;
 }
 
-#define CHECK_PARAMS_HANDLE(h)                                                                     \
-    do {                                                                                           \
-        if ((h) == NULL) {                                                                         \
-            LOG_ERR("params handle is NULL");                                                      \
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
-        }                                                                                          \
-    } while (0)
-
 umf_result_t umfFileMemoryProviderParamsSetPath(umf_file_memory_provider_params_handle_t hParams, const char *path) {
     CHECK_PARAMS_HANDLE(hParams);
     char *copy = NULL;
@@ -135,12 +127,7 @@ umf_result_t umfFileMemoryProviderParamsSetVisibility(umf_file_memory_provider_p
 
 umf_result_t umfFileMemoryProviderParamsSetName(umf_file_memory_provider_params_handle_t hParams, const char *name) {
     CHECK_PARAMS_HANDLE(hParams);
-    if (name == NULL) {
-        LOG_ERR("name is NULL");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    return UMF_RESULT_SUCCESS;
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, false);
 }
 
 /* ------------------------------------------------------------- provider */

@@ -71,12 +71,8 @@ umf_result_t umfFixedMemoryProviderParamsDestroy(umf_fixed_memory_provider_param
 
 umf_result_t umfFixedMemoryProviderParamsSetName(umf_fixed_memory_provider_params_handle_t hParams,
                                                  const char *name) {
-    if (hParams == NULL || name == NULL) {
-        LOG_ERR("params handle or name is NULL");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    return UMF_RESULT_SUCCESS;
+    CHECK_PARAMS_HANDLE(hParams);
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, false);
 }
 
 /* ------------------------------------------------------------- provider */

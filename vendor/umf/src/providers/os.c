@@ -81,14 +81,6 @@ umf_result_t umfOsMemoryProviderParamsDestroy(umf_os_memory_provider_params_hand
     return UMF_RESULT_SUCCESS;
 }
 
-#define CHECK_PARAMS_HANDLE(h)                                                                     \
-    do {                                                                                           \
-        if ((h) == NULL) {                                                                         \
-            LOG_ERR("params handle is NULL");                                                      \
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
-        }                                                                                          \
-    } while (0)
-
 umf_result_t umfOsMemoryProviderParamsSetProtection(umf_os_memory_provider_params_handle_t hParams,
                                                      unsigned protection) {
     CHECK_PARAMS_HANDLE(hParams);
@@ -178,12 +170,7 @@ umf_result_t umfOsMemoryProviderParamsSetPartitions(umf_os_memory_provider_param
 umf_result_t umfOsMemoryProviderParamsSetName(umf_os_memory_provider_params_handle_t hParams,
                                               const char *name) {
     CHECK_PARAMS_HANDLE(hParams);
-    if (name == NULL) {
-        LOG_ERR("name is NULL");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_strlcpy(hParams->name, name, sizeof(hParams->name));
-    return UMF_RESULT_SUCCESS;
+    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, false);
 }
 
 /* ------------------------------------------------- native error (per thread) */
