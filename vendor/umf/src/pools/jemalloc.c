@@ -54,6 +54,7 @@
 
 #include <umf/pools/pool_jemalloc.h>
 
+#include "base/dl.h"
 #include "base/utils.h"
 
 #define JE_DEFAULT_NAME "jemalloc"
@@ -111,30 +112,29 @@ static je_api_t g_je;
 static umf_result_t g_je_status = UMF_RESULT_ERROR_UNKNOWN;
 static pthread_once_t g_je_once = PTHREAD_ONCE_INIT;
 
+static const umf_dl_symbol_t JE_SYMBOLS[] = {
+    {"mallocx", offsetof(je_api_t, mallocx), false}, {"rallocx", offsetof(je_api_t, rallocx), false},
+    {"dallocx", offsetof(je_api_t, dallocx), false}, {"sallocx", offsetof(je_api_t, sallocx), false},
+    {"mallctl", offsetof(je_api_t, mallctl), false},
+};
+
 static void je_load_once(void) {
-    const char *lib = getenv("UMF_JEMALLOC_LIB_NAME");
-    if (lib == NULL || lib[0] == '\0') {
-        lib = "libjemalloc.so.2";
-    }
+    const char *lib;
+    const char *why;
     /* RTLD_LOCAL: none of its symbols (malloc above all) may join the global scope.
      * RTLD_NODELETE: it is never unloaded, even by a stray dlclose. */
-    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    void *h = umf_dl_open("UMF_JEMALLOC_LIB_NAME", "libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE, &lib,
+                          &why);
     if (h == NULL) {
-        const char *why = dlerror();
         LOG_ERR("cannot load %s: %s. The jemalloc pool needs Debian's package libjemalloc2 (apt-get install "
                 "libjemalloc2); if the error is \"cannot allocate memory in static TLS block\", start the process "
                 "with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384",
-                lib, why ? why : "unknown error");
+                lib, why);
         g_je_status = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
         return;
     }
     je_api_t api;
-    *(void **)&api.mallocx = dlsym(h, "mallocx");
-    *(void **)&api.rallocx = dlsym(h, "rallocx");
-    *(void **)&api.dallocx = dlsym(h, "dallocx");
-    *(void **)&api.sallocx = dlsym(h, "sallocx");
-    *(void **)&api.mallctl = dlsym(h, "mallctl");
-    if (!api.mallocx || !api.rallocx || !api.dallocx || !api.sallocx || !api.mallctl) {
+    if (umf_dl_resolve(h, JE_SYMBOLS, UMF_ARRAY_SIZE(JE_SYMBOLS), &api, sizeof(api)) != NULL) {
         LOG_ERR("%s does not export mallocx/rallocx/dallocx/sallocx/mallctl: not jemalloc 5", lib);
         dlclose(h);
         g_je_status = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;

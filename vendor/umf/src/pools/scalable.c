@@ -22,6 +22,7 @@
 
 #include <umf/pools/pool_scalable.h>
 
+#include "base/dl.h"
 #include "base/utils.h"
 
 #define SCALABLE_DEFAULT_NAME "scalable"
@@ -95,11 +96,7 @@ static pthread_mutex_t g_tbb_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *g_tbb_handle; /* guarded by g_tbb_lock */
 static tbb_api_t g_tbb;    /* filled while g_tbb_handle is set */
 
-static const struct {
-    const char *symbol;
-    size_t offset;
-    bool optional;
-} TBB_SYMBOLS[] = {
+static const umf_dl_symbol_t TBB_SYMBOLS[] = {
     {"_ZN3rml14pool_create_v1ElPKNS_13MemPoolPolicyEPPNS_10MemoryPoolE", offsetof(tbb_api_t, pool_create_v1), false},
     {"_ZN3rml12pool_destroyEPNS_10MemoryPoolE", offsetof(tbb_api_t, pool_destroy), false},
     {"_ZN3rml11pool_mallocEPNS_10MemoryPoolEm", offsetof(tbb_api_t, pool_malloc), false},
@@ -117,31 +114,23 @@ static umf_result_t tbb_load(void) {
     if (g_tbb_handle != NULL) {
         goto out;
     }
-    const char *lib = getenv("UMF_TBBMALLOC_LIB_NAME");
-    if (lib == NULL || lib[0] == '\0') {
-        lib = "libtbbmalloc.so.2";
-    }
-    void *h = dlopen(lib, RTLD_LAZY | RTLD_LOCAL);
+    const char *lib;
+    const char *why;
+    void *h = umf_dl_open("UMF_TBBMALLOC_LIB_NAME", "libtbbmalloc.so.2", RTLD_LAZY | RTLD_LOCAL, &lib, &why);
     if (h == NULL) {
-        const char *why = dlerror();
         LOG_ERR("cannot load %s (%s): the scalable pool needs oneTBB's tbbmalloc, in Debian the package "
                 "libtbbmalloc2 (apt-get install libtbbmalloc2)",
-                lib, why ? why : "unknown error");
+                lib, why);
         rc = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
         goto out;
     }
     tbb_api_t api;
-    memset(&api, 0, sizeof(api));
-    for (size_t i = 0; i < UMF_ARRAY_SIZE(TBB_SYMBOLS); i++) {
-        void *fn = dlsym(h, TBB_SYMBOLS[i].symbol);
-        if (fn == NULL && !TBB_SYMBOLS[i].optional) {
-            LOG_ERR("%s lacks %s: not a oneTBB tbbmalloc with memory pools (Debian package libtbbmalloc2)", lib,
-                    TBB_SYMBOLS[i].symbol);
-            dlclose(h);
-            rc = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
-            goto out;
-        }
-        memcpy((char *)&api + TBB_SYMBOLS[i].offset, &fn, sizeof(fn));
+    const char *missing = umf_dl_resolve(h, TBB_SYMBOLS, UMF_ARRAY_SIZE(TBB_SYMBOLS), &api, sizeof(api));
+    if (missing != NULL) {
+        LOG_ERR("%s lacks %s: not a oneTBB tbbmalloc with memory pools (Debian package libtbbmalloc2)", lib, missing);
+        dlclose(h);
+        rc = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
+        goto out;
     }
     g_tbb = api;
     g_tbb_handle = h;
