@@ -18,23 +18,11 @@
 #include <umf/pools/pool_proxy.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "bench_common.h"
+
 static int g_runs = 7;
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 /* ---- a benchmark-only provider: constant-time allocation from a preallocated arena ---- */
 
@@ -195,7 +183,7 @@ static double measure(const case_t *c, int threads) {
         pthread_barrier_destroy(&barrier);
         samples[r] = sum / threads;
     }
-    return median(samples, g_runs);
+    return bench_median(samples, g_runs);
 }
 
 static void row(const char *name, const case_t *c, double base1, double base2) {
@@ -261,7 +249,7 @@ static double measure_lookups(void **ptrs, size_t n, int threads, int random_ord
         pthread_barrier_destroy(&barrier);
         samples[r] = sum / threads;
     }
-    return median(samples, g_runs);
+    return bench_median(samples, g_runs);
 }
 
 int main(int argc, char **argv) {

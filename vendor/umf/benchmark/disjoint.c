@@ -42,6 +42,8 @@
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_disjoint.h>
 
+#include "bench_common.h"
+
 #define LIVE_SLOTS 10000
 #define MAX_THREADS 2
 
@@ -268,11 +270,7 @@ static void *run_job(void *arg) {
     return NULL;
 }
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 static counting_t g_counting;
 static double g_reserved_ratio[A_COUNT];
@@ -327,11 +325,6 @@ static umf_result_t ops_ctl(const char *path, ...) {
     umf_result_t rc = g_ops->ext_ctl(g_priv, CTL_QUERY_PROGRAMMATIC, path, NULL, 0, CTL_QUERY_RUNNABLE, args);
     va_end(args);
     return rc;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv) {
@@ -422,9 +415,9 @@ int main(int argc, char **argv) {
                 }
             }
             for (int k = 0; k < A_COUNT; k++) {
-                qsort(samples[k], runs, sizeof(double), cmp_double);
-                qsort(ratios[k], runs, sizeof(double), cmp_double);
-                qsort(cpus[k], runs, sizeof(double), cmp_double);
+                qsort(samples[k], runs, sizeof(double), bench_cmp_double);
+                qsort(ratios[k], runs, sizeof(double), bench_cmp_double);
+                qsort(cpus[k], runs, sizeof(double), bench_cmp_double);
                 cmed[k][nt] = cpus[k][runs / 2];
                 med[k][nt] = samples[k][runs / 2];
                 rat[k][nt] = ratios[k][runs / 2];

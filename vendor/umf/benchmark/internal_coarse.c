@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "providers/coarse.h"
+#include "bench_common.h"
 
 #define OPS 200000u
 #define REGION ((size_t)64 << 30)
@@ -37,21 +38,7 @@ static uint64_t rnd(void) {
     return rng;
 }
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 static size_t rand_size(void) { return 64 + (size_t)(rnd() % (16 * 1024 - 64)); }
 static size_t rand_align(void) { return rnd() % 8 == 0 ? 4096 : 64; }
@@ -197,7 +184,7 @@ int main(int argc, char **argv) {
             }
         }
         for (int m = 0; m < M_COUNT; m++) {
-            med[l][m] = median(samples[m], runs);
+            med[l][m] = bench_median(samples[m], runs);
         }
     }
     printf("coarse allocator, ns per operation (median of %d runs, %u ops each, thread CPU time)\n", runs, OPS);

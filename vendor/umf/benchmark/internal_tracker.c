@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "core/tracker.h"
+#include "bench_common.h"
 
 #define OPS 200000u
 #define MAX_THREADS 2
@@ -36,21 +37,7 @@ static uint64_t rnd(void) {
 }
 
 /* CPU time of the calling thread: on a shared machine, time spent descheduled is not counted. */
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 typedef enum { OP_CYCLE, OP_CYCLE_HOT, OP_FIND, OP_FIND_SEQ, OP_MALLOC } op_t;
 
@@ -251,7 +238,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < runs; i++) {
         samples[i] = measure(NULL, NULL, OP_MALLOC, 1);
     }
-    double malloc_ns = median(samples, runs);
+    double malloc_ns = bench_median(samples, runs);
 
     printf("allocation tracker, median of %d runs of %u ops, ns per op as one thread sees it\n", runs, OPS);
     printf("%-7s %-18s %10s %12s %12s\n", "layout", "operation", "live", "1 thread", "2 threads");
@@ -287,7 +274,7 @@ int main(int argc, char **argv) {
                     for (int i = 0; i < runs; i++) {
                         samples[i] = measure(t, &l, (op_t)op, th);
                     }
-                    r[th - 1] = median(samples, runs);
+                    r[th - 1] = bench_median(samples, runs);
                 }
                 printf("%-7s %-18s %10zu %12.1f %12.1f\n", sparse ? "sparse" : "dense", op_names[op], l.n, r[0], r[1]);
             }

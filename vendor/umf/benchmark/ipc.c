@@ -27,6 +27,7 @@
 #include <umf/providers/provider_os_memory.h>
 
 #include "../test/common/test_ipc_provider.c"
+#include "bench_common.h"
 
 #define WORKING_SET 256 /* allocations the cached loops cycle through */
 #define SMALL_LIMIT 64  /* UMF_MAX_OPENED_IPC_HANDLES of the second column */
@@ -43,11 +44,7 @@ static const char *ROW_NAMES[NROWS] = {
     "reference: glibc malloc+free of a handle",
 };
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 static test_provider_counters_t g_counters;
 static const char *g_provider_name = "?";
@@ -183,11 +180,6 @@ static void run_once(double out[NROWS]) {
     umfPoolDestroy(P);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The child: runs the rows `runs` times and writes the medians, one per line, to stdout. */
 static int child_main(int runs) {
     double samples[NROWS][64];
@@ -200,7 +192,7 @@ static int child_main(int runs) {
     }
     printf("%s\n", g_provider_name);
     for (int k = 0; k < NROWS; k++) {
-        qsort(samples[k], (size_t)runs, sizeof(double), cmp_double);
+        qsort(samples[k], (size_t)runs, sizeof(double), bench_cmp_double);
         printf("%.1f\n", samples[k][runs / 2]);
     }
     return 0;

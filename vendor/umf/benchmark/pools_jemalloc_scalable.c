@@ -30,6 +30,8 @@
 #include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "bench_common.h"
+
 #define BATCH 1000
 #define LIVE 10000
 #define MAX_THREADS 2
@@ -87,11 +89,7 @@ typedef struct work_t {
     pthread_barrier_t *barrier;
 } work_t;
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 static uint32_t next_rand(uint32_t *s) {
     *s ^= *s << 13;
@@ -168,11 +166,6 @@ static double one_run(const allocator_t *a, int pattern, int threads, unsigned s
     }
     pthread_barrier_destroy(&barrier);
     return worst;
-}
-
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
 }
 
 /* ---- setup ---- */
@@ -266,7 +259,7 @@ int main(int argc, char **argv) {
             printf("%-8s %3d", PATTERN_NAMES[p], threads);
             for (int a = 0; a < A_COUNT; a++) {
                 if (allocators[a].available) {
-                    qsort(samples[a], (size_t)runs, sizeof(double), cmp_double);
+                    qsort(samples[a], (size_t)runs, sizeof(double), bench_cmp_double);
                     med[a] = samples[a][runs / 2];
                     printf(" %19.1f", med[a]);
                 } else {

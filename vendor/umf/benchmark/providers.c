@@ -23,26 +23,14 @@
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "bench_common.h"
+
 #define KiB ((size_t)1024)
 #define MiB (KiB * KiB)
 #define FIXED_BUFFER (256 * MiB)
 #define MAX_RUNS 31
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+static double now_ns(void) { return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 /* ns per alloc+free of size through h; < 0 when an operation failed. */
 static double run_provider(umf_memory_provider_handle_t h, size_t size, unsigned ops) {
@@ -148,7 +136,7 @@ int main(int argc, char **argv) {
             }
         }
         for (int k = 0; k < P_COUNT; k++) {
-            med[k][s] = median(samples[k], runs);
+            med[k][s] = bench_median(samples[k], runs);
         }
     }
 
