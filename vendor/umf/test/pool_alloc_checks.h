@@ -60,6 +60,14 @@ static int all_zero(const void *p, size_t n) {
     return 1;
 }
 
+/* umfPoolCreate of ops over provider with params (flags 0): the pool, or NULL with *rc the reason. */
+static umf_memory_pool_handle_t make_pool(const umf_memory_pool_ops_t *ops, umf_memory_provider_handle_t provider,
+                                          void *params, umf_result_t *rc) {
+    umf_memory_pool_handle_t pool = NULL;
+    *rc = umfPoolCreate(ops, provider, params, 0, &pool);
+    return *rc == UMF_RESULT_SUCCESS ? pool : NULL;
+}
+
 static umf_memory_provider_handle_t counting_provider(test_provider_counters_t *c) {
     umf_memory_provider_handle_t h = NULL;
     CHECK_OK(umfMemoryProviderCreate(test_counting_provider_ops(), c, &h));
@@ -519,5 +527,61 @@ static void check_threads(umf_memory_pool_handle_t pool) {
     pthread_barrier_destroy(&barrier);
 }
 
+
+/* Two pools over two counting providers: each allocation is found in its pool, and destroying
+ * a pool with live allocations releases all its memory, and only its own. */
+static void check_two_pools(const umf_memory_pool_ops_t *ops) {
+    test_provider_counters_t c1 = {0}, c2 = {0};
+    umf_memory_provider_handle_t p1 = counting_provider(&c1), p2 = counting_provider(&c2);
+    umf_result_t rc1, rc2;
+    umf_memory_pool_handle_t a = make_pool(ops, p1, NULL, &rc1), b = make_pool(ops, p2, NULL, &rc2);
+    CHECK_OK(rc1);
+    CHECK_OK(rc2);
+    REQUIRE(a != NULL && b != NULL);
+    void *pa[100], *pb[100];
+    for (int i = 0; i < 100; i++) {
+        pa[i] = umfPoolMalloc(a, 64 + (size_t)i * 100);
+        pb[i] = umfPoolMalloc(b, 64 + (size_t)i * 100);
+        CHECK(pa[i] != NULL && pb[i] != NULL);
+    }
+    size_t b_live = c2.bytes_live;
+    for (int i = 0; i < 100; i++) {
+        umf_memory_pool_handle_t fa = NULL, fb = NULL;
+        CHECK_OK(umfPoolByPtr(pa[i], &fa));
+        CHECK_OK(umfPoolByPtr(pb[i], &fb));
+        CHECK(fa == a);
+        CHECK(fb == b);
+    }
+    /* destroying a pool with live allocations releases all its memory, and only its own */
+    CHECK_OK(umfPoolDestroy(a));
+    CHECK_EQ(c1.bytes_live, 0);
+    CHECK_EQ(c2.bytes_live, b_live);
+    for (int i = 0; i < 100; i++) {
+        memset(pb[i], 1, 64);
+        CHECK_OK(umfFree(pb[i]));
+    }
+    CHECK_OK(umfPoolDestroy(b));
+    CHECK_EQ(c2.bytes_live, 0);
+    umfMemoryProviderDestroy(p1);
+    umfMemoryProviderDestroy(p2);
+}
+
+/* A pool created with UMF_POOL_CREATE_FLAG_DISABLE_TRACKING: umfPoolByPtr does not find its
+ * memory, umfPoolFree frees it, and destroying the pool gives everything back. */
+static void check_without_tracking(const umf_memory_pool_ops_t *ops) {
+    test_provider_counters_t c = {0};
+    umf_memory_provider_handle_t prov = counting_provider(&c);
+    umf_memory_pool_handle_t pool = NULL;
+    CHECK_OK(umfPoolCreate(ops, prov, NULL, UMF_POOL_CREATE_FLAG_DISABLE_TRACKING, &pool));
+    REQUIRE(pool != NULL);
+    void *p = umfPoolMalloc(pool, 1000);
+    CHECK(p != NULL);
+    umf_memory_pool_handle_t found = NULL;
+    CHECK_EQ(umfPoolByPtr(p, &found), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_OK(umfPoolFree(pool, p));
+    CHECK_OK(umfPoolDestroy(pool));
+    CHECK_EQ(c.bytes_live, 0);
+    umfMemoryProviderDestroy(prov);
+}
 
 #endif

@@ -19,9 +19,7 @@
 
 static umf_memory_pool_handle_t je_pool(umf_memory_provider_handle_t provider, umf_jemalloc_pool_params_handle_t prm,
                                         umf_result_t *rc) {
-    umf_memory_pool_handle_t pool = NULL;
-    *rc = umfPoolCreate(umfJemallocPoolOps(), provider, prm, 0, &pool);
-    return *rc == UMF_RESULT_SUCCESS ? pool : NULL;
+    return make_pool(umfJemallocPoolOps(), provider, prm, rc);
 }
 
 static void test_ops_and_params(void) {
@@ -196,42 +194,6 @@ static void test_trim(void) {
     umfMemoryProviderDestroy(prov);
 }
 
-static void test_two_pools(void) {
-    test_provider_counters_t c1 = {0}, c2 = {0};
-    umf_memory_provider_handle_t p1 = counting_provider(&c1), p2 = counting_provider(&c2);
-    umf_result_t rc1, rc2;
-    umf_memory_pool_handle_t a = je_pool(p1, NULL, &rc1), b = je_pool(p2, NULL, &rc2);
-    CHECK_OK(rc1);
-    CHECK_OK(rc2);
-    REQUIRE(a != NULL && b != NULL);
-    void *pa[100], *pb[100];
-    for (int i = 0; i < 100; i++) {
-        pa[i] = umfPoolMalloc(a, 64 + (size_t)i * 100);
-        pb[i] = umfPoolMalloc(b, 64 + (size_t)i * 100);
-        CHECK(pa[i] != NULL && pb[i] != NULL);
-    }
-    size_t b_live = c2.bytes_live;
-    for (int i = 0; i < 100; i++) {
-        umf_memory_pool_handle_t fa = NULL, fb = NULL;
-        CHECK_OK(umfPoolByPtr(pa[i], &fa));
-        CHECK_OK(umfPoolByPtr(pb[i], &fb));
-        CHECK(fa == a);
-        CHECK(fb == b);
-    }
-    /* destroying a pool with live allocations releases all its memory, and only its own */
-    CHECK_OK(umfPoolDestroy(a));
-    CHECK_EQ(c1.bytes_live, 0);
-    CHECK_EQ(c2.bytes_live, b_live);
-    for (int i = 0; i < 100; i++) {
-        memset(pb[i], 1, 64);
-        CHECK_OK(umfFree(pb[i]));
-    }
-    CHECK_OK(umfPoolDestroy(b));
-    CHECK_EQ(c2.bytes_live, 0);
-    umfMemoryProviderDestroy(p1);
-    umfMemoryProviderDestroy(p2);
-}
-
 /* A thread going back and forth between pools, and pools created where a destroyed one was:
  * each allocation lands in the pool asked for and every pool gives all its memory back. */
 static void test_pool_switching(void) {
@@ -308,22 +270,6 @@ static void test_provider_failures(void) {
     void *p = umfPoolMalloc(pool, (size_t)64 << 20);
     CHECK(p != NULL);
     umfPoolFree(pool, p);
-    CHECK_OK(umfPoolDestroy(pool));
-    CHECK_EQ(c.bytes_live, 0);
-    umfMemoryProviderDestroy(prov);
-}
-
-static void test_without_tracking(void) {
-    test_provider_counters_t c = {0};
-    umf_memory_provider_handle_t prov = counting_provider(&c);
-    umf_memory_pool_handle_t pool = NULL;
-    CHECK_OK(umfPoolCreate(umfJemallocPoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_DISABLE_TRACKING, &pool));
-    REQUIRE(pool != NULL);
-    void *p = umfPoolMalloc(pool, 1000);
-    CHECK(p != NULL);
-    umf_memory_pool_handle_t found = NULL;
-    CHECK_EQ(umfPoolByPtr(p, &found), UMF_RESULT_ERROR_INVALID_ARGUMENT);
-    CHECK_OK(umfPoolFree(pool, p));
     CHECK_OK(umfPoolDestroy(pool));
     CHECK_EQ(c.bytes_live, 0);
     umfMemoryProviderDestroy(prov);
@@ -437,6 +383,10 @@ static void ensure_static_tls(char **argv) {
     execv("/proc/self/exe", argv);
     fprintf(stderr, "cannot run again with GLIBC_TUNABLES: %s\n", strerror(errno));
 }
+
+static void test_two_pools(void) { check_two_pools(umfJemallocPoolOps()); }
+
+static void test_without_tracking(void) { check_without_tracking(umfJemallocPoolOps()); }
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "child-create") == 0) {
