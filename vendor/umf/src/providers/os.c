@@ -15,11 +15,13 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +31,7 @@
 
 #include "base/topology.h"
 #include "base/utils.h"
+#include "core/ipc_internal.h"
 
 #define OS_DEFAULT_NAME "OS"
 #define OS_NAME_SIZE 64
@@ -307,6 +310,7 @@ typedef struct os_provider_t {
     char *shm_name;            /* the named shm object to unlink at finalize, or NULL */
     _Atomic size_t fd_next;    /* first unused offset of fd */
     os_offset_map_t offsets;   /* shared only: allocation address -> fd offset */
+    os_offset_map_t opened;    /* IPC handles this provider opened: mapping address -> length */
 
     umf_numa_mode_t mode;
     unsigned *nodes; /* the node list without duplicates, in the order given */
@@ -408,6 +412,7 @@ static void os_provider_free(os_provider_t *p) {
         close(p->fd);
     }
     offset_map_destroy(&p->offsets);
+    offset_map_destroy(&p->opened);
     if (p->shm_name != NULL) {
         shm_unlink(p->shm_name); /* an IPC consumer may have unlinked it already */
         free(p->shm_name);
@@ -566,6 +571,7 @@ static umf_result_t os_initialize(const void *params, void **provider) {
     }
     p->fd = -1;
     pthread_mutex_init(&p->offsets.lock, NULL);
+    pthread_mutex_init(&p->opened.lock, NULL);
     p->prot = prot;
     p->protection = in->protection;
     p->visibility = in->visibility;
@@ -1005,6 +1011,32 @@ static umf_result_t os_get_ipc_handle_size(void *provider, size_t *size) {
     return rc;
 }
 
+/*
+ * Under Yama's ptrace_scope 1 only ancestors may pidfd_getfd from a process: a producer of
+ * anonymous-fd handles lets any process of its user do it (PR_SET_PTRACER_ANY). Without Yama
+ * the call fails with EINVAL and nothing is needed; with scope 2 or 3 it cannot help.
+ */
+static void os_allow_fd_copy(void) {
+    static _Atomic int done_for; /* the pid it was done in (a fork child does it again) */
+    int pid = (int)getpid();
+    if (atomic_load_explicit(&done_for, memory_order_relaxed) == pid) {
+        return;
+    }
+    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+    char scope = '?'; /* unknown: try */
+    if (fd >= 0) {
+        if (read(fd, &scope, 1) != 1) {
+            scope = '?';
+        }
+        close(fd);
+    }
+    if ((scope == '1' || scope == '?') && prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0) != 0 &&
+        errno != EINVAL) {
+        LOG_WARN("prctl(PR_SET_PTRACER) failed (errno %d): other processes may not open IPC handles", errno);
+    }
+    atomic_store_explicit(&done_for, pid, memory_order_relaxed);
+}
+
 static umf_result_t os_get_ipc_handle(void *provider, const void *ptr, size_t size, void *providerIpcData) {
     if (provider == NULL || ptr == NULL || providerIpcData == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -1021,6 +1053,9 @@ static umf_result_t os_get_ipc_handle(void *provider, const void *ptr, size_t si
     }
     os_ipc_data_t *d = providerIpcData;
     const char *name = os_ipc_name(p);
+    if (name[0] == '\0') {
+        os_allow_fd_copy();
+    }
     d->pid = (int)getpid();
     d->fd = p->fd;
     d->fd_offset = offset;
@@ -1054,7 +1089,16 @@ static umf_result_t os_put_ipc_handle(void *provider, void *providerIpcData) {
 /* A descriptor of the fd the handle names, owned by the caller; -1 with rc set on failure. */
 static int os_ipc_fd(const os_ipc_data_t *d, umf_result_t *rc) {
     int fd;
+    if (d->pid <= 0) {
+        *rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        return -1;
+    }
     if (d->shm_name_len > 0) {
+        /* the object may outlive its maker, but a handle of a process that is gone is stale */
+        if (kill((pid_t)d->pid, 0) != 0 && errno == ESRCH) {
+            *rc = os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, ESRCH, "the process that made the IPC handle has exited");
+            return -1;
+        }
         char path[NAME_MAX + 1];
         if (d->shm_name_len > NAME_MAX - 2 || memchr(d->shm_name, '\0', d->shm_name_len) != NULL) {
             *rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -1115,6 +1159,12 @@ static umf_result_t os_open_ipc_handle(void *provider, void *providerIpcData, vo
     if (addr == MAP_FAILED) {
         return os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, "mmap of the IPC handle failed");
     }
+    /* close unmaps what was mapped here, whatever size it is given (a forged handle's header may lie) */
+    if (offset_map_put(&((os_provider_t *)provider)->opened, addr, ALIGN_UP(d->size, page)) != 0) {
+        munmap(addr, ALIGN_UP(d->size, page));
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    umf_ipc_report_mapped_size(ALIGN_UP(d->size, page));
     *ptr = addr;
     return UMF_RESULT_SUCCESS;
 }
@@ -1127,8 +1177,12 @@ static umf_result_t os_close_ipc_handle(void *provider, void *ptr, size_t size) 
     if (rc != UMF_RESULT_SUCCESS) {
         return rc;
     }
-    size_t page = umf_page_size();
-    size_t len = size > SIZE_MAX - page ? size : ALIGN_UP(size, page);
+    size_t len = 0;
+    if (!offset_map_take(&((os_provider_t *)provider)->opened, ptr, &len, true)) {
+        LOG_ERR("%p is not an IPC mapping this provider opened", ptr);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    (void)size; /* the length recorded at open is what is unmapped */
     if (munmap(ptr, len) != 0) {
         return os_fail(UMF_OS_RESULT_ERROR_FREE_FAILED, errno, "munmap of an opened IPC handle failed");
     }
