@@ -1016,9 +1016,8 @@ static umf_result_t os_get_ipc_handle_size(void *provider, size_t *size) {
  * anonymous-fd handles lets any process of its user do it (PR_SET_PTRACER_ANY). Without Yama
  * the call fails with EINVAL and nothing is needed; with scope 2 or 3 it cannot help.
  */
-static void os_allow_fd_copy(void) {
+static void os_allow_fd_copy(int pid) {
     static _Atomic int done_for; /* the pid it was done in (a fork child does it again) */
-    int pid = (int)getpid();
     if (atomic_load_explicit(&done_for, memory_order_relaxed) == pid) {
         return;
     }
@@ -1053,10 +1052,10 @@ static umf_result_t os_get_ipc_handle(void *provider, const void *ptr, size_t si
     }
     os_ipc_data_t *d = providerIpcData;
     const char *name = os_ipc_name(p);
-    if (name[0] == '\0') {
-        os_allow_fd_copy();
-    }
     d->pid = (int)getpid();
+    if (name[0] == '\0') {
+        os_allow_fd_copy(d->pid);
+    }
     d->fd = p->fd;
     d->fd_offset = offset;
     d->size = size;
