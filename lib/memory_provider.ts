@@ -72,6 +72,37 @@ export interface ParamsHandle {
   readonly parents?: readonly UmfHandle[]
 }
 
+/**
+ * Builds a C params object: creates it, runs the setters, and destroys it again when one of them throws.
+ *
+ * @param create - the C create function (given the out-parameter), e.g. `(out) => ffi.umfOsMemoryProviderParamsCreate(out)`
+ * @param createName - its name, for errors
+ * @param destroy - the C destroy function
+ * @param set - calls the C setters (each through `check`)
+ * @param parents - objects the C params refer to (see {@link ParamsHandle.parents})
+ * @returns the params handle
+ * @internal
+ */
+export function buildParamsHandle<H extends bigint>(
+  create: (out: [H | null]) => number,
+  createName: string,
+  destroy: (h: H) => number,
+  set: (h: H) => void,
+  parents: readonly UmfHandle[] = [],
+): ParamsHandle {
+  const out: [H | null] = [null]
+  check(create(out), createName)
+  const h = out[0]!
+  const params: ParamsHandle = { handle: h, destroy: () => void destroy(h), parents }
+  try {
+    set(h)
+  } catch (e) {
+    params.destroy()
+    throw e
+  }
+  return params
+}
+
 const BORROW: unique symbol = Symbol('borrow')
 
 // ---- the TypeScript provider trampolines, shared by every instance ----

@@ -11,35 +11,29 @@ import { parseConfig } from '../config/parse.js'
 import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/builtin_pool.js'
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
-import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import { buildParamsHandle, type MemoryProvider, type ParamsHandle } from '../memory_provider.js'
 
 export { DisjointPoolSharedLimits } from './disjoint_pool_shared_limits.js'
 
 /** Builds the C params object; on a failure it is destroyed before the error is thrown. */
 function buildParams(p: DisjointPoolParamsParsed): ParamsHandle {
-  const out: [umf_disjoint_pool_params_handle_t | null] = [null]
-  check(ffi.umfDisjointPoolParamsCreate(out), 'umfDisjointPoolParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = {
-    handle: h,
-    destroy: () => void ffi.umfDisjointPoolParamsDestroy(h),
-    parents: p.sharedLimits === null ? [] : [p.sharedLimits],
-  }
-  try {
-    check(ffi.umfDisjointPoolParamsSetSlabMinSize(h, p.slabMinSize), 'umfDisjointPoolParamsSetSlabMinSize')
-    check(ffi.umfDisjointPoolParamsSetMaxPoolableSize(h, p.maxPoolableSize), 'umfDisjointPoolParamsSetMaxPoolableSize')
-    check(ffi.umfDisjointPoolParamsSetCapacity(h, p.capacity), 'umfDisjointPoolParamsSetCapacity')
-    check(ffi.umfDisjointPoolParamsSetMinBucketSize(h, p.minBucketSize), 'umfDisjointPoolParamsSetMinBucketSize')
-    check(ffi.umfDisjointPoolParamsSetTrace(h, p.trace), 'umfDisjointPoolParamsSetTrace')
-    check(ffi.umfDisjointPoolParamsSetName(h, p.name), 'umfDisjointPoolParamsSetName')
-    // .handle throws DestroyedError for destroyed limits, before C sees the pointer
-    const limits = p.sharedLimits === null ? null : p.sharedLimits.handle
-    check(ffi.umfDisjointPoolParamsSetSharedLimits(h, limits), 'umfDisjointPoolParamsSetSharedLimits')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+  return buildParamsHandle(
+    (out: [umf_disjoint_pool_params_handle_t | null]) => ffi.umfDisjointPoolParamsCreate(out),
+    'umfDisjointPoolParamsCreate',
+    ffi.umfDisjointPoolParamsDestroy,
+    (h) => {
+      check(ffi.umfDisjointPoolParamsSetSlabMinSize(h, p.slabMinSize), 'umfDisjointPoolParamsSetSlabMinSize')
+      check(ffi.umfDisjointPoolParamsSetMaxPoolableSize(h, p.maxPoolableSize), 'umfDisjointPoolParamsSetMaxPoolableSize')
+      check(ffi.umfDisjointPoolParamsSetCapacity(h, p.capacity), 'umfDisjointPoolParamsSetCapacity')
+      check(ffi.umfDisjointPoolParamsSetMinBucketSize(h, p.minBucketSize), 'umfDisjointPoolParamsSetMinBucketSize')
+      check(ffi.umfDisjointPoolParamsSetTrace(h, p.trace), 'umfDisjointPoolParamsSetTrace')
+      check(ffi.umfDisjointPoolParamsSetName(h, p.name), 'umfDisjointPoolParamsSetName')
+      // .handle throws DestroyedError for destroyed limits, before C sees the pointer
+      const limits = p.sharedLimits === null ? null : p.sharedLimits.handle
+      check(ffi.umfDisjointPoolParamsSetSharedLimits(h, limits), 'umfDisjointPoolParamsSetSharedLimits')
+    },
+    p.sharedLimits === null ? [] : [p.sharedLimits],
+  )
 }
 
 /**

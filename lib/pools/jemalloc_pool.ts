@@ -10,22 +10,19 @@ import { parseConfig } from '../config/parse.js'
 import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/builtin_pool.js'
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
-import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import { buildParamsHandle, type MemoryProvider, type ParamsHandle } from '../memory_provider.js'
 import { withHint } from './hint.js'
 
 function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
-  const out: [umf_jemalloc_pool_params_handle_t | null] = [null]
-  check(ffi.umfJemallocPoolParamsCreate(out), 'umfJemallocPoolParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = { handle: h, destroy: () => void ffi.umfJemallocPoolParamsDestroy(h) }
-  try {
-    check(ffi.umfJemallocPoolParamsSetNumArenas(h, p.numArenas), 'umfJemallocPoolParamsSetNumArenas')
-    check(ffi.umfJemallocPoolParamsSetName(h, p.name), 'umfJemallocPoolParamsSetName')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+  return buildParamsHandle(
+    (out: [umf_jemalloc_pool_params_handle_t | null]) => ffi.umfJemallocPoolParamsCreate(out),
+    'umfJemallocPoolParamsCreate',
+    ffi.umfJemallocPoolParamsDestroy,
+    (h) => {
+      check(ffi.umfJemallocPoolParamsSetNumArenas(h, p.numArenas), 'umfJemallocPoolParamsSetNumArenas')
+      check(ffi.umfJemallocPoolParamsSetName(h, p.name), 'umfJemallocPoolParamsSetName')
+    },
+  )
 }
 
 /**

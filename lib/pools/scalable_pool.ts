@@ -10,23 +10,20 @@ import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/bui
 import { ScalablePoolParamsSchema, type ScalablePoolParams, type ScalablePoolParamsParsed } from '../config/scalable_pool.js'
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
-import type { MemoryProvider, ParamsHandle } from '../memory_provider.js'
+import { buildParamsHandle, type MemoryProvider, type ParamsHandle } from '../memory_provider.js'
 import { withHint } from './hint.js'
 
 function buildParams(p: ScalablePoolParamsParsed): ParamsHandle {
-  const out: [umf_scalable_pool_params_handle_t | null] = [null]
-  check(ffi.umfScalablePoolParamsCreate(out), 'umfScalablePoolParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = { handle: h, destroy: () => void ffi.umfScalablePoolParamsDestroy(h) }
-  try {
-    check(ffi.umfScalablePoolParamsSetGranularity(h, p.granularity), 'umfScalablePoolParamsSetGranularity')
-    check(ffi.umfScalablePoolParamsSetKeepAllMemory(h, p.keepAllMemory), 'umfScalablePoolParamsSetKeepAllMemory')
-    check(ffi.umfScalablePoolParamsSetName(h, p.name), 'umfScalablePoolParamsSetName')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+  return buildParamsHandle(
+    (out: [umf_scalable_pool_params_handle_t | null]) => ffi.umfScalablePoolParamsCreate(out),
+    'umfScalablePoolParamsCreate',
+    ffi.umfScalablePoolParamsDestroy,
+    (h) => {
+      check(ffi.umfScalablePoolParamsSetGranularity(h, p.granularity), 'umfScalablePoolParamsSetGranularity')
+      check(ffi.umfScalablePoolParamsSetKeepAllMemory(h, p.keepAllMemory), 'umfScalablePoolParamsSetKeepAllMemory')
+      check(ffi.umfScalablePoolParamsSetName(h, p.name), 'umfScalablePoolParamsSetName')
+    },
+  )
 }
 
 /**

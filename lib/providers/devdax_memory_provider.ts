@@ -13,24 +13,18 @@ import {
 } from '../config/devdax_memory_provider.js'
 import { parseConfig } from '../config/parse.js'
 import { UmfError, check } from '../errors.js'
-import { MemoryProvider, type ParamsHandle } from '../memory_provider.js'
+import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 
 function buildParams(p: DevDaxMemoryProviderParamsParsed): ParamsHandle {
-  const out: [umf_devdax_memory_provider_params_handle_t | null] = [null]
-  check(ffi.umfDevDaxMemoryProviderParamsCreate(p.path, p.size, out), 'umfDevDaxMemoryProviderParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = {
-    handle: h,
-    destroy: () => void ffi.umfDevDaxMemoryProviderParamsDestroy(h),
-  }
-  try {
-    check(ffi.umfDevDaxMemoryProviderParamsSetProtection(h, p.protection), 'umfDevDaxMemoryProviderParamsSetProtection')
-    if (p.name !== undefined) check(ffi.umfDevDaxMemoryProviderParamsSetName(h, p.name), 'umfDevDaxMemoryProviderParamsSetName')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+  return buildParamsHandle(
+    (out: [umf_devdax_memory_provider_params_handle_t | null]) => ffi.umfDevDaxMemoryProviderParamsCreate(p.path, p.size, out),
+    'umfDevDaxMemoryProviderParamsCreate',
+    ffi.umfDevDaxMemoryProviderParamsDestroy,
+    (h) => {
+      check(ffi.umfDevDaxMemoryProviderParamsSetProtection(h, p.protection), 'umfDevDaxMemoryProviderParamsSetProtection')
+      if (p.name !== undefined) check(ffi.umfDevDaxMemoryProviderParamsSetName(h, p.name), 'umfDevDaxMemoryProviderParamsSetName')
+    },
+  )
 }
 
 /** The sysfs folder of a character device (Linux's dev_t encoding of major and minor numbers). */

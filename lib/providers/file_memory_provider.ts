@@ -14,34 +14,28 @@ import {
 } from '../config/file_memory_provider.js'
 import { parseConfig } from '../config/parse.js'
 import { UmfError, check } from '../errors.js'
-import { MemoryProvider, type ParamsHandle } from '../memory_provider.js'
+import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 
 /** The page of a provider over a file on a DAX file system (FSDAX): 2 MiB. */
 const FSDAX_PAGE = 2 * 1024 * 1024
 
 function buildParams(p: FileMemoryProviderParamsParsed): ParamsHandle {
-  const out: [umf_file_memory_provider_params_handle_t | null] = [null]
-  check(ffi.umfFileMemoryProviderParamsCreate(p.path, out), 'umfFileMemoryProviderParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = {
-    handle: h,
-    destroy: () => void ffi.umfFileMemoryProviderParamsDestroy(h),
-  }
-  try {
-    check(ffi.umfFileMemoryProviderParamsSetProtection(h, p.protection), 'umfFileMemoryProviderParamsSetProtection')
-    check(
-      ffi.umfFileMemoryProviderParamsSetVisibility(
-        h,
-        p.visibility === 'shared' ? ffi.UMF_MEM_MAP_SHARED : ffi.UMF_MEM_MAP_PRIVATE,
-      ),
-      'umfFileMemoryProviderParamsSetVisibility',
-    )
-    if (p.name !== undefined) check(ffi.umfFileMemoryProviderParamsSetName(h, p.name), 'umfFileMemoryProviderParamsSetName')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+  return buildParamsHandle(
+    (out: [umf_file_memory_provider_params_handle_t | null]) => ffi.umfFileMemoryProviderParamsCreate(p.path, out),
+    'umfFileMemoryProviderParamsCreate',
+    ffi.umfFileMemoryProviderParamsDestroy,
+    (h) => {
+      check(ffi.umfFileMemoryProviderParamsSetProtection(h, p.protection), 'umfFileMemoryProviderParamsSetProtection')
+      check(
+        ffi.umfFileMemoryProviderParamsSetVisibility(
+          h,
+          p.visibility === 'shared' ? ffi.UMF_MEM_MAP_SHARED : ffi.UMF_MEM_MAP_PRIVATE,
+        ),
+        'umfFileMemoryProviderParamsSetVisibility',
+      )
+      if (p.name !== undefined) check(ffi.umfFileMemoryProviderParamsSetName(h, p.name), 'umfFileMemoryProviderParamsSetName')
+    },
+  )
 }
 
 /** What a file system object is, in words. */

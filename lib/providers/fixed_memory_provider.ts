@@ -18,7 +18,7 @@ import { parseConfig } from '../config/parse.js'
 import { UmfError, check } from '../errors.js'
 import { UmfHandle } from '../handle.js'
 import { MemoryPool } from '../memory_pool.js'
-import { MemoryProvider, type ParamsHandle } from '../memory_provider.js'
+import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 import { describe, toSize, type Size } from '../validate.js'
 import { OsMemoryProvider } from './os_memory_provider.js'
 
@@ -164,21 +164,15 @@ function checkMemory(p: FixedMemoryProviderParamsParsed, internal: boolean): voi
 }
 
 function buildParams(p: FixedMemoryProviderParamsParsed): ParamsHandle {
-  const out: [umf_fixed_memory_provider_params_handle_t | null] = [null]
-  check(ffi.umfFixedMemoryProviderParamsCreate(p.ptr, p.size, out), 'umfFixedMemoryProviderParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = {
-    handle: h,
-    destroy: () => void ffi.umfFixedMemoryProviderParamsDestroy(h),
-    parents: p.owner !== undefined ? [p.owner] : [],
-  }
-  try {
-    if (p.name !== undefined) check(ffi.umfFixedMemoryProviderParamsSetName(h, p.name), 'umfFixedMemoryProviderParamsSetName')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+  return buildParamsHandle(
+    (out: [umf_fixed_memory_provider_params_handle_t | null]) => ffi.umfFixedMemoryProviderParamsCreate(p.ptr, p.size, out),
+    'umfFixedMemoryProviderParamsCreate',
+    ffi.umfFixedMemoryProviderParamsDestroy,
+    (h) => {
+      if (p.name !== undefined) check(ffi.umfFixedMemoryProviderParamsSetName(h, p.name), 'umfFixedMemoryProviderParamsSetName')
+    },
+    p.owner !== undefined ? [p.owner] : [],
+  )
 }
 
 let pendingBuffer: FixedProviderBuffer | undefined

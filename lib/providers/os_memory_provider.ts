@@ -13,44 +13,38 @@ import {
 } from '../config/os_memory_provider.js'
 import { parseConfig } from '../config/parse.js'
 import { check } from '../errors.js'
-import { MemoryProvider, type ParamsHandle } from '../memory_provider.js'
+import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 
 function buildParams(p: OsMemoryProviderParamsParsed): ParamsHandle {
-  const out: [umf_os_memory_provider_params_handle_t | null] = [null]
-  check(ffi.umfOsMemoryProviderParamsCreate(out), 'umfOsMemoryProviderParamsCreate')
-  const h = out[0]!
-  const params: ParamsHandle = {
-    handle: h,
-    destroy: () => void ffi.umfOsMemoryProviderParamsDestroy(h),
-  }
-  try {
-    check(ffi.umfOsMemoryProviderParamsSetProtection(h, p.protection), 'umfOsMemoryProviderParamsSetProtection')
-    check(
-      ffi.umfOsMemoryProviderParamsSetVisibility(h, p.visibility === 'shared' ? ffi.UMF_MEM_MAP_SHARED : ffi.UMF_MEM_MAP_PRIVATE),
-      'umfOsMemoryProviderParamsSetVisibility',
-    )
-    if (p.shmName !== null) check(ffi.umfOsMemoryProviderParamsSetShmName(h, p.shmName), 'umfOsMemoryProviderParamsSetShmName')
-    check(
-      ffi.umfOsMemoryProviderParamsSetNumaMode(h, numaModeValue(p.numaMode) as ffi.umf_numa_mode_t),
-      'umfOsMemoryProviderParamsSetNumaMode',
-    )
-    if (p.numaList.length > 0) {
+  return buildParamsHandle(
+    (out: [umf_os_memory_provider_params_handle_t | null]) => ffi.umfOsMemoryProviderParamsCreate(out),
+    'umfOsMemoryProviderParamsCreate',
+    ffi.umfOsMemoryProviderParamsDestroy,
+    (h) => {
+      check(ffi.umfOsMemoryProviderParamsSetProtection(h, p.protection), 'umfOsMemoryProviderParamsSetProtection')
       check(
-        ffi.umfOsMemoryProviderParamsSetNumaList(h, Uint32Array.from(p.numaList), p.numaList.length),
-        'umfOsMemoryProviderParamsSetNumaList',
+        ffi.umfOsMemoryProviderParamsSetVisibility(h, p.visibility === 'shared' ? ffi.UMF_MEM_MAP_SHARED : ffi.UMF_MEM_MAP_PRIVATE),
+        'umfOsMemoryProviderParamsSetVisibility',
       )
-    }
-    check(ffi.umfOsMemoryProviderParamsSetPartSize(h, p.partSize), 'umfOsMemoryProviderParamsSetPartSize')
-    if (p.partitions.length > 0) {
-      const parts = p.partitions.map((x) => ({ weight: x.weight, target: x.target }))
-      check(ffi.umfOsMemoryProviderParamsSetPartitions(h, parts, parts.length), 'umfOsMemoryProviderParamsSetPartitions')
-    }
-    if (p.name !== undefined) check(ffi.umfOsMemoryProviderParamsSetName(h, p.name), 'umfOsMemoryProviderParamsSetName')
-  } catch (e) {
-    params.destroy()
-    throw e
-  }
-  return params
+      if (p.shmName !== null) check(ffi.umfOsMemoryProviderParamsSetShmName(h, p.shmName), 'umfOsMemoryProviderParamsSetShmName')
+      check(
+        ffi.umfOsMemoryProviderParamsSetNumaMode(h, numaModeValue(p.numaMode) as ffi.umf_numa_mode_t),
+        'umfOsMemoryProviderParamsSetNumaMode',
+      )
+      if (p.numaList.length > 0) {
+        check(
+          ffi.umfOsMemoryProviderParamsSetNumaList(h, Uint32Array.from(p.numaList), p.numaList.length),
+          'umfOsMemoryProviderParamsSetNumaList',
+        )
+      }
+      check(ffi.umfOsMemoryProviderParamsSetPartSize(h, p.partSize), 'umfOsMemoryProviderParamsSetPartSize')
+      if (p.partitions.length > 0) {
+        const parts = p.partitions.map((x) => ({ weight: x.weight, target: x.target }))
+        check(ffi.umfOsMemoryProviderParamsSetPartitions(h, parts, parts.length), 'umfOsMemoryProviderParamsSetPartitions')
+      }
+      if (p.name !== undefined) check(ffi.umfOsMemoryProviderParamsSetName(h, p.name), 'umfOsMemoryProviderParamsSetName')
+    },
+  )
 }
 
 /**
