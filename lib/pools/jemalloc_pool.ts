@@ -11,7 +11,7 @@ import { BuiltinPoolOptionsSchema, type BuiltinPoolOptions } from '../config/bui
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import { buildParamsHandle, type MemoryProvider, type ParamsHandle } from '../memory_provider.js'
-import { withHint } from './hint.js'
+import { notBuiltIn, withHint } from '../hint.js'
 
 function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
   return buildParamsHandle(
@@ -59,10 +59,7 @@ export class JemallocPool extends MemoryPool {
     const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'JemallocPool options')
     const ops = ffi.umfJemallocPoolOps()
     if (ops === null) {
-      throw withHint(
-        new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfJemallocPoolOps'),
-        'this libumf was built without the jemalloc pool (install libjemalloc-dev and rebuild it)',
-      )
+      throw notBuiltIn('umfJemallocPoolOps', 'this libumf was built without the jemalloc pool (install libjemalloc-dev and rebuild it)')
     }
     try {
       super(ops, provider, opts, buildParams(parsed))

@@ -11,7 +11,7 @@ import { ScalablePoolParamsSchema, type ScalablePoolParams, type ScalablePoolPar
 import { UmfError, check } from '../errors.js'
 import { MemoryPool } from '../memory_pool.js'
 import { buildParamsHandle, type MemoryProvider, type ParamsHandle } from '../memory_provider.js'
-import { withHint } from './hint.js'
+import { notBuiltIn, withHint } from '../hint.js'
 
 function buildParams(p: ScalablePoolParamsParsed): ParamsHandle {
   return buildParamsHandle(
@@ -57,10 +57,7 @@ export class ScalablePool extends MemoryPool {
     const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'ScalablePool options')
     const ops = ffi.umfScalablePoolOps()
     if (ops === null) {
-      throw withHint(
-        new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfScalablePoolOps'),
-        'this libumf was built without the scalable pool (UMF_WITH_SCALABLE=OFF)',
-      )
+      throw notBuiltIn('umfScalablePoolOps', 'this libumf was built without the scalable pool (UMF_WITH_SCALABLE=OFF)')
     }
     try {
       super(ops, provider, opts, buildParams(parsed))

@@ -13,6 +13,7 @@ import {
 } from '../config/devdax_memory_provider.js'
 import { parseConfig } from '../config/parse.js'
 import { UmfError, check } from '../errors.js'
+import { notBuiltIn, withHint } from '../hint.js'
 import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 
 function buildParams(p: DevDaxMemoryProviderParamsParsed): ParamsHandle {
@@ -120,18 +121,14 @@ export class DevDaxMemoryProvider extends MemoryProvider {
   constructor(params: DevDaxMemoryProviderParams) {
     const parsed = DevDaxMemoryProvider.parseParams(params)
     const ops = ffi.umfDevDaxMemoryProviderOps()
-    if (ops === null) {
-      const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfDevDaxMemoryProviderOps')
-      e.message += ': this libumf has no DevDax memory provider (it exists on Linux only)'
-      throw e
-    }
+    if (ops === null) throw notBuiltIn('umfDevDaxMemoryProviderOps', 'this libumf has no DevDax memory provider (it exists on Linux only)')
     try {
       super(ops, buildParams(parsed))
     } catch (e) {
       if (e instanceof UmfError && e.func === 'umfMemoryProviderCreate') {
         const why = whyNotDevDax(parsed.path, parsed.size)
-        if (why) e.message += `: ${why}`
-        else if (e.code === ffi.UMF_RESULT_ERROR_UNKNOWN) e.message += `: mapping ${parsed.size} bytes of ${JSON.stringify(parsed.path)} with MAP_SYNC failed`
+        if (why) withHint(e, why)
+        else if (e.code === ffi.UMF_RESULT_ERROR_UNKNOWN) withHint(e, `mapping ${parsed.size} bytes of ${JSON.stringify(parsed.path)} with MAP_SYNC failed`)
       }
       throw e
     }

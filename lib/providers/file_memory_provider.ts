@@ -14,6 +14,7 @@ import {
 } from '../config/file_memory_provider.js'
 import { parseConfig } from '../config/parse.js'
 import { UmfError, check } from '../errors.js'
+import { notBuiltIn, withHint } from '../hint.js'
 import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 
 /** The page of a provider over a file on a DAX file system (FSDAX): 2 MiB. */
@@ -112,17 +113,13 @@ export class FileMemoryProvider extends MemoryProvider {
   constructor(params: FileMemoryProviderParams) {
     const parsed = FileMemoryProvider.parseParams(params)
     const ops = ffi.umfFileMemoryProviderOps()
-    if (ops === null) {
-      const e = new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfFileMemoryProviderOps')
-      e.message += ': this libumf has no file memory provider (it exists on Linux only)'
-      throw e
-    }
+    if (ops === null) throw notBuiltIn('umfFileMemoryProviderOps', 'this libumf has no file memory provider (it exists on Linux only)')
     try {
       super(ops, buildParams(parsed))
     } catch (e) {
       if (e instanceof UmfError && e.func === 'umfMemoryProviderCreate' && e.code === ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT) {
         const why = whyNotUsable(parsed.path)
-        e.message += why ? `: cannot use ${JSON.stringify(parsed.path)}: ${why}` : `: cannot open ${JSON.stringify(parsed.path)}`
+        withHint(e, why ? `cannot use ${JSON.stringify(parsed.path)}: ${why}` : `cannot open ${JSON.stringify(parsed.path)}`)
       }
       throw e
     }
