@@ -1,6 +1,9 @@
 #include "utils.h"
 
+#include <umf/memory_provider.h>
+
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -82,4 +85,23 @@ umf_result_t umf_params_set_name(char *dst, size_t dst_size, const char *name, b
     }
     umf_strlcpy(dst, name, dst_size);
     return UMF_RESULT_SUCCESS;
+}
+
+bool umf_protection_to_prot(unsigned protection, int *prot) {
+    const unsigned all = UMF_PROTECTION_NONE | UMF_PROTECTION_READ | UMF_PROTECTION_WRITE | UMF_PROTECTION_EXEC;
+    if (protection == 0 || (protection & ~all) != 0) {
+        return false;
+    }
+    int p = PROT_NONE;
+    if (protection & UMF_PROTECTION_READ) {
+        p |= PROT_READ;
+    }
+    if (protection & UMF_PROTECTION_WRITE) {
+        p |= PROT_WRITE;
+    }
+    if (protection & UMF_PROTECTION_EXEC) {
+        p |= PROT_EXEC;
+    }
+    *prot = p;
+    return true;
 }

@@ -29,6 +29,12 @@ size_t umf_page_size(void);
 /* Copies at most dst_size-1 bytes of src and always terminates dst. */
 void umf_strlcpy(char *dst, const char *src, size_t dst_size);
 
+/*
+ * Turns umf_mem_protection_flag_t bits into PROT_* bits (NONE contributes
+ * nothing). Returns false for 0 or unknown bits.
+ */
+bool umf_protection_to_prot(unsigned protection, int *prot);
+
 /* A name is valid for CTL by_name lookups: 1..63 chars of [a-zA-Z0-9_-]. */
 bool umf_name_is_valid(const char *name);
 

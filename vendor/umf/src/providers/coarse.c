@@ -868,24 +868,6 @@ void coarse_reset_peak(coarse_t *c) {
     pthread_mutex_unlock(&c->lock);
 }
 
-bool coarse_provider_protection(unsigned protection, int *prot) {
-    if (protection == 0 || (protection & ~0xFu) != 0) {
-        return false;
-    }
-    int p = PROT_NONE;
-    if (protection & 2u) { /* UMF_PROTECTION_READ */
-        p |= PROT_READ;
-    }
-    if (protection & 4u) { /* UMF_PROTECTION_WRITE */
-        p |= PROT_WRITE;
-    }
-    if (protection & 8u) { /* UMF_PROTECTION_EXEC */
-        p |= PROT_EXEC;
-    }
-    *prot = p;
-    return true;
-}
-
 umf_result_t coarse_provider_ctl(coarse_t *c, const char *name, void *arg, size_t size, umf_ctl_query_type_t queryType) {
     if (name == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;

@@ -139,12 +139,6 @@ static inline umf_result_t coarse_provider_alignment(size_t *alignment, size_t p
 }
 
 /*
- * Turns umf_mem_protection_flag_t bits into PROT_* bits (NONE contributes
- * nothing). Returns false for 0 or unknown bits.
- */
-bool coarse_provider_protection(unsigned protection, int *prot);
-
-/*
  * The CTL nodes the coarse-based providers share: runnable "post_initialize"
  * (SUCCESS), "stats.allocated_memory" and "stats.peak_memory" (size_t, read;
  * used bytes of c), runnable "stats.peak_memory.reset". INVALID_CTL_PATH for

@@ -170,7 +170,7 @@ static umf_result_t devdax_initialize(const void *params, void **provider) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     int prot = 0;
-    if (!coarse_provider_protection(in->protection, &prot)) {
+    if (!umf_protection_to_prot(in->protection, &prot)) {
         LOG_ERR("invalid protection flags 0x%x", in->protection);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }

@@ -38,9 +38,6 @@
 /* The fd of a shared provider is this big; its pages exist only once touched. */
 #define OS_FD_SIZE ((size_t)INT64_MAX & ~(size_t)0xfffff)
 
-#define OS_ALL_PROTECTION_FLAGS                                                                    \
-    (UMF_PROTECTION_NONE | UMF_PROTECTION_READ | UMF_PROTECTION_WRITE | UMF_PROTECTION_EXEC)
-
 /* ---------------------------------------------------------------- params */
 
 struct umf_os_memory_provider_params_t {
@@ -338,21 +335,7 @@ static bool os_get_fd_offset(os_provider_t *p, const void *ptr, size_t *offset) 
 }
 
 static int os_translate_protection(unsigned protection, int *prot) {
-    if (protection == 0 || (protection & ~(unsigned)OS_ALL_PROTECTION_FLAGS) != 0) {
-        return -1;
-    }
-    int out = PROT_NONE;
-    if (protection & UMF_PROTECTION_READ) {
-        out |= PROT_READ;
-    }
-    if (protection & UMF_PROTECTION_WRITE) {
-        out |= PROT_WRITE;
-    }
-    if (protection & UMF_PROTECTION_EXEC) {
-        out |= PROT_EXEC;
-    }
-    *prot = out;
-    return 0;
+    return umf_protection_to_prot(protection, prot) ? 0 : -1;
 }
 
 static umf_result_t os_open_fd(os_provider_t *p, const char *shm_name) {
