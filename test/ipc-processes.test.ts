@@ -92,20 +92,25 @@ for (const m of modes) {
   })
 }
 
-t.test('a handle whose producer exited', async (t) => {
-  const producer = await Peer.start('os')
-  const a = await producer.ok({ op: 'alloc', size: 4096, fill: 1 })
-  t.same(await producer.exit(), { code: 0, signal: null }, 'the producer exits')
-  const consumer = await Peer.start('os')
-  t.teardown(() => consumer.exit())
-  const r = await consumer.send({ op: 'open', handle: a['handle'] })
-  t.equal(r.ok, false, 'opening fails')
-  t.equal(r['error'], 'UmfError')
-  t.equal(r['code'], 2, 'UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC')
-  t.match(String(r['message']), /umfOpenIPCHandle failed: UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC/)
-  t.match(String(r['message']), /pidfd_(open|getfd)/, "the provider's native error says what failed (pidfd_getfd if the pid was reused)")
-  t.same(await consumer.exit(), { code: 0, signal: null }, 'the consumer carries on and exits normally')
-})
+for (const [mode, kind, native] of [
+  ['anonymous fd', 'os', /pidfd_(open|getfd)/], // pidfd_getfd if the pid was reused
+  ['named shm', `os-shm:${shmName('exited')}`, /the process that made the IPC handle has exited/],
+] as const) {
+  t.test(`a handle whose producer exited (${mode})`, async (t) => {
+    const producer = await Peer.start(kind)
+    const a = await producer.ok({ op: 'alloc', size: 4096, fill: 1 })
+    t.same(await producer.exit(), { code: 0, signal: null }, 'the producer exits')
+    const consumer = await Peer.start('os')
+    t.teardown(() => consumer.exit())
+    const r = await consumer.send({ op: 'open', handle: a['handle'] })
+    t.equal(r.ok, false, 'opening fails')
+    t.equal(r['error'], 'UmfError')
+    t.equal(r['code'], 2, 'UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC')
+    t.match(String(r['message']), /umfOpenIPCHandle failed: UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC/)
+    t.match(String(r['message']), native, "the provider's native error says what failed")
+    t.same(await consumer.exit(), { code: 0, signal: null }, 'the consumer carries on and exits normally')
+  })
+}
 
 t.test('a named shm handle after its producer destroyed its pool', async (t) => {
   const producer = await Peer.start(`os-shm:${shmName('gone')}`)
