@@ -20,6 +20,7 @@ import {
   UmfError,
 } from '../lib/index.js'
 import { repo, runBody, tryCreate } from './fixtures/pool-child.js'
+import { STATIC_TLS_TUNABLE, hasStaticTls, withStaticTls } from './fixtures/static-tls.js'
 import {
   checkAllocations,
   checkBadInput,
@@ -33,14 +34,12 @@ import {
 } from './fixtures/pool-common.js'
 
 const MiB = 1024 * 1024
-const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
-
-if (!(process.env['GLIBC_TUNABLES'] ?? '').includes('optional_static_tls')) {
+if (!hasStaticTls(process.env)) {
   t.spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url)],
-    { env: { ...process.env, GLIBC_TUNABLES: process.env['GLIBC_TUNABLES'] ? `${process.env['GLIBC_TUNABLES']}:${TUNABLE}` : TUNABLE }, cwd: repo },
-    `the jemalloc tests, in a process started with GLIBC_TUNABLES=${TUNABLE}`,
+    { env: withStaticTls(process.env), cwd: repo },
+    `the jemalloc tests, in a process started with GLIBC_TUNABLES=${STATIC_TLS_TUNABLE}`,
   )
 } else {
   tests()

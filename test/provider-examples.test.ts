@@ -9,9 +9,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { withStaticTls } from './fixtures/static-tls.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
 
 function run(file: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file), ...args], {
@@ -20,11 +20,6 @@ function run(file: string, args: string[] = [], env: NodeJS.ProcessEnv = process
     env,
     timeout: 120_000,
   })
-}
-
-function withTunable(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const old = env['GLIBC_TUNABLES']
-  return { ...env, GLIBC_TUNABLES: old && !old.includes('optional_static_tls') ? `${old}:${TUNABLE}` : old || TUNABLE }
 }
 
 t.test('examples/custom_file_provider.ts', async (t) => {
@@ -52,7 +47,7 @@ t.test('examples/custom_file_provider.ts with a file of our choosing: the file k
 })
 
 t.test('examples/dram_and_fsdax.ts: no FSDAX mount, jemalloc loadable', async (t) => {
-  const env = withTunable({ ...process.env })
+  const env = withStaticTls({ ...process.env })
   delete env['UMF_TESTS_FSDAX_PATH']
   const r = run('dram_and_fsdax.ts', [], env)
   t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
@@ -70,7 +65,7 @@ t.test('examples/dram_and_fsdax.ts: UMF_TESTS_FSDAX_PATH names the file', async 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umf-ex-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const given = process.env['UMF_TESTS_FSDAX_PATH'] ?? path.join(dir, 'pmem.bin')
-  const r = run('dram_and_fsdax.ts', [], withTunable({ ...process.env, UMF_TESTS_FSDAX_PATH: given }))
+  const r = run('dram_and_fsdax.ts', [], withStaticTls({ ...process.env, UMF_TESTS_FSDAX_PATH: given }))
   t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
   t.match(r.stdout, `FSDAX: using ${given} (UMF_TESTS_FSDAX_PATH)`)
   t.match(r.stdout, /FSDAX: mapped with MAP_SYNC: (true|false)/)
