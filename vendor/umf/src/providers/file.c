@@ -27,6 +27,7 @@
 #include <umf/providers/provider_file_memory.h>
 
 #include "base/utils.h"
+#include "core/ipc_internal.h"
 #include "providers/coarse.h"
 
 #define FILE_DEFAULT_NAME "FILE"
@@ -411,6 +412,131 @@ static umf_result_t file_ctl(void *provider, umf_ctl_query_source_t source, cons
     return coarse_provider_ctl(((file_provider_t *)provider)->coarse, name, arg, size, queryType);
 }
 
+/*
+ * IPC (shared visibility only): a handle names the file and the file offset of
+ * an allocation; the consumer opens the file by its path and maps that range.
+ * Layout as UMF 1.1's, so handles travel between this library and upstream builds.
+ */
+typedef struct file_ipc_data_t {
+    char path[PATH_MAX];
+    size_t offset_fd;
+    size_t size;
+    unsigned protection;
+    unsigned visibility;
+} file_ipc_data_t;
+
+static umf_result_t file_check_ipc(const file_provider_t *p) {
+    if (p->visibility != UMF_MEM_MAP_SHARED) {
+        LOG_ERR("IPC needs a file provider with UMF_MEM_MAP_SHARED visibility");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t file_get_ipc_handle_size(void *provider, size_t *size) {
+    if (provider == NULL || size == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t rc = file_check_ipc(provider);
+    if (rc == UMF_RESULT_SUCCESS) {
+        *size = sizeof(file_ipc_data_t);
+    }
+    return rc;
+}
+
+static umf_result_t file_get_ipc_handle(void *provider, const void *ptr, size_t size, void *providerIpcData) {
+    if (provider == NULL || ptr == NULL || providerIpcData == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    file_provider_t *p = provider;
+    umf_result_t rc = file_check_ipc(p);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    coarse_block_info_t info;
+    if (coarse_find(p->coarse, ptr, &info) != UMF_RESULT_SUCCESS || !info.used ||
+        size > info.region_size - (size_t)((const char *)ptr - (char *)info.region_base)) {
+        LOG_ERR("%p (%zu bytes) is not an allocation of this file provider", ptr, size);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    file_ipc_data_t *d = providerIpcData;
+    memset(d->path, 0, sizeof(d->path));
+    umf_strlcpy(d->path, p->path, sizeof(d->path));
+    d->offset_fd = (size_t)info.region_user + (size_t)((const char *)ptr - (char *)info.region_base);
+    d->size = size;
+    d->protection = p->protection;
+    d->visibility = (unsigned)p->visibility;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t file_put_ipc_handle(void *provider, void *providerIpcData) {
+    if (provider == NULL || providerIpcData == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    file_provider_t *p = provider;
+    const file_ipc_data_t *d = providerIpcData;
+    if (strncmp(d->path, p->path, sizeof(d->path)) != 0) {
+        LOG_ERR("the IPC handle was not made by this file provider");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return UMF_RESULT_SUCCESS; /* nothing was set up for it */
+}
+
+static umf_result_t file_open_ipc_handle(void *provider, void *providerIpcData, void **ptr) {
+    if (provider == NULL || providerIpcData == NULL || ptr == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    file_provider_t *p = provider;
+    umf_result_t rc = file_check_ipc(p);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    const file_ipc_data_t *d = providerIpcData;
+    int prot = 0;
+    if (memchr(d->path, '\0', sizeof(d->path)) == NULL || d->path[0] == '\0' || d->size == 0 ||
+        d->visibility != UMF_MEM_MAP_SHARED || !umf_protection_to_prot(d->protection, &prot) ||
+        d->offset_fd > (size_t)INT64_MAX || d->size > (size_t)INT64_MAX - d->offset_fd) {
+        LOG_ERR("malformed file IPC handle");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    int fd = open(d->path, (d->protection & UMF_PROTECTION_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return file_fail(UMF_FILE_RESULT_ERROR_ALLOC_FAILED, errno, "opening the IPC handle's file failed");
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < d->offset_fd + d->size) {
+        close(fd);
+        LOG_ERR("the IPC handle's range is not inside the regular file %s", d->path);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t page = umf_page_size();
+    size_t delta = d->offset_fd % page; /* mmap offsets are page-aligned; allocations may not be */
+    void *addr = mmap(NULL, ALIGN_UP(d->size + delta, page), prot, MAP_SHARED, fd, (off_t)(d->offset_fd - delta));
+    int err = errno;
+    close(fd); /* the mapping keeps the file */
+    if (addr == MAP_FAILED) {
+        return file_fail(UMF_FILE_RESULT_ERROR_ALLOC_FAILED, err, "mapping the IPC handle's file range failed");
+    }
+    umf_ipc_report_mapped_size(ALIGN_UP(d->size + delta, page) - delta);
+    *ptr = (char *)addr + delta;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t file_close_ipc_handle(void *provider, void *ptr, size_t size) {
+    if (provider == NULL || ptr == NULL || size == 0) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t page = umf_page_size();
+    size_t delta = (uintptr_t)ptr % page;
+    if (size > SIZE_MAX - delta - page) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (munmap((char *)ptr - delta, ALIGN_UP(size + delta, page)) != 0) {
+        return file_fail(UMF_FILE_RESULT_ERROR_FREE_FAILED, errno, "unmapping an opened IPC handle failed");
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
 static const umf_memory_provider_ops_t FILE_OPS = {
     .version = UMF_PROVIDER_OPS_VERSION_CURRENT,
     .initialize = file_initialize,
@@ -425,6 +551,11 @@ static const umf_memory_provider_ops_t FILE_OPS = {
     .ext_purge_force = file_purge_force,
     .ext_allocation_merge = file_allocation_merge,
     .ext_allocation_split = file_allocation_split,
+    .ext_get_ipc_handle_size = file_get_ipc_handle_size,
+    .ext_get_ipc_handle = file_get_ipc_handle,
+    .ext_put_ipc_handle = file_put_ipc_handle,
+    .ext_open_ipc_handle = file_open_ipc_handle,
+    .ext_close_ipc_handle = file_close_ipc_handle,
     .ext_ctl = file_ctl,
 };
 
