@@ -20,6 +20,7 @@
 #include <umf/providers/provider_devdax_memory.h>
 
 #include "base/utils.h"
+#include "core/ipc_internal.h"
 #include "providers/coarse.h"
 
 #define DEVDAX_DEFAULT_NAME "DEVDAX"
@@ -339,6 +340,115 @@ static umf_result_t devdax_ctl(void *provider, umf_ctl_query_source_t source, co
     return coarse_provider_ctl(((devdax_provider_t *)provider)->coarse, name, arg, size, queryType);
 }
 
+/*
+ * IPC: a handle names the device and the allocation's offset in it; the
+ * consumer maps that range of the device (MAP_SYNC, as the provider does).
+ * Layout as UMF 1.1's, so handles travel between this library and upstream builds.
+ */
+typedef struct devdax_ipc_data_t {
+    char path[PATH_MAX];
+    unsigned protection;
+    size_t offset;
+    size_t length;
+} devdax_ipc_data_t;
+
+static umf_result_t devdax_fail(int err, const char *what) {
+    umf_native_error_set(&devdax_last_error, UMF_DEVDAX_RESULT_ERROR_ALLOC_FAILED, err, what);
+    LOG_ERR("DevDax provider: %s", devdax_last_error.msg);
+    return UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC;
+}
+
+static umf_result_t devdax_get_ipc_handle_size(void *provider, size_t *size) {
+    if (provider == NULL || size == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *size = sizeof(devdax_ipc_data_t);
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t devdax_get_ipc_handle(void *provider, const void *ptr, size_t size, void *providerIpcData) {
+    if (provider == NULL || ptr == NULL || providerIpcData == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    devdax_provider_t *p = provider;
+    uintptr_t a = (uintptr_t)ptr;
+    if (a < (uintptr_t)p->base || size == 0 || size > p->size || a - (uintptr_t)p->base > p->size - size) {
+        LOG_ERR("%p (%zu bytes) is not memory of this DevDax provider", ptr, size);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    devdax_ipc_data_t *d = providerIpcData;
+    memset(d->path, 0, sizeof(d->path));
+    umf_strlcpy(d->path, p->path, sizeof(d->path));
+    d->protection = p->protection;
+    d->offset = (size_t)(a - (uintptr_t)p->base);
+    d->length = size;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t devdax_put_ipc_handle(void *provider, void *providerIpcData) {
+    if (provider == NULL || providerIpcData == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    const devdax_ipc_data_t *d = providerIpcData;
+    if (strncmp(d->path, ((devdax_provider_t *)provider)->path, sizeof(d->path)) != 0) {
+        LOG_ERR("the IPC handle was not made by this DevDax provider");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return UMF_RESULT_SUCCESS; /* nothing was set up for it */
+}
+
+static umf_result_t devdax_open_ipc_handle(void *provider, void *providerIpcData, void **ptr) {
+    if (provider == NULL || providerIpcData == NULL || ptr == NULL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    const devdax_ipc_data_t *d = providerIpcData;
+    int prot = 0;
+    if (memchr(d->path, '\0', sizeof(d->path)) == NULL || d->path[0] == '\0' || d->length == 0 ||
+        !umf_protection_to_prot(d->protection, &prot) || d->offset > (size_t)INT64_MAX ||
+        d->length > (size_t)INT64_MAX - d->offset - DEVDAX_PAGE) {
+        LOG_ERR("malformed DevDax IPC handle");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    int fd = open(d->path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        return devdax_fail(errno, "opening the IPC handle's device failed");
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || devdax_is_dax_device(&st) == 0) {
+        close(fd);
+        LOG_ERR("%s, named by the IPC handle, is not a device DAX", d->path);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t delta = d->offset % DEVDAX_PAGE; /* the device maps in units of its alignment */
+    size_t len = ALIGN_UP(d->length + delta, DEVDAX_PAGE);
+    void *addr = mmap(NULL, len, prot, MAP_SHARED_VALIDATE | MAP_SYNC, fd, (off_t)(d->offset - delta));
+    int err = errno;
+    close(fd); /* the mapping keeps the device open */
+    if (addr == MAP_FAILED) {
+        return devdax_fail(err, "mapping the IPC handle's range of the device failed");
+    }
+    umf_ipc_report_mapped_size(len - delta);
+    *ptr = (char *)addr + delta;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t devdax_close_ipc_handle(void *provider, void *ptr, size_t size) {
+    if (provider == NULL || ptr == NULL || size == 0) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t delta = (uintptr_t)ptr % DEVDAX_PAGE; /* device DAX mappings start on its alignment */
+    if (size > SIZE_MAX - delta - DEVDAX_PAGE) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (munmap((char *)ptr - delta, ALIGN_UP(size + delta, DEVDAX_PAGE)) != 0) {
+        umf_native_error_set(&devdax_last_error, UMF_DEVDAX_RESULT_ERROR_FREE_FAILED, errno,
+                             "unmapping an opened IPC handle failed");
+        LOG_ERR("DevDax provider: %s", devdax_last_error.msg);
+        return UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC;
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
 static const umf_memory_provider_ops_t DEVDAX_OPS = {
     .version = UMF_PROVIDER_OPS_VERSION_CURRENT,
     .initialize = devdax_initialize,
@@ -353,6 +463,11 @@ static const umf_memory_provider_ops_t DEVDAX_OPS = {
     .ext_purge_force = devdax_purge_force,
     .ext_allocation_merge = devdax_allocation_merge,
     .ext_allocation_split = devdax_allocation_split,
+    .ext_get_ipc_handle_size = devdax_get_ipc_handle_size,
+    .ext_get_ipc_handle = devdax_get_ipc_handle,
+    .ext_put_ipc_handle = devdax_put_ipc_handle,
+    .ext_open_ipc_handle = devdax_open_ipc_handle,
+    .ext_close_ipc_handle = devdax_close_ipc_handle,
     .ext_ctl = devdax_ctl,
 };
 
