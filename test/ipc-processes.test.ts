@@ -54,10 +54,7 @@ for (const m of modes) {
     const size = 3 * 4096 + 100
     const a = await producer.send({ op: 'alloc', size, fill: 0x11 })
     if (!a.ok) {
-      // the file provider's IPC ops are C work in progress: until they exist this is a known gap (todo),
-      // any other failure is a failure
-      const gap = m.producer.startsWith('file:') && a['code'] === 5
-      t.fail(`the producer cannot make an IPC handle: ${String(a['message'])}`, gap ? { todo: 'the file provider has no IPC ops yet (src/providers/file.c)' } : {})
+      t.fail(`the producer cannot make an IPC handle: ${String(a['message'])}`)
       return
     }
     const opened = await consumer.send({ op: 'open', handle: a['handle'] })
