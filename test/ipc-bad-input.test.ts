@@ -2,15 +2,10 @@
 // share memory or are destroyed, closed handles, and random or damaged bytes. Each battery runs in a child
 // process (test/fixtures/ipc-peer.ts) whose exit is asserted: a crash there is a failed test here.
 import t from 'tap'
-import { Peer } from './fixtures/ipc-peer-client.js'
+import { Peer, startPeers } from './fixtures/ipc-peer-client.js'
 
 t.test('bad input (in a child process)', async (t) => {
-  const producer = await Peer.start('os')
-  const consumer = await Peer.start('os')
-  t.teardown(async () => {
-    await consumer.exit()
-    await producer.exit()
-  })
+  const [producer, consumer] = await startPeers(t, 'os', 'os')
   const a = await producer.ok({ op: 'alloc', size: 8192, fill: 1 })
   const r = await consumer.send({ op: 'badInput', handle: a['handle'] })
   t.ok(r.ok, `the battery runs to its end (${String(r['message'] ?? '')})`)
@@ -94,12 +89,7 @@ t.test('random and damaged handle bytes (in a child process)', async (t) => {
 
 // lib/ refuses such bytes itself for the OS provider ('forged header size' above); this is the C side's check
 t.test('C refuses a handle whose header claims more than its provider data (through ffi/, in a child)', async (t) => {
-  const producer = await Peer.start('os')
-  const consumer = await Peer.start('os')
-  t.teardown(async () => {
-    await consumer.exit()
-    await producer.exit()
-  })
+  const [producer, consumer] = await startPeers(t, 'os', 'os')
   const a = await producer.ok({ op: 'alloc', size: 4096, fill: 1 })
   const r = await consumer.send({ op: 'ffiForgedSize', handle: a['handle'] })
   t.equal(r['rc'], 3, `umfOpenIPCHandle: UMF_RESULT_ERROR_INVALID_ARGUMENT (${String(r['message'] ?? '')})`)

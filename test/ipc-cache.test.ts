@@ -1,7 +1,7 @@
 // The opened-handle cache of IPC (umfOpenIPCHandle/umfCloseIPCHandle) under UMF_MAX_OPENED_IPC_HANDLES,
 // with producer and consumers in separate processes (test/fixtures/ipc-peer.ts).
 import t from 'tap'
-import { Peer, bytesOf } from './fixtures/ipc-peer-client.js'
+import { Peer, startPeers, bytesOf } from './fixtures/ipc-peer-client.js'
 
 // The opened-handle cache. A TypeScript provider cannot implement the IPC ops (MemoryProviderImpl has
 // none), so a counting wrapper around the OS provider is not possible from TypeScript: the provider's
@@ -61,12 +61,7 @@ t.test('UMF_MAX_OPENED_IPC_HANDLES bounds the mappings the consumer keeps', asyn
 
 
 t.test('allocations sharing one block of a disjoint pool share one mapping', async (t) => {
-  const producer = await Peer.start('os+disjoint')
-  const consumer = await Peer.start('os')
-  t.teardown(async () => {
-    await consumer.exit()
-    await producer.exit()
-  })
+  const [producer, consumer] = await startPeers(t, 'os+disjoint', 'os')
   const a = await producer.ok({ op: 'alloc', size: 64, fill: 0xa1 })
   const b = await producer.ok({ op: 'alloc', size: 64, fill: 0xb2 })
   const distance = BigInt(String(b['ptr'])) - BigInt(String(a['ptr']))
@@ -83,12 +78,7 @@ t.test('allocations sharing one block of a disjoint pool share one mapping', asy
 })
 
 t.test('an opened handle the program forgot is closed by the garbage collector', async (t) => {
-  const producer = await Peer.start('os')
-  const consumer = await Peer.start('os')
-  t.teardown(async () => {
-    await consumer.exit()
-    await producer.exit()
-  })
+  const [producer, consumer] = await startPeers(t, 'os', 'os')
   const a = await producer.ok({ op: 'alloc', size: 4096, fill: 1 })
   // two opens of the same handle: one kept open by ffi/, one forgotten by lib/
   const kept = await consumer.ok({ op: 'open', handle: a['handle'] })

@@ -8,7 +8,7 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Peer, b64, bytesOf } from './fixtures/ipc-peer-client.js'
+import { Peer, startPeers, b64, bytesOf } from './fixtures/ipc-peer-client.js'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'umf-ipc-test-'))
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
@@ -45,12 +45,7 @@ const modes: Mode[] = [
 
 for (const m of modes) {
   t.test(`producer and consumer processes: ${m.name}`, async (t) => {
-    const producer = await Peer.start(m.producer, m.env)
-    const consumer = await Peer.start(m.consumer, m.env)
-    t.teardown(async () => {
-      await consumer.exit()
-      await producer.exit()
-    })
+    const [producer, consumer] = await startPeers(t, [m.producer, m.env], [m.consumer, m.env])
     const size = 3 * 4096 + 100
     const a = await producer.send({ op: 'alloc', size, fill: 0x11 })
     if (!a.ok) {
