@@ -11,8 +11,8 @@ add_counts() { # reads "... N passed, M failed" from the last line of $1
     local line
     line=$(echo "$1" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -1)
     if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
-    passed=$((passed + $(echo "$line" | sed -E 's/.* ?([0-9]+) passed.*/\1/')))
-    failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+    passed=$((passed + $(echo "$line" | sed -E 's/(^|.*[^0-9])([0-9]+) passed.*/\2/')))
+    failed=$((failed + $(echo "$line" | sed -E 's/.*[^0-9]([0-9]+) failed.*/\1/')))
 }
 
 if ! npm run --silent build:native >/tmp/umf-build.log 2>&1; then
