@@ -39,7 +39,8 @@
  * Pool layout
  * -----------
  * A pool has n arenas (default 4 per CPU, at most 4095), created on first use; a thread
- * uses arena (its thread number % n). jemalloc's automatic thread cache is per thread, not
+ * uses arena (its thread number % n; an exited thread's number is reused, see thread_no_take).
+ * jemalloc's automatic thread cache is per thread, not
  * per arena, and would hand memory of one pool to another, so it is never used: each thread
  * gets its own explicit tcache (tcache.create) per pool on first use, found through a
  * one-entry thread-local cache (the last pool used) or a pthread key of the pool; all of a
@@ -100,6 +101,11 @@ const umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return NULL; }
 
 /* ---- the library, loaded once ---- */
 
+/* Gives a thread's number back when it exits (see thread_no_take). */
+static pthread_key_t g_thread_key;
+static _Atomic bool g_have_thread_key;
+static void thread_no_release(void *value);
+
 typedef struct je_api_t {
     void *(*mallocx)(size_t size, int flags);
     void *(*rallocx)(void *ptr, size_t size, int flags);
@@ -141,6 +147,7 @@ static void je_load_once(void) {
         return;
     }
     g_je = api;
+    g_have_thread_key = pthread_key_create(&g_thread_key, thread_no_release) == 0;
     g_je_status = UMF_RESULT_SUCCESS;
     LOG_DEBUG("loaded %s", lib);
 }
@@ -156,20 +163,71 @@ static umf_result_t je_load(void) {
 static __thread umf_result_t tls_last_error;
 /* The provider's error inside a hook, for the allocation call that triggered it. */
 static __thread umf_result_t tls_hook_error;
-/* 1 + this thread's number, handed out in order of first use; 0 = none yet. */
+/*
+ * Thread numbers pick a thread's arena slot (number % n_arenas). A new thread takes the
+ * lowest number no live thread holds, and gives it back when it exits (a pthread key
+ * destructor), so that threads that come and go keep landing on the arenas already created.
+ * Handing out ever-growing numbers made each of the first n_arenas short-lived threads
+ * create a new arena in every pool it touched, which costs about 1.5 ms (jemalloc asks the
+ * provider for a 2 MiB block of metadata that hook_alloc must zero, and faults it in).
+ * The numbers only choose arenas: two threads sharing one (a number reused while a thread
+ * still runs its destructors, or past the bitmap) is correct, only less spread out.
+ */
+#define JE_THREAD_NOS 4096
+static _Atomic uint64_t g_thread_nos_used[JE_THREAD_NOS / 64]; /* bit i: number i held */
+static _Atomic unsigned g_thread_count = JE_THREAD_NOS;        /* numbers past the bitmap, not reused */
+/* 1 + this thread's number; 0 = none yet. */
 static __thread unsigned tls_thread_no;
-static _Atomic unsigned g_thread_count;
 
-static inline unsigned thread_no(void) {
-    unsigned n = tls_thread_no;
-    if (UMF_UNLIKELY(n == 0)) {
+static void thread_no_release(void *value) {
+    unsigned n = (unsigned)(uintptr_t)value - 1;
+    if (n < JE_THREAD_NOS) {
+        atomic_fetch_and_explicit(&g_thread_nos_used[n / 64], ~(UINT64_C(1) << (n % 64)), memory_order_relaxed);
+    }
+}
+
+__attribute__((noinline)) static unsigned thread_no_take(void) {
+    unsigned n = 0;
+    for (size_t w = 0; w < JE_THREAD_NOS / 64 && n == 0; w++) {
+        uint64_t used = atomic_load_explicit(&g_thread_nos_used[w], memory_order_relaxed);
+        while (used != UINT64_MAX) {
+            unsigned bit = (unsigned)__builtin_ctzll(~used);
+            if (atomic_compare_exchange_weak_explicit(&g_thread_nos_used[w], &used, used | (UINT64_C(1) << bit),
+                                                      memory_order_relaxed, memory_order_relaxed)) {
+                n = (unsigned)(w * 64 + bit) + 1;
+                break;
+            }
+        }
+    }
+    if (n != 0) {
+        /* Without the destructor the number is simply never handed out again. */
+        if (!g_have_thread_key || pthread_setspecific(g_thread_key, (void *)(uintptr_t)n) != 0) {
+            LOG_DEBUG("thread number %u will not be reused", n - 1);
+        }
+    } else {
         n = atomic_fetch_add_explicit(&g_thread_count, 1, memory_order_relaxed) + 1;
         if (n == 0) { /* wrapped around after 4 billion threads */
             n = 1;
         }
-        tls_thread_no = n;
+    }
+    tls_thread_no = n;
+    return n;
+}
+
+static inline unsigned thread_no(void) {
+    unsigned n = tls_thread_no;
+    if (UMF_UNLIKELY(n == 0)) {
+        n = thread_no_take();
     }
     return n - 1;
+}
+
+/* A libumf unloaded by dlclose() must leave no destructor of its own behind. */
+__attribute__((destructor)) static void je_thread_key_unload(void) {
+    if (g_have_thread_key) {
+        g_have_thread_key = false;
+        pthread_key_delete(g_thread_key);
+    }
 }
 
 /* ---- the pool ---- */
