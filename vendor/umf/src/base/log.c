@@ -132,11 +132,6 @@ bool umf_log_enabled(umf_log_level_t level) {
     return (int)level >= atomic_load_explicit(&g_log.level, memory_order_relaxed);
 }
 
-int umf_log_get_level(void) { return atomic_load(&g_log.level); }
-void umf_log_set_level(int level) { atomic_store(&g_log.level, level); }
-int umf_log_get_flush_level(void) { return atomic_load(&g_log.flush_level); }
-void umf_log_set_flush_level(int level) { atomic_store(&g_log.flush_level, level); }
-
 void umf_log(umf_log_level_t level, const char *func, const char *fmt, ...) {
     FILE *out = g_log.out;
     if (level == UMF_LOG_LEVEL_FATAL && (out == NULL || !umf_log_enabled(level))) {

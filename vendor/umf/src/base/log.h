@@ -21,12 +21,6 @@ bool umf_log_enabled(umf_log_level_t level);
 void umf_log(umf_log_level_t level, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Runtime setters used by the CTL nodes umf.logger.* (issue: CTL). */
-int umf_log_get_level(void);
-void umf_log_set_level(int level);
-int umf_log_get_flush_level(void);
-void umf_log_set_flush_level(int level);
-
 #define LOG_DEBUG(...) umf_log(UMF_LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
 #define LOG_INFO(...) umf_log(UMF_LOG_LEVEL_INFO, __func__, __VA_ARGS__)
 #define LOG_WARN(...) umf_log(UMF_LOG_LEVEL_WARNING, __func__, __VA_ARGS__)

@@ -13,10 +13,6 @@ extern void umf_topology_prefork(void) __attribute__((weak));
 extern void umf_scalable_fini(void) __attribute__((weak));
 extern umf_result_t umf_ipc_init(void) __attribute__((weak));
 extern void umf_ipc_fini(void) __attribute__((weak));
-extern umf_result_t umf_ctl_init(void) __attribute__((weak));
-extern void umf_ctl_fini(void) __attribute__((weak));
-extern void umf_memspace_fini(void) __attribute__((weak));
-extern void umf_gpu_fini(void) __attribute__((weak));
 
 static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned g_init_count;
@@ -47,13 +43,7 @@ umf_result_t umfInit(void) {
             goto out;
         }
         atomic_store_explicit(&g_tracker, tracker, memory_order_release);
-        if (umf_ctl_init && (rc = umf_ctl_init()) != UMF_RESULT_SUCCESS) {
-            goto fail;
-        }
         if (umf_ipc_init && (rc = umf_ipc_init()) != UMF_RESULT_SUCCESS) {
-            if (umf_ctl_fini) {
-                umf_ctl_fini();
-            }
             goto fail;
         }
         static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -77,14 +67,8 @@ umf_result_t umfTearDown(void) {
         if (umf_ipc_fini) {
             umf_ipc_fini();
         }
-        if (umf_memspace_fini) {
-            umf_memspace_fini();
-        }
         if (umf_topology_fini) {
             umf_topology_fini();
-        }
-        if (umf_ctl_fini) {
-            umf_ctl_fini();
         }
         umf_tracker_t *tracker = atomic_exchange(&g_tracker, NULL);
         size_t leaked = tracker ? umf_tracker_count(tracker) : 0;
@@ -94,9 +78,6 @@ umf_result_t umfTearDown(void) {
         umf_tracker_destroy(tracker);
         if (umf_scalable_fini) {
             umf_scalable_fini();
-        }
-        if (umf_gpu_fini) {
-            umf_gpu_fini();
         }
         LOG_DEBUG("UMF torn down");
         umf_log_fini();

@@ -16,10 +16,6 @@ static umf_result_t default_pool_ctl(void *pool, umf_ctl_query_source_t source, 
 
 static umf_result_t default_trim(void *pool, size_t minBytesToKeep) { return UMF_RESULT_ERROR_NOT_SUPPORTED; }
 
-/* The CTL component, when built in, applies umf.pool.default.<name>.* and keeps a by-name registry. */
-extern void umf_ctl_apply_pool_defaults(umf_memory_pool_handle_t h, const char *name) __attribute__((weak));
-extern void umf_ctl_register_pool(umf_memory_pool_handle_t h, const char *name) __attribute__((weak));
-extern void umf_ctl_unregister_pool(umf_memory_pool_handle_t h) __attribute__((weak));
 /* The IPC component, when built in, closes the IPC mappings opened through the pool's handler. */
 extern void umf_ipc_on_pool_destroy(umf_memory_pool_handle_t h) __attribute__((weak));
 
@@ -88,20 +84,14 @@ umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops, umf_memory_provider
         goto fail_init;
     }
     const char *name = NULL;
-    bool named = pool->ops.get_name(pool->priv, &name) == UMF_RESULT_SUCCESS && umf_name_is_valid(name);
-    if (!named) {
+    if (pool->ops.get_name(pool->priv, &name) != UMF_RESULT_SUCCESS || !umf_name_is_valid(name)) {
         LOG_WARN("pool name \"%s\" is not valid for CTL lookups", name ? name : "(null)");
-    } else if (umf_ctl_apply_pool_defaults) {
-        umf_ctl_apply_pool_defaults(pool, name);
     }
     rc = umf_pool_run_ctl(pool, CTL_QUERY_PROGRAMMATIC, "post_initialize", NULL, 0, CTL_QUERY_RUNNABLE);
     if (rc != UMF_RESULT_SUCCESS && rc != UMF_RESULT_ERROR_INVALID_CTL_PATH) {
         LOG_ERR("pool post_initialize failed: %d", rc);
         pool->ops.finalize(pool->priv);
         goto fail_init;
-    }
-    if (named && umf_ctl_register_pool) {
-        umf_ctl_register_pool(pool, name);
     }
     *hPool = pool;
     return UMF_RESULT_SUCCESS;
@@ -119,9 +109,6 @@ fail_tracking:
 umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (hPool == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (umf_ctl_unregister_pool) {
-        umf_ctl_unregister_pool(hPool);
     }
     if (umf_ipc_on_pool_destroy) {
         umf_ipc_on_pool_destroy(hPool);

@@ -107,8 +107,6 @@ umf_result_t umf_provider_run_ctl(umf_memory_provider_handle_t h, umf_ctl_query_
     return rc;
 }
 
-/* CTL defaults (umf.provider.default.<name>.*) are applied by the CTL component when it is built in. */
-extern void umf_ctl_apply_provider_defaults(umf_memory_provider_handle_t h, const char *name) __attribute__((weak));
 
 umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops_t *ops, const void *params,
                                      umf_memory_provider_handle_t *hProvider) {
@@ -133,8 +131,6 @@ umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops_t *ops, const
     const char *name = NULL;
     if (h->ops.get_name(h->priv, &name) != UMF_RESULT_SUCCESS || !umf_name_is_valid(name)) {
         LOG_WARN("provider name \"%s\" is not valid for CTL lookups", name ? name : "(null)");
-    } else if (umf_ctl_apply_provider_defaults) {
-        umf_ctl_apply_provider_defaults(h, name);
     }
     if (UMF_MINOR_VERSION(ops->version) >= 1) {
         rc = umf_provider_run_ctl(h, CTL_QUERY_PROGRAMMATIC, "post_initialize", NULL, 0, CTL_QUERY_RUNNABLE);
