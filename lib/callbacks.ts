@@ -328,6 +328,7 @@ let registrations = 0
  * TypeScript instance of that kind is alive, none otherwise.
  *
  * @returns the count
+ * @internal test-only (lib/testing.ts)
  */
 export function registeredCallbacks(): number {
   return registrations

@@ -71,6 +71,7 @@ const finalizeCounter = new FinalizationRegistry<null>(() => {
  * How many objects of lib/ the garbage collector has reclaimed so far (for tests of the finalizers).
  *
  * @returns the count
+ * @internal test-only (lib/testing.ts)
  */
 export function finalizedObjects(): number {
   return finalizedCount

@@ -11,19 +11,19 @@
  * pool.free(p)
  * ```
  *
- * The raw C functions are in `umf/ffi/*` (ffi/index.ts).
+ * The raw C functions, under their C names with their C argument order, are in `umf/ffi` (every header)
+ * and `umf/ffi/<header path>` (one header, e.g. `umf/ffi/umf/memory_pool`).
  *
- * @packageDocumentation
+ * @module umf
  */
 export { UmfError, ConfigError, DestroyedError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
 export type { NativeError, UmfErrorOptions } from './errors.js'
-export { UmfHandle, finalizedObjects } from './handle.js'
+export { UmfHandle } from './handle.js'
 export type { AdoptOptions } from './handle.js'
-export { MemoryProvider, liveTypeScriptProviders } from './memory_provider.js'
+export { MemoryProvider } from './memory_provider.js'
 export type { MemoryProviderImpl, ProviderOps, ParamsHandle } from './memory_provider.js'
-export { MemoryPool, umfFree, poolByPtr, liveTypeScriptPools } from './memory_pool.js'
+export { MemoryPool, umfFree, poolByPtr } from './memory_pool.js'
 export type { MemoryPoolImpl, PoolOps, TypedArrayClass } from './memory_pool.js'
-export { registeredCallbacks } from './callbacks.js'
 export { OsMemoryProvider } from './providers/os_memory_provider.js'
 export { FixedMemoryProvider } from './providers/fixed_memory_provider.js'
 export { FileMemoryProvider } from './providers/file_memory_provider.js'

@@ -706,6 +706,7 @@ export function poolByPtr(ptr: bigint): MemoryPool | null {
  * Number of pools written in TypeScript that are alive (not yet freed by C).
  *
  * @returns the count
+ * @internal test-only (lib/testing.ts)
  */
 export function liveTypeScriptPools(): number {
   return slots.live

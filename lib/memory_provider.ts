@@ -550,6 +550,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
  * Number of providers written in TypeScript that are alive (not yet freed by C).
  *
  * @returns the count
+ * @internal test-only (lib/testing.ts)
  */
 export function liveTypeScriptProviders(): number {
   return slots.live

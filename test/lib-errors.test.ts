@@ -140,7 +140,7 @@ t.test('an exception thrown by a TypeScript pool reaches the caller; C sees NULL
 })
 
 t.test('a TypeScript pool whose initialize throws: the constructor throws it, nothing stays registered', async (t) => {
-  const { liveTypeScriptPools } = await import('../lib/index.js')
+  const { liveTypeScriptPools } = await import('../lib/testing.js')
   using provider = new OsMemoryProvider()
   const err = new Error('no init for you')
   t.equal(t.throws(() => new MemoryPool({ name: 'noinit', initialize: () => { throw err }, malloc: () => null, free: () => {} }, provider)), err)

@@ -8,10 +8,8 @@ import {
   MemoryProvider,
   OsMemoryProvider,
   ProxyPool,
-  registeredCallbacks,
-  liveTypeScriptProviders,
-  liveTypeScriptPools,
 } from '../lib/index.js'
+import { liveTypeScriptPools, liveTypeScriptProviders, registeredCallbacks } from '../lib/testing.js'
 import { runChild } from './fixtures/lib-child-run.js'
 
 t.test('destroy is idempotent and every method throws afterwards', async (t) => {

@@ -345,7 +345,7 @@ const os = new lib.OsMemoryProvider()
 // only the pool references the limits from here on
 let pool = new lib.DisjointPool(os, { sharedLimits: new lib.DisjointPoolSharedLimits(1 << 20), capacity: 8 })
 await settle()
-const whileAlive = lib.finalizedObjects()
+const whileAlive = testing.finalizedObjects()
 // the pool still uses the limits: cache empty slabs, then trim them
 const ptrs = []
 for (let i = 0; i < 64; i++) ptrs.push(pool.malloc(4096))
@@ -353,7 +353,7 @@ for (const p of ptrs) pool.free(p)
 pool.trim()
 pool = null
 await settle()
-const afterDrop = lib.finalizedObjects()
+const afterDrop = testing.finalizedObjects()
 console.log(JSON.stringify({ whileAlive, afterDrop, providerAlive: os.alive }))
 `
   const r = runBody(body)
