@@ -7,9 +7,9 @@
  * out-parameters are one-element arrays (`[null]`) that hold the value after the call; `size_t` and
  * 64-bit integers go in as `number | bigint` and come out as `number` (or `bigint` when too large).
  *
- * @packageDocumentation
+ * @module umf/ffi
  */
-export * from './library.js'
+export { lib, libraryPath, defaultLibraryPath, missingSymbols } from './library.js'
 export * from './umf.js'
 export * from './umf/base.js'
 export * from './umf/ipc.js'

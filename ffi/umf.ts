@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf.h`: the Unified Memory Framework, version 1.1 API (this project's implementation). Include this header for the framework's lifetime functions and the core pool and provider interfaces.
  *
- * @module umf
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf` (this header alone).
+ *
+ * @module umf/ffi/umf
  */
 import { bind } from './library.js'
 import type { umf_result_t } from './umf/base.js'
@@ -18,6 +20,8 @@ import './umf/memory_provider.js'
  * C: `umf_result_t umfInit(void);`
  *
  * @returns UMF_RESULT_SUCCESS on success, or the error that stopped initialization.
+ *
+ * @function
  */
 export const umfInit = bind<() => umf_result_t>(
   'umf_result_t umfInit(void)',
@@ -31,6 +35,8 @@ export const umfInit = bind<() => umf_result_t>(
  * C: `umf_result_t umfTearDown(void);`
  *
  * @returns UMF_RESULT_SUCCESS.
+ *
+ * @function
  */
 export const umfTearDown = bind<() => umf_result_t>(
   'umf_result_t umfTearDown(void)',
@@ -42,6 +48,8 @@ export const umfTearDown = bind<() => umf_result_t>(
  * C: `int umfGetCurrentVersion(void);`
  *
  * @returns the version, as built by UMF_MAKE_VERSION (UMF_VERSION_CURRENT).
+ *
+ * @function
  */
 export const umfGetCurrentVersion = bind<() => number>(
   'int umfGetCurrentVersion(void)',

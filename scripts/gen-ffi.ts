@@ -1220,6 +1220,8 @@ interface DocOpts {
   params?: { name: string; jsName: string }[]
   extra?: string[]
   withReturns?: boolean
+  /** modifier tags to end with, e.g. `@function` */
+  modifiers?: string[]
 }
 
 function tsdoc(doc: Doc, opts: DocOpts, indent = ''): string {
@@ -1245,6 +1247,7 @@ function tsdoc(doc: Doc, opts: DocOpts, indent = ''): string {
     if (!lines[lines.length - 1]!.startsWith('@param')) lines.push('')
     lines.push(`@returns ${escapeDoc(doc.returns.join(' '))}`)
   }
+  if (opts.modifiers?.length) lines.push('', ...opts.modifiers)
   return wrapComment(lines, indent)
 }
 
@@ -1470,7 +1473,10 @@ class Emitter {
     head.push('/**')
     head.push(` * koffi bindings of \`${h.path}\`${h.summary ? ': ' + escapeDoc(h.summary.replace(/^[\w/.]+\.h\s*-\s*/, '')) : '.'}`)
     head.push(' *')
-    head.push(` * @module ${ctx.mod}`)
+    head.push(` * Import it from \`umf/ffi\` (every header) or \`umf/ffi/${ctx.mod}\` (this header alone).`)
+    head.push(' *')
+    // named by import path, so the documentation site lists one module per header under umf/ffi
+    head.push(` * @module umf/ffi/${ctx.mod}`)
     head.push(' */')
     const imports: string[] = []
     if (ctx.usesKoffi) imports.push(`import koffi from 'koffi'`)
@@ -1632,7 +1638,8 @@ class Emitter {
     const outs = d.sig.params.filter((_, i) => this.isOut(d, i)).map((p) => `\`${p.name}\``)
     if (outs.length) extra.push(`Out-parameters (${outs.join(', ')}): pass a one-element array such as \`[null]\`; the value is in its element after the call.`)
     if (d.sig.variadic) docParams.push({ name: '...', jsName: 'variadic' })
-    const doc = tsdoc(withVariadicDoc(d.doc, d.sig.variadic), { fallback: `The C function \`${d.name}\`.`, params: docParams, extra })
+    // koffi's functions are constants; @function has typedoc document them as functions, with a signature
+    const doc = tsdoc(withVariadicDoc(d.doc, d.sig.variadic), { fallback: `The C function \`${d.name}\`.`, params: docParams, extra, modifiers: ['@function'] })
     return doc + `export const ${d.name} = bind<(${tsParams.join(', ')}) => ${ret}>(\n  '${proto}',\n)\n`
   }
 }
@@ -1702,9 +1709,10 @@ export function renderFfi(includeDir = defaultIncludeDir): Map<string, string> {
   index.push(' * out-parameters are one-element arrays (`[null]`) that hold the value after the call; `size_t` and')
   index.push(' * 64-bit integers go in as `number | bigint` and come out as `number` (or `bigint` when too large).')
   index.push(' *')
-  index.push(' * @packageDocumentation')
+  index.push(' * @module umf/ffi')
   index.push(' */')
-  index.push(`export * from './library.js'`)
+  // library.ts's bind() is how the generated modules declare functions, not part of the API
+  index.push(`export { lib, libraryPath, defaultLibraryPath, missingSymbols } from './library.js'`)
   for (const h of parsed.headers) index.push(`export * from '${relImport('index', modOf(h.path))}'`)
   files.set('index.ts', index.join('\n') + '\n')
   return new Map([...files.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))

@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/base.h`: versions, result codes and other types shared by the whole API.
  *
- * @module umf/base
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/base` (this header alone).
+ *
+ * @module umf/ffi/umf/base
  */
 import koffi from 'koffi'
 import '../library.js'

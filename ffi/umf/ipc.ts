@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/ipc.h`: sharing memory of a pool with other processes (inter-process communication). The producer asks for an IPC handle of a pool allocation and sends its bytes (umfGetIPCHandle() returns their size) to another process by any means. The consumer opens the handle through the IPC handler of one of its own pools, whose provider must be able to map memory of the producer's kind, and gets a pointer to the same memory. Opened mappings are cached per handler; the environment variable UMF_MAX_OPENED_IPC_HANDLES bounds how many are kept.
  *
- * @module umf/ipc
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/ipc` (this header alone).
+ *
+ * @module umf/ffi/umf/ipc
  */
 import koffi from 'koffi'
 import { bind } from '../library.js'
@@ -50,6 +52,8 @@ export const umf_ipc_handler_handle_t = koffi.pointer('umf_ipc_handler_handle_t'
  * @param hPool - the pool
  * @param size - receives the size in bytes: the 40-byte header plus what the pool's provider needs
  * @returns UMF_RESULT_SUCCESS, UMF_RESULT_ERROR_INVALID_ARGUMENT, or the provider's error (UMF_RESULT_ERROR_NOT_SUPPORTED without IPC)
+ *
+ * @function
  */
 export const umfPoolGetIPCHandleSize = bind<(hPool: umf_memory_pool_handle_t | null, size: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPool, _Out_ size_t *size)',
@@ -65,6 +69,8 @@ export const umfPoolGetIPCHandleSize = bind<(hPool: umf_memory_pool_handle_t | n
  * @param ipcHandle - receives the handle; release it with umfPutIPCHandle()
  * @param size - receives the size of the handle in bytes, which is what another process needs to receive
  * @returns UMF_RESULT_SUCCESS, UMF_RESULT_ERROR_INVALID_ARGUMENT (NULL argument or ptr not from a tracked pool), or the provider's error
+ *
+ * @function
  */
 export const umfGetIPCHandle = bind<(ptr: bigint | null, ipcHandle: [umf_ipc_handle_t | null] | null, size: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfGetIPCHandle(const void *ptr, _Out_ umf_ipc_handle_t *ipcHandle, _Out_ size_t *size)',
@@ -77,6 +83,8 @@ export const umfGetIPCHandle = bind<(ptr: bigint | null, ipcHandle: [umf_ipc_han
  *
  * @param ipcHandle - the handle
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT when ipcHandle is not a live handle returned by umfGetIPCHandle()
+ *
+ * @function
  */
 export const umfPutIPCHandle = bind<(ipcHandle: umf_ipc_handle_t | null) => umf_result_t>(
   'umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle)',
@@ -92,6 +100,8 @@ export const umfPutIPCHandle = bind<(ipcHandle: umf_ipc_handle_t | null) => umf_
  * @param ipcHandle - the bytes of the handle, as received from the producer
  * @param ptr - receives the address of the memory the handle points at
  * @returns UMF_RESULT_SUCCESS, UMF_RESULT_ERROR_INVALID_ARGUMENT (bad handler or malformed handle), or the provider's error
+ *
+ * @function
  */
 export const umfOpenIPCHandle = bind<(hIPCHandler: umf_ipc_handler_handle_t | null, ipcHandle: umf_ipc_handle_t | null, ptr: [bigint | null] | null) => umf_result_t>(
   'umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler, umf_ipc_handle_t ipcHandle, _Out_ void **ptr)',
@@ -104,6 +114,8 @@ export const umfOpenIPCHandle = bind<(hIPCHandler: umf_ipc_handler_handle_t | nu
  *
  * @param ptr - the pointer umfOpenIPCHandle() returned, or any pointer into the same mapping
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT when ptr is in no opened mapping
+ *
+ * @function
  */
 export const umfCloseIPCHandle = bind<(ptr: bigint | null) => umf_result_t>(
   'umf_result_t umfCloseIPCHandle(void *ptr)',
@@ -118,6 +130,8 @@ export const umfCloseIPCHandle = bind<(ptr: bigint | null) => umf_result_t>(
  * @param hPool - the pool
  * @param hIPCHandler - receives the handler, valid until the pool is destroyed
  * @returns UMF_RESULT_SUCCESS or UMF_RESULT_ERROR_INVALID_ARGUMENT
+ *
+ * @function
  */
 export const umfPoolGetIPCHandler = bind<(hPool: umf_memory_pool_handle_t | null, hIPCHandler: [umf_ipc_handler_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfPoolGetIPCHandler(umf_memory_pool_handle_t hPool, _Out_ umf_ipc_handler_handle_t *hIPCHandler)',

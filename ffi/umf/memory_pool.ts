@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/memory_pool.h`: creating memory pools and allocating from them.
  *
- * @module umf/memory_pool
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/memory_pool` (this header alone).
+ *
+ * @module umf/ffi/umf/memory_pool
  */
 import koffi from 'koffi'
 import { bind } from '../library.js'
@@ -105,6 +107,8 @@ export const umf_pool_create_flags_t = koffi.alias('umf_pool_create_flags_t', 'u
  * @param flags - a combination of umf_pool_create_flag_t values
  * @param hPool - receives the pool
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolCreate = bind<(ops: umf_memory_pool_ops_t | bigint | null, provider: umf_memory_provider_handle_t | null, params: bigint | null, flags: umf_pool_create_flags_t, hPool: [umf_memory_pool_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops, umf_memory_provider_handle_t provider, const void *params, umf_pool_create_flags_t flags, _Out_ umf_memory_pool_handle_t *hPool)',
@@ -117,6 +121,8 @@ export const umfPoolCreate = bind<(ops: umf_memory_pool_ops_t | bigint | null, p
  *
  * @param hPool - the pool
  * @returns UMF_RESULT_SUCCESS or the first error met
+ *
+ * @function
  */
 export const umfPoolDestroy = bind<(hPool: umf_memory_pool_handle_t | null) => umf_result_t>(
   'umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool)',
@@ -130,6 +136,8 @@ export const umfPoolDestroy = bind<(hPool: umf_memory_pool_handle_t | null) => u
  * @param hPool - the pool
  * @param size - bytes to allocate
  * @returns the allocation, or NULL (umfPoolGetLastAllocationError() tells why)
+ *
+ * @function
  */
 export const umfPoolMalloc = bind<(hPool: umf_memory_pool_handle_t | null, size: number | bigint) => bigint | null>(
   'void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size)',
@@ -144,6 +152,8 @@ export const umfPoolMalloc = bind<(hPool: umf_memory_pool_handle_t | null, size:
  * @param size - bytes to allocate
  * @param alignment - a power of 2
  * @returns the allocation, or NULL (umfPoolGetLastAllocationError() tells why)
+ *
+ * @function
  */
 export const umfPoolAlignedMalloc = bind<(hPool: umf_memory_pool_handle_t | null, size: number | bigint, alignment: number | bigint) => bigint | null>(
   'void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size, size_t alignment)',
@@ -158,6 +168,8 @@ export const umfPoolAlignedMalloc = bind<(hPool: umf_memory_pool_handle_t | null
  * @param num - number of elements
  * @param size - size of one element
  * @returns the allocation, or NULL (umfPoolGetLastAllocationError() tells why)
+ *
+ * @function
  */
 export const umfPoolCalloc = bind<(hPool: umf_memory_pool_handle_t | null, num: number | bigint, size: number | bigint) => bigint | null>(
   'void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, size_t size)',
@@ -172,6 +184,8 @@ export const umfPoolCalloc = bind<(hPool: umf_memory_pool_handle_t | null, num: 
  * @param ptr - the allocation, or NULL to allocate
  * @param size - the new size, or 0 to free
  * @returns the allocation, or NULL (umfPoolGetLastAllocationError() tells why)
+ *
+ * @function
  */
 export const umfPoolRealloc = bind<(hPool: umf_memory_pool_handle_t | null, ptr: bigint | null, size: number | bigint) => bigint | null>(
   'void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size)',
@@ -187,6 +201,8 @@ export const umfPoolRealloc = bind<(hPool: umf_memory_pool_handle_t | null, ptr:
  * @param ptr - the allocation
  * @param size - receives the usable size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolMallocUsableSize = bind<(hPool: umf_memory_pool_handle_t | null, ptr: bigint | null, size: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, const void *ptr, _Out_ size_t *size)',
@@ -200,6 +216,8 @@ export const umfPoolMallocUsableSize = bind<(hPool: umf_memory_pool_handle_t | n
  * @param hPool - the pool
  * @param ptr - the allocation (NULL is allowed)
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolFree = bind<(hPool: umf_memory_pool_handle_t | null, ptr: bigint | null) => umf_result_t>(
   'umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr)',
@@ -212,6 +230,8 @@ export const umfPoolFree = bind<(hPool: umf_memory_pool_handle_t | null, ptr: bi
  *
  * @param ptr - the allocation
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT when no tracked pool holds ptr
+ *
+ * @function
  */
 export const umfFree = bind<(ptr: bigint | null) => umf_result_t>(
   'umf_result_t umfFree(void *ptr)',
@@ -224,6 +244,8 @@ export const umfFree = bind<(ptr: bigint | null) => umf_result_t>(
  *
  * @param hPool - the pool
  * @returns the error code
+ *
+ * @function
  */
 export const umfPoolGetLastAllocationError = bind<(hPool: umf_memory_pool_handle_t | null) => umf_result_t>(
   'umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool)',
@@ -238,6 +260,8 @@ export const umfPoolGetLastAllocationError = bind<(hPool: umf_memory_pool_handle
  * @param ptr - the address
  * @param pool - receives the pool, or NULL when none holds ptr
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT when no tracked pool holds ptr
+ *
+ * @function
  */
 export const umfPoolByPtr = bind<(ptr: bigint | null, pool: [umf_memory_pool_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfPoolByPtr(const void *ptr, _Out_ umf_memory_pool_handle_t *pool)',
@@ -252,6 +276,8 @@ export const umfPoolByPtr = bind<(ptr: bigint | null, pool: [umf_memory_pool_han
  * @param hPool - the pool
  * @param hProvider - receives the provider
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolGetMemoryProvider = bind<(hPool: umf_memory_pool_handle_t | null, hProvider: [umf_memory_provider_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfPoolGetMemoryProvider(umf_memory_pool_handle_t hPool, _Out_ umf_memory_provider_handle_t *hProvider)',
@@ -266,6 +292,8 @@ export const umfPoolGetMemoryProvider = bind<(hPool: umf_memory_pool_handle_t | 
  * @param pool - the pool
  * @param name - receives the name
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolGetName = bind<(pool: umf_memory_pool_handle_t | null, name: [string | null] | null) => umf_result_t>(
   'umf_result_t umfPoolGetName(umf_memory_pool_handle_t pool, _Out_ const char **name)',
@@ -281,6 +309,8 @@ export const umfPoolGetName = bind<(pool: umf_memory_pool_handle_t | null, name:
  * @param tag - the new value
  * @param oldTag - receives the previous value (may be NULL)
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolSetTag = bind<(hPool: umf_memory_pool_handle_t | null, tag: bigint | null, oldTag: [bigint | null] | null) => umf_result_t>(
   'umf_result_t umfPoolSetTag(umf_memory_pool_handle_t hPool, void *tag, _Out_ void **oldTag)',
@@ -295,6 +325,8 @@ export const umfPoolSetTag = bind<(hPool: umf_memory_pool_handle_t | null, tag: 
  * @param hPool - the pool
  * @param tag - receives the value
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolGetTag = bind<(hPool: umf_memory_pool_handle_t | null, tag: [bigint | null] | null) => umf_result_t>(
   'umf_result_t umfPoolGetTag(umf_memory_pool_handle_t hPool, _Out_ void **tag)',
@@ -308,6 +340,8 @@ export const umfPoolGetTag = bind<(hPool: umf_memory_pool_handle_t | null, tag: 
  * @param hPool - the pool
  * @param minBytesToKeep - bytes the pool may keep
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfPoolTrimMemory = bind<(hPool: umf_memory_pool_handle_t | null, minBytesToKeep: number | bigint) => umf_result_t>(
   'umf_result_t umfPoolTrimMemory(umf_memory_pool_handle_t hPool, size_t minBytesToKeep)',

@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/memory_pool_ops.h`: the operations a memory pool implements.
  *
- * @module umf/memory_pool_ops
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/memory_pool_ops` (this header alone).
+ *
+ * @module umf/ffi/umf/memory_pool_ops
  */
 import koffi from 'koffi'
 import '../library.js'

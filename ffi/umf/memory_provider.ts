@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/memory_provider.h`: creating memory providers and calling their operations.
  *
- * @module umf/memory_provider
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/memory_provider` (this header alone).
+ *
+ * @module umf/ffi/umf/memory_provider
  */
 import koffi from 'koffi'
 import { bind } from '../library.js'
@@ -133,6 +135,8 @@ koffi.alias('umf_mem_protection_flag_t', 'int')
  * @param params - params passed to ops-&gt;initialize
  * @param hProvider - receives the provider
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderCreate = bind<(ops: umf_memory_provider_ops_t | bigint | null, params: bigint | null, hProvider: [umf_memory_provider_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops_t *ops, const void *params, _Out_ umf_memory_provider_handle_t *hProvider)',
@@ -145,6 +149,8 @@ export const umfMemoryProviderCreate = bind<(ops: umf_memory_provider_ops_t | bi
  *
  * @param hProvider - the provider
  * @returns UMF_RESULT_SUCCESS or the error its finalize returned
+ *
+ * @function
  */
 export const umfMemoryProviderDestroy = bind<(hProvider: umf_memory_provider_handle_t | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderDestroy(umf_memory_provider_handle_t hProvider)',
@@ -161,6 +167,8 @@ export const umfMemoryProviderDestroy = bind<(hProvider: umf_memory_provider_han
  * @param alignment - required alignment, 0 for the provider's default
  * @param ptr - receives the allocation
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderAlloc = bind<(hProvider: umf_memory_provider_handle_t | null, size: number | bigint, alignment: number | bigint, ptr: [bigint | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderAlloc(umf_memory_provider_handle_t hProvider, size_t size, size_t alignment, _Out_ void **ptr)',
@@ -175,6 +183,8 @@ export const umfMemoryProviderAlloc = bind<(hProvider: umf_memory_provider_handl
  * @param ptr - the allocation
  * @param size - its size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderFree = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, size: number | bigint) => umf_result_t>(
   'umf_result_t umfMemoryProviderFree(umf_memory_provider_handle_t hProvider, void *ptr, size_t size)',
@@ -192,6 +202,8 @@ export const umfMemoryProviderFree = bind<(hProvider: umf_memory_provider_handle
  * @param ppMessage - receives a message, valid until the next call on this thread
  * @param pError - receives the provider's native code
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderGetLastNativeError = bind<(hProvider: umf_memory_provider_handle_t | null, ppMessage: [string | null] | null, pError: [number | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderGetLastNativeError(umf_memory_provider_handle_t hProvider, _Out_ const char **ppMessage, _Out_ int32_t *pError)',
@@ -207,6 +219,8 @@ export const umfMemoryProviderGetLastNativeError = bind<(hProvider: umf_memory_p
  * @param size - an allocation size
  * @param pageSize - receives the page size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderGetRecommendedPageSize = bind<(hProvider: umf_memory_provider_handle_t | null, size: number | bigint, pageSize: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderGetRecommendedPageSize(umf_memory_provider_handle_t hProvider, size_t size, _Out_ size_t *pageSize)',
@@ -222,6 +236,8 @@ export const umfMemoryProviderGetRecommendedPageSize = bind<(hProvider: umf_memo
  * @param ptr - an allocation or NULL
  * @param pageSize - receives the page size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderGetMinPageSize = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, pageSize: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderGetMinPageSize(umf_memory_provider_handle_t hProvider, const void *ptr, _Out_ size_t *pageSize)',
@@ -236,6 +252,8 @@ export const umfMemoryProviderGetMinPageSize = bind<(hProvider: umf_memory_provi
  * @param ptr - start of the range, page-aligned
  * @param size - size of the range
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderPurgeLazy = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, size: number | bigint) => umf_result_t>(
   'umf_result_t umfMemoryProviderPurgeLazy(umf_memory_provider_handle_t hProvider, void *ptr, size_t size)',
@@ -250,6 +268,8 @@ export const umfMemoryProviderPurgeLazy = bind<(hProvider: umf_memory_provider_h
  * @param ptr - start of the range, page-aligned
  * @param size - size of the range
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderPurgeForce = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, size: number | bigint) => umf_result_t>(
   'umf_result_t umfMemoryProviderPurgeForce(umf_memory_provider_handle_t hProvider, void *ptr, size_t size)',
@@ -264,6 +284,8 @@ export const umfMemoryProviderPurgeForce = bind<(hProvider: umf_memory_provider_
  * @param hProvider - the provider
  * @param size - receives the size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderGetIPCHandleSize = bind<(hProvider: umf_memory_provider_handle_t | null, size: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderGetIPCHandleSize(umf_memory_provider_handle_t hProvider, _Out_ size_t *size)',
@@ -279,6 +301,8 @@ export const umfMemoryProviderGetIPCHandleSize = bind<(hProvider: umf_memory_pro
  * @param size - its size
  * @param providerIpcData - a buffer of umfMemoryProviderGetIPCHandleSize() bytes
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderGetIPCHandle = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, size: number | bigint, providerIpcData: bigint | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderGetIPCHandle(umf_memory_provider_handle_t hProvider, const void *ptr, size_t size, void *providerIpcData)',
@@ -292,6 +316,8 @@ export const umfMemoryProviderGetIPCHandle = bind<(hProvider: umf_memory_provide
  * @param hProvider - the provider
  * @param providerIpcData - the IPC data
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderPutIPCHandle = bind<(hProvider: umf_memory_provider_handle_t | null, providerIpcData: bigint | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderPutIPCHandle(umf_memory_provider_handle_t hProvider, void *providerIpcData)',
@@ -307,6 +333,8 @@ export const umfMemoryProviderPutIPCHandle = bind<(hProvider: umf_memory_provide
  * @param providerIpcData - the IPC data
  * @param ptr - receives the mapping
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderOpenIPCHandle = bind<(hProvider: umf_memory_provider_handle_t | null, providerIpcData: bigint | null, ptr: [bigint | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderOpenIPCHandle(umf_memory_provider_handle_t hProvider, void *providerIpcData, _Out_ void **ptr)',
@@ -321,6 +349,8 @@ export const umfMemoryProviderOpenIPCHandle = bind<(hProvider: umf_memory_provid
  * @param ptr - the mapping
  * @param size - its size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderCloseIPCHandle = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, size: number | bigint) => umf_result_t>(
   'umf_result_t umfMemoryProviderCloseIPCHandle(umf_memory_provider_handle_t hProvider, void *ptr, size_t size)',
@@ -335,6 +365,8 @@ export const umfMemoryProviderCloseIPCHandle = bind<(hProvider: umf_memory_provi
  * @param hProvider - the provider
  * @param name - receives the name
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderGetName = bind<(hProvider: umf_memory_provider_handle_t | null, name: [string | null] | null) => umf_result_t>(
   'umf_result_t umfMemoryProviderGetName(umf_memory_provider_handle_t hProvider, _Out_ const char **name)',
@@ -348,6 +380,8 @@ export const umfMemoryProviderGetName = bind<(hProvider: umf_memory_provider_han
  *
  * @param provider - receives the provider, or NULL when none failed
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfGetLastFailedMemoryProvider = bind<(provider: [umf_memory_provider_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfGetLastFailedMemoryProvider(_Out_ umf_memory_provider_handle_t *provider)',
@@ -363,6 +397,8 @@ export const umfGetLastFailedMemoryProvider = bind<(provider: [umf_memory_provid
  * @param totalSize - its size
  * @param firstSize - the size of the first part, between 0 and totalSize exclusive
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderAllocationSplit = bind<(hProvider: umf_memory_provider_handle_t | null, ptr: bigint | null, totalSize: number | bigint, firstSize: number | bigint) => umf_result_t>(
   'umf_result_t umfMemoryProviderAllocationSplit(umf_memory_provider_handle_t hProvider, void *ptr, size_t totalSize, size_t firstSize)',
@@ -378,6 +414,8 @@ export const umfMemoryProviderAllocationSplit = bind<(hProvider: umf_memory_prov
  * @param highPtr - the higher allocation, which must start where the lower one ends
  * @param totalSize - the size of both together
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfMemoryProviderAllocationMerge = bind<(hProvider: umf_memory_provider_handle_t | null, lowPtr: bigint | null, highPtr: bigint | null, totalSize: number | bigint) => umf_result_t>(
   'umf_result_t umfMemoryProviderAllocationMerge(umf_memory_provider_handle_t hProvider, void *lowPtr, void *highPtr, size_t totalSize)',

@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/memory_provider_gpu.h`: types shared by the GPU memory providers.
  *
- * @module umf/memory_provider_gpu
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/memory_provider_gpu` (this header alone).
+ *
+ * @module umf/ffi/umf/memory_provider_gpu
  */
 import koffi from 'koffi'
 import '../library.js'

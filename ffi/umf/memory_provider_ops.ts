@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/memory_provider_ops.h`: the operations a memory provider implements.
  *
- * @module umf/memory_provider_ops
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/memory_provider_ops` (this header alone).
+ *
+ * @module umf/ffi/umf/memory_provider_ops
  */
 import koffi from 'koffi'
 import '../library.js'

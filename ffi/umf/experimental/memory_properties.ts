@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/experimental/memory_properties.h`: reading the properties of an allocation.
  *
- * @module umf/experimental/memory_properties
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/experimental/memory_properties` (this header alone).
+ *
+ * @module umf/ffi/umf/experimental/memory_properties
  */
 import { bind } from '../../library.js'
 import type { umf_memory_properties_handle_t, umf_memory_property_id_t, umf_result_t } from '../base.js'
@@ -19,6 +21,8 @@ import '../base.js'
  * @param ptr - any address inside the allocation
  * @param props_handle - receives the handle
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT when no tracked memory holds ptr
+ *
+ * @function
  */
 export const umfGetMemoryPropertiesHandle = bind<(ptr: bigint | null, props_handle: [umf_memory_properties_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfGetMemoryPropertiesHandle(const void *ptr, _Out_ umf_memory_properties_handle_t *props_handle)',
@@ -34,6 +38,8 @@ export const umfGetMemoryPropertiesHandle = bind<(ptr: bigint | null, props_hand
  * @param memory_property_id - the property
  * @param size - receives the size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfGetMemoryPropertySize = bind<(props_handle: umf_memory_properties_handle_t | null, memory_property_id: umf_memory_property_id_t, size: [number | bigint | null] | null) => umf_result_t>(
   'umf_result_t umfGetMemoryPropertySize(umf_memory_properties_handle_t props_handle, umf_memory_property_id_t memory_property_id, _Out_ size_t *size)',
@@ -49,6 +55,8 @@ export const umfGetMemoryPropertySize = bind<(props_handle: umf_memory_propertie
  * @param property_value - receives the value
  * @param max_property_size - the size of the buffer at property_value
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfGetMemoryProperty = bind<(props_handle: umf_memory_properties_handle_t | null, memory_property_id: umf_memory_property_id_t, property_value: bigint | null, max_property_size: number | bigint) => umf_result_t>(
   'umf_result_t umfGetMemoryProperty(umf_memory_properties_handle_t props_handle, umf_memory_property_id_t memory_property_id, void *property_value, size_t max_property_size)',

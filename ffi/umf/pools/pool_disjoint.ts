@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/pools/pool_disjoint.h`: a pool that carves fixed-size chunks out of slabs taken from its provider.
  *
- * @module umf/pools/pool_disjoint
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/pools/pool_disjoint` (this header alone).
+ *
+ * @module umf/ffi/umf/pools/pool_disjoint
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -57,6 +59,8 @@ export const umf_disjoint_pool_params_handle_t = koffi.pointer('umf_disjoint_poo
  * @param MaxSize - the most bytes of empty slabs kept cached by all the pools sharing the limit
  * @param hSharedLimits - receives the limit
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolSharedLimitsCreate = bind<(MaxSize: number | bigint, hSharedLimits: [umf_disjoint_pool_shared_limits_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfDisjointPoolSharedLimitsCreate(size_t MaxSize, _Out_ umf_disjoint_pool_shared_limits_handle_t *hSharedLimits)',
@@ -69,6 +73,8 @@ export const umfDisjointPoolSharedLimitsCreate = bind<(MaxSize: number | bigint,
  *
  * @param hSharedLimits - the limit
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolSharedLimitsDestroy = bind<(hSharedLimits: umf_disjoint_pool_shared_limits_handle_t | null) => umf_result_t>(
   'umf_result_t umfDisjointPoolSharedLimitsDestroy(umf_disjoint_pool_shared_limits_handle_t hSharedLimits)',
@@ -82,6 +88,8 @@ export const umfDisjointPoolSharedLimitsDestroy = bind<(hSharedLimits: umf_disjo
  *
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsCreate = bind<(hParams: [umf_disjoint_pool_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsCreate(_Out_ umf_disjoint_pool_params_handle_t *hParams)',
@@ -94,6 +102,8 @@ export const umfDisjointPoolParamsCreate = bind<(hParams: [umf_disjoint_pool_par
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsDestroy = bind<(hParams: umf_disjoint_pool_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsDestroy(umf_disjoint_pool_params_handle_t hParams)',
@@ -107,6 +117,8 @@ export const umfDisjointPoolParamsDestroy = bind<(hParams: umf_disjoint_pool_par
  * @param hParams - the params
  * @param slabMinSize - the size in bytes
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetSlabMinSize = bind<(hParams: umf_disjoint_pool_params_handle_t | null, slabMinSize: number | bigint) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetSlabMinSize(umf_disjoint_pool_params_handle_t hParams, size_t slabMinSize)',
@@ -120,6 +132,8 @@ export const umfDisjointPoolParamsSetSlabMinSize = bind<(hParams: umf_disjoint_p
  * @param hParams - the params
  * @param maxPoolableSize - the size in bytes (0: nothing is pooled)
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetMaxPoolableSize = bind<(hParams: umf_disjoint_pool_params_handle_t | null, maxPoolableSize: number | bigint) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetMaxPoolableSize(umf_disjoint_pool_params_handle_t hParams, size_t maxPoolableSize)',
@@ -133,6 +147,8 @@ export const umfDisjointPoolParamsSetMaxPoolableSize = bind<(hParams: umf_disjoi
  * @param hParams - the params
  * @param maxCapacity - the number of slabs
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetCapacity = bind<(hParams: umf_disjoint_pool_params_handle_t | null, maxCapacity: number | bigint) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetCapacity(umf_disjoint_pool_params_handle_t hParams, size_t maxCapacity)',
@@ -146,6 +162,8 @@ export const umfDisjointPoolParamsSetCapacity = bind<(hParams: umf_disjoint_pool
  * @param hParams - the params
  * @param minBucketSize - the size in bytes, a power of 2
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetMinBucketSize = bind<(hParams: umf_disjoint_pool_params_handle_t | null, minBucketSize: number | bigint) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetMinBucketSize(umf_disjoint_pool_params_handle_t hParams, size_t minBucketSize)',
@@ -159,6 +177,8 @@ export const umfDisjointPoolParamsSetMinBucketSize = bind<(hParams: umf_disjoint
  * @param hParams - the params
  * @param poolTrace - the level
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetTrace = bind<(hParams: umf_disjoint_pool_params_handle_t | null, poolTrace: number) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetTrace(umf_disjoint_pool_params_handle_t hParams, int poolTrace)',
@@ -172,6 +192,8 @@ export const umfDisjointPoolParamsSetTrace = bind<(hParams: umf_disjoint_pool_pa
  * @param hParams - the params
  * @param hSharedLimits - the limit, which must outlive the pool
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetSharedLimits = bind<(hParams: umf_disjoint_pool_params_handle_t | null, hSharedLimits: umf_disjoint_pool_shared_limits_handle_t | null) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetSharedLimits(umf_disjoint_pool_params_handle_t hParams, umf_disjoint_pool_shared_limits_handle_t hSharedLimits)',
@@ -185,6 +207,8 @@ export const umfDisjointPoolParamsSetSharedLimits = bind<(hParams: umf_disjoint_
  * @param hParams - the params
  * @param name - the name
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDisjointPoolParamsSetName = bind<(hParams: umf_disjoint_pool_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfDisjointPoolParamsSetName(umf_disjoint_pool_params_handle_t hParams, const char *name)',
@@ -196,6 +220,8 @@ export const umfDisjointPoolParamsSetName = bind<(hParams: umf_disjoint_pool_par
  * C: `const umf_memory_pool_ops_t *umfDisjointPoolOps(void);`
  *
  * @returns the operations
+ *
+ * @function
  */
 export const umfDisjointPoolOps = bind<() => bigint | null>(
   'const umf_memory_pool_ops_t *umfDisjointPoolOps(void)',

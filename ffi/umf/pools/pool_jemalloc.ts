@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/pools/pool_jemalloc.h`: a pool that runs jemalloc arenas over memory from its provider.
  *
- * @module umf/pools/pool_jemalloc
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/pools/pool_jemalloc` (this header alone).
+ *
+ * @module umf/ffi/umf/pools/pool_jemalloc
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -34,6 +36,8 @@ export const umf_jemalloc_pool_params_handle_t = koffi.pointer('umf_jemalloc_poo
  *
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_NOT_SUPPORTED when the jemalloc pool is not built in
+ *
+ * @function
  */
 export const umfJemallocPoolParamsCreate = bind<(hParams: [umf_jemalloc_pool_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfJemallocPoolParamsCreate(_Out_ umf_jemalloc_pool_params_handle_t *hParams)',
@@ -46,6 +50,8 @@ export const umfJemallocPoolParamsCreate = bind<(hParams: [umf_jemalloc_pool_par
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfJemallocPoolParamsDestroy = bind<(hParams: umf_jemalloc_pool_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfJemallocPoolParamsDestroy(umf_jemalloc_pool_params_handle_t hParams)',
@@ -59,6 +65,8 @@ export const umfJemallocPoolParamsDestroy = bind<(hParams: umf_jemalloc_pool_par
  * @param hParams - the params
  * @param numArenas - the number of arenas; 0 means four per CPU (the default); at most 4095
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfJemallocPoolParamsSetNumArenas = bind<(hParams: umf_jemalloc_pool_params_handle_t | null, numArenas: number | bigint) => umf_result_t>(
   'umf_result_t umfJemallocPoolParamsSetNumArenas(umf_jemalloc_pool_params_handle_t hParams, size_t numArenas)',
@@ -72,6 +80,8 @@ export const umfJemallocPoolParamsSetNumArenas = bind<(hParams: umf_jemalloc_poo
  * @param hParams - the params
  * @param name - the name, 1 to 63 characters; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfJemallocPoolParamsSetName = bind<(hParams: umf_jemalloc_pool_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfJemallocPoolParamsSetName(umf_jemalloc_pool_params_handle_t hParams, const char *name)',
@@ -83,6 +93,8 @@ export const umfJemallocPoolParamsSetName = bind<(hParams: umf_jemalloc_pool_par
  * C: `const umf_memory_pool_ops_t *umfJemallocPoolOps(void);`
  *
  * @returns the operations, or NULL
+ *
+ * @function
  */
 export const umfJemallocPoolOps = bind<() => bigint | null>(
   'const umf_memory_pool_ops_t *umfJemallocPoolOps(void)',

@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/pools/pool_proxy.h`: a pool that passes every allocation straight to its provider.
  *
- * @module umf/pools/pool_proxy
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/pools/pool_proxy` (this header alone).
+ *
+ * @module umf/ffi/umf/pools/pool_proxy
  */
 import { bind } from '../../library.js'
 import '../memory_pool.js'
@@ -14,6 +16,8 @@ import '../memory_pool_ops.js'
  * C: `const umf_memory_pool_ops_t *umfProxyPoolOps(void);`
  *
  * @returns the operations
+ *
+ * @function
  */
 export const umfProxyPoolOps = bind<() => bigint | null>(
   'const umf_memory_pool_ops_t *umfProxyPoolOps(void)',

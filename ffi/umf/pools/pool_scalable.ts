@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/pools/pool_scalable.h`: a pool that runs oneTBB's scalable allocator (tbbmalloc) over memory from its provider.
  *
- * @module umf/pools/pool_scalable
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/pools/pool_scalable` (this header alone).
+ *
+ * @module umf/ffi/umf/pools/pool_scalable
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -34,6 +36,8 @@ export const umf_scalable_pool_params_handle_t = koffi.pointer('umf_scalable_poo
  *
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_NOT_SUPPORTED when the scalable pool is not built in
+ *
+ * @function
  */
 export const umfScalablePoolParamsCreate = bind<(hParams: [umf_scalable_pool_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfScalablePoolParamsCreate(_Out_ umf_scalable_pool_params_handle_t *hParams)',
@@ -46,6 +50,8 @@ export const umfScalablePoolParamsCreate = bind<(hParams: [umf_scalable_pool_par
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfScalablePoolParamsDestroy = bind<(hParams: umf_scalable_pool_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfScalablePoolParamsDestroy(umf_scalable_pool_params_handle_t hParams)',
@@ -59,6 +65,8 @@ export const umfScalablePoolParamsDestroy = bind<(hParams: umf_scalable_pool_par
  * @param hParams - the params
  * @param granularity - bytes, more than 0 (default 2 MiB)
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfScalablePoolParamsSetGranularity = bind<(hParams: umf_scalable_pool_params_handle_t | null, granularity: number | bigint) => umf_result_t>(
   'umf_result_t umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t hParams, size_t granularity)',
@@ -72,6 +80,8 @@ export const umfScalablePoolParamsSetGranularity = bind<(hParams: umf_scalable_p
  * @param hParams - the params
  * @param keepAllMemory - true to keep all memory (default false)
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfScalablePoolParamsSetKeepAllMemory = bind<(hParams: umf_scalable_pool_params_handle_t | null, keepAllMemory: boolean) => umf_result_t>(
   'umf_result_t umfScalablePoolParamsSetKeepAllMemory(umf_scalable_pool_params_handle_t hParams, bool keepAllMemory)',
@@ -85,6 +95,8 @@ export const umfScalablePoolParamsSetKeepAllMemory = bind<(hParams: umf_scalable
  * @param hParams - the params
  * @param name - the name, 1 to 63 characters; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfScalablePoolParamsSetName = bind<(hParams: umf_scalable_pool_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfScalablePoolParamsSetName(umf_scalable_pool_params_handle_t hParams, const char *name)',
@@ -96,6 +108,8 @@ export const umfScalablePoolParamsSetName = bind<(hParams: umf_scalable_pool_par
  * C: `const umf_memory_pool_ops_t *umfScalablePoolOps(void);`
  *
  * @returns the operations, or NULL when the pool is not built in
+ *
+ * @function
  */
 export const umfScalablePoolOps = bind<() => bigint | null>(
   'const umf_memory_pool_ops_t *umfScalablePoolOps(void)',

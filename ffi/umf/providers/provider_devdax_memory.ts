@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/providers/provider_devdax_memory.h`: a provider over a device DAX (persistent memory) device (Linux).
  *
- * @module umf/providers/provider_devdax_memory
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/providers/provider_devdax_memory` (this header alone).
+ *
+ * @module umf/ffi/umf/providers/provider_devdax_memory
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -41,6 +43,8 @@ export const umf_devdax_memory_provider_params_handle_t = koffi.pointer('umf_dev
  * @param size - the bytes of the device to map (more than 0 when the provider is created)
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDevDaxMemoryProviderParamsCreate = bind<(path: string | null, size: number | bigint, hParams: [umf_devdax_memory_provider_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfDevDaxMemoryProviderParamsCreate(const char *path, size_t size, _Out_ umf_devdax_memory_provider_params_handle_t *hParams)',
@@ -53,6 +57,8 @@ export const umfDevDaxMemoryProviderParamsCreate = bind<(path: string | null, si
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDevDaxMemoryProviderParamsDestroy = bind<(hParams: umf_devdax_memory_provider_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfDevDaxMemoryProviderParamsDestroy(umf_devdax_memory_provider_params_handle_t hParams)',
@@ -67,6 +73,8 @@ export const umfDevDaxMemoryProviderParamsDestroy = bind<(hParams: umf_devdax_me
  * @param path - the device (not NULL, not empty); copied
  * @param size - the bytes to map
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDevDaxMemoryProviderParamsSetDeviceDax = bind<(hParams: umf_devdax_memory_provider_params_handle_t | null, path: string | null, size: number | bigint) => umf_result_t>(
   'umf_result_t umfDevDaxMemoryProviderParamsSetDeviceDax(umf_devdax_memory_provider_params_handle_t hParams, const char *path, size_t size)',
@@ -80,6 +88,8 @@ export const umfDevDaxMemoryProviderParamsSetDeviceDax = bind<(hParams: umf_devd
  * @param hParams - the params
  * @param protection - the protection
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDevDaxMemoryProviderParamsSetProtection = bind<(hParams: umf_devdax_memory_provider_params_handle_t | null, protection: number) => umf_result_t>(
   'umf_result_t umfDevDaxMemoryProviderParamsSetProtection(umf_devdax_memory_provider_params_handle_t hParams, unsigned int protection)',
@@ -93,6 +103,8 @@ export const umfDevDaxMemoryProviderParamsSetProtection = bind<(hParams: umf_dev
  * @param hParams - the params
  * @param name - the name; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfDevDaxMemoryProviderParamsSetName = bind<(hParams: umf_devdax_memory_provider_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfDevDaxMemoryProviderParamsSetName(umf_devdax_memory_provider_params_handle_t hParams, const char *name)',
@@ -168,6 +180,8 @@ koffi.alias('umf_devdax_memory_provider_native_error_t', 'int')
  * C: `const umf_memory_provider_ops_t *umfDevDaxMemoryProviderOps(void);`
  *
  * @returns the operations
+ *
+ * @function
  */
 export const umfDevDaxMemoryProviderOps = bind<() => bigint | null>(
   'const umf_memory_provider_ops_t *umfDevDaxMemoryProviderOps(void)',

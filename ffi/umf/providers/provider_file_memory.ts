@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/providers/provider_file_memory.h`: a provider that maps memory from a file (Linux).
  *
- * @module umf/providers/provider_file_memory
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/providers/provider_file_memory` (this header alone).
+ *
+ * @module umf/ffi/umf/providers/provider_file_memory
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -41,6 +43,8 @@ export const umf_file_memory_provider_params_handle_t = koffi.pointer('umf_file_
  * @param path - the file, created when missing (not NULL, not empty); copied
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFileMemoryProviderParamsCreate = bind<(path: string | null, hParams: [umf_file_memory_provider_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfFileMemoryProviderParamsCreate(const char *path, _Out_ umf_file_memory_provider_params_handle_t *hParams)',
@@ -53,6 +57,8 @@ export const umfFileMemoryProviderParamsCreate = bind<(path: string | null, hPar
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFileMemoryProviderParamsDestroy = bind<(hParams: umf_file_memory_provider_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfFileMemoryProviderParamsDestroy(umf_file_memory_provider_params_handle_t hParams)',
@@ -66,6 +72,8 @@ export const umfFileMemoryProviderParamsDestroy = bind<(hParams: umf_file_memory
  * @param hParams - the params
  * @param path - the file (not NULL, not empty); copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFileMemoryProviderParamsSetPath = bind<(hParams: umf_file_memory_provider_params_handle_t | null, path: string | null) => umf_result_t>(
   'umf_result_t umfFileMemoryProviderParamsSetPath(umf_file_memory_provider_params_handle_t hParams, const char *path)',
@@ -79,6 +87,8 @@ export const umfFileMemoryProviderParamsSetPath = bind<(hParams: umf_file_memory
  * @param hParams - the params
  * @param protection - the protection
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFileMemoryProviderParamsSetProtection = bind<(hParams: umf_file_memory_provider_params_handle_t | null, protection: number) => umf_result_t>(
   'umf_result_t umfFileMemoryProviderParamsSetProtection(umf_file_memory_provider_params_handle_t hParams, unsigned int protection)',
@@ -92,6 +102,8 @@ export const umfFileMemoryProviderParamsSetProtection = bind<(hParams: umf_file_
  * @param hParams - the params
  * @param visibility - the visibility
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFileMemoryProviderParamsSetVisibility = bind<(hParams: umf_file_memory_provider_params_handle_t | null, visibility: umf_memory_visibility_t) => umf_result_t>(
   'umf_result_t umfFileMemoryProviderParamsSetVisibility(umf_file_memory_provider_params_handle_t hParams, umf_memory_visibility_t visibility)',
@@ -158,6 +170,8 @@ koffi.alias('umf_file_memory_provider_native_error_t', 'int')
  * C: `const umf_memory_provider_ops_t *umfFileMemoryProviderOps(void);`
  *
  * @returns the operations
+ *
+ * @function
  */
 export const umfFileMemoryProviderOps = bind<() => bigint | null>(
   'const umf_memory_provider_ops_t *umfFileMemoryProviderOps(void)',
@@ -171,6 +185,8 @@ export const umfFileMemoryProviderOps = bind<() => bigint | null>(
  * @param hParams - the params
  * @param name - the name; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFileMemoryProviderParamsSetName = bind<(hParams: umf_file_memory_provider_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfFileMemoryProviderParamsSetName(umf_file_memory_provider_params_handle_t hParams, const char *name)',

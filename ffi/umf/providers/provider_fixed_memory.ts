@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/providers/provider_fixed_memory.h`: a provider that hands out pieces of one buffer the caller owns.
  *
- * @module umf/providers/provider_fixed_memory
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/providers/provider_fixed_memory` (this header alone).
+ *
+ * @module umf/ffi/umf/providers/provider_fixed_memory
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -41,6 +43,8 @@ export const umf_fixed_memory_provider_params_handle_t = koffi.pointer('umf_fixe
  * @param size - size of the buffer in bytes (more than 0)
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFixedMemoryProviderParamsCreate = bind<(ptr: bigint | null, size: number | bigint, hParams: [umf_fixed_memory_provider_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfFixedMemoryProviderParamsCreate(void *ptr, size_t size, _Out_ umf_fixed_memory_provider_params_handle_t *hParams)',
@@ -55,6 +59,8 @@ export const umfFixedMemoryProviderParamsCreate = bind<(ptr: bigint | null, size
  * @param ptr - start of the buffer (not NULL)
  * @param size - size of the buffer in bytes (more than 0)
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFixedMemoryProviderParamsSetMemory = bind<(hParams: umf_fixed_memory_provider_params_handle_t | null, ptr: bigint | null, size: number | bigint) => umf_result_t>(
   'umf_result_t umfFixedMemoryProviderParamsSetMemory(umf_fixed_memory_provider_params_handle_t hParams, void *ptr, size_t size)',
@@ -67,6 +73,8 @@ export const umfFixedMemoryProviderParamsSetMemory = bind<(hParams: umf_fixed_me
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFixedMemoryProviderParamsDestroy = bind<(hParams: umf_fixed_memory_provider_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfFixedMemoryProviderParamsDestroy(umf_fixed_memory_provider_params_handle_t hParams)',
@@ -115,6 +123,8 @@ koffi.alias('umf_fixed_memory_provider_native_error_t', 'int')
  * C: `const umf_memory_provider_ops_t *umfFixedMemoryProviderOps(void);`
  *
  * @returns the operations
+ *
+ * @function
  */
 export const umfFixedMemoryProviderOps = bind<() => bigint | null>(
   'const umf_memory_provider_ops_t *umfFixedMemoryProviderOps(void)',
@@ -128,6 +138,8 @@ export const umfFixedMemoryProviderOps = bind<() => bigint | null>(
  * @param hParams - the params
  * @param name - the name; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfFixedMemoryProviderParamsSetName = bind<(hParams: umf_fixed_memory_provider_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfFixedMemoryProviderParamsSetName(umf_fixed_memory_provider_params_handle_t hParams, const char *name)',

@@ -2,7 +2,9 @@
 /**
  * koffi bindings of `umf/providers/provider_os_memory.h`: a provider that maps memory from the operating system.
  *
- * @module umf/providers/provider_os_memory
+ * Import it from `umf/ffi` (every header) or `umf/ffi/umf/providers/provider_os_memory` (this header alone).
+ *
+ * @module umf/ffi/umf/providers/provider_os_memory
  */
 import koffi from 'koffi'
 import { bind } from '../../library.js'
@@ -135,6 +137,8 @@ export const umf_os_memory_provider_params_handle_t = koffi.pointer('umf_os_memo
  *
  * @param hParams - receives the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsCreate = bind<(hParams: [umf_os_memory_provider_params_handle_t | null] | null) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsCreate(_Out_ umf_os_memory_provider_params_handle_t *hParams)',
@@ -147,6 +151,8 @@ export const umfOsMemoryProviderParamsCreate = bind<(hParams: [umf_os_memory_pro
  *
  * @param hParams - the params
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsDestroy = bind<(hParams: umf_os_memory_provider_params_handle_t | null) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsDestroy(umf_os_memory_provider_params_handle_t hParams)',
@@ -160,6 +166,8 @@ export const umfOsMemoryProviderParamsDestroy = bind<(hParams: umf_os_memory_pro
  * @param hParams - the params
  * @param protection - the protection
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetProtection = bind<(hParams: umf_os_memory_provider_params_handle_t | null, protection: number) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetProtection(umf_os_memory_provider_params_handle_t hParams, unsigned int protection)',
@@ -173,6 +181,8 @@ export const umfOsMemoryProviderParamsSetProtection = bind<(hParams: umf_os_memo
  * @param hParams - the params
  * @param visibility - the visibility
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetVisibility = bind<(hParams: umf_os_memory_provider_params_handle_t | null, visibility: umf_memory_visibility_t) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetVisibility(umf_os_memory_provider_params_handle_t hParams, umf_memory_visibility_t visibility)',
@@ -186,6 +196,8 @@ export const umfOsMemoryProviderParamsSetVisibility = bind<(hParams: umf_os_memo
  * @param hParams - the params
  * @param shm_name - the name, without '/'; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetShmName = bind<(hParams: umf_os_memory_provider_params_handle_t | null, shm_name: string | null) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetShmName(umf_os_memory_provider_params_handle_t hParams, const char *shm_name)',
@@ -200,6 +212,8 @@ export const umfOsMemoryProviderParamsSetShmName = bind<(hParams: umf_os_memory_
  * @param numa_list - node ids; copied
  * @param numa_list_len - the number of ids
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetNumaList = bind<(hParams: umf_os_memory_provider_params_handle_t | null, numa_list: readonly number[] | Uint32Array | bigint | null, numa_list_len: number) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetNumaList(umf_os_memory_provider_params_handle_t hParams, unsigned int *numa_list, unsigned int numa_list_len)',
@@ -213,6 +227,8 @@ export const umfOsMemoryProviderParamsSetNumaList = bind<(hParams: umf_os_memory
  * @param hParams - the params
  * @param numa_mode - the mode
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetNumaMode = bind<(hParams: umf_os_memory_provider_params_handle_t | null, numa_mode: umf_numa_mode_t) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetNumaMode(umf_os_memory_provider_params_handle_t hParams, umf_numa_mode_t numa_mode)',
@@ -226,6 +242,8 @@ export const umfOsMemoryProviderParamsSetNumaMode = bind<(hParams: umf_os_memory
  * @param hParams - the params
  * @param part_size - the part size, a multiple of the page size
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetPartSize = bind<(hParams: umf_os_memory_provider_params_handle_t | null, part_size: number | bigint) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetPartSize(umf_os_memory_provider_params_handle_t hParams, size_t part_size)',
@@ -240,6 +258,8 @@ export const umfOsMemoryProviderParamsSetPartSize = bind<(hParams: umf_os_memory
  * @param partitions - the shares; copied
  * @param partitions_len - the number of shares
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetPartitions = bind<(hParams: umf_os_memory_provider_params_handle_t | null, partitions: umf_numa_split_partition_t | readonly umf_numa_split_partition_t[] | bigint | null, partitions_len: number) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetPartitions(umf_os_memory_provider_params_handle_t hParams, umf_numa_split_partition_t *partitions, unsigned int partitions_len)',
@@ -253,6 +273,8 @@ export const umfOsMemoryProviderParamsSetPartitions = bind<(hParams: umf_os_memo
  * @param hParams - the params
  * @param name - the name; copied
  * @returns UMF_RESULT_SUCCESS or an error code
+ *
+ * @function
  */
 export const umfOsMemoryProviderParamsSetName = bind<(hParams: umf_os_memory_provider_params_handle_t | null, name: string | null) => umf_result_t>(
   'umf_result_t umfOsMemoryProviderParamsSetName(umf_os_memory_provider_params_handle_t hParams, const char *name)',
@@ -355,6 +377,8 @@ koffi.alias('umf_os_memory_provider_native_error_t', 'int')
  * C: `const umf_memory_provider_ops_t *umfOsMemoryProviderOps(void);`
  *
  * @returns the operations
+ *
+ * @function
  */
 export const umfOsMemoryProviderOps = bind<() => bigint | null>(
   'const umf_memory_provider_ops_t *umfOsMemoryProviderOps(void)',
