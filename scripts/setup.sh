@@ -28,6 +28,8 @@ if ((${#missing[@]})); then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
+    # wait for another apt or dpkg (an unattended upgrade, say) instead of failing at once
+    apt_get+=(-o DPkg::Lock::Timeout=300)
     if ! "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}"; then
         "${apt_get[@]}" update && "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}" || {
             echo "setup: apt-get could not install ${missing[*]}; see the messages above" >&2
@@ -43,6 +45,19 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
     exit 1
 fi
 
+# npm ci also runs the package's install script, which builds libumf.so.1 (scripts/build-native.mjs).
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 npm run build:native
+
+# The consumer test (test/package-consumer.test.ts) installs the packed package into a copy of
+# examples/consumer with --offline: resolve that project's registry dependencies once now, so npm's cache
+# holds what that install needs.
+cache_dir=$(mktemp -d)
+trap 'rm -rf "$cache_dir"' EXIT
+cp examples/consumer/package.json "$cache_dir/"
+runtime_deps=$(node -p 'Object.entries(require("./package.json").dependencies).map(([n, v]) => `${n}@${v}`).join(" ")')
+(cd "$cache_dir" && npm pkg delete dependencies.umf && npm install --ignore-scripts --no-audit --no-fund --prefer-offline $runtime_deps >/dev/null) || {
+    echo "setup: could not cache the consumer example's npm packages" >&2
+    exit 1
+}
 echo "setup: done (library: build/Release/libumf.so.1)"
