@@ -1,0 +1,109 @@
+// The `umf` command (lib/cli/umf.ts): `umf info` and `--json` on this machine, on a fake two-node topology
+// (HWLOC_XMLFILE), with components made unloadable, and with no library at all; bad arguments.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { SystemInfo } from '../lib/cli/info.js'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const cli = path.join(repo, 'lib', 'cli', 'umf.ts')
+const twoNodes = path.join(repo, 'test', 'fixtures', 'topology', 'two-nodes.xml')
+const version = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version as string
+
+/** Runs `umf ...args` with the UMF and hwloc variables of this process removed, then `env` added. */
+function umf(args: string[], env: Record<string, string> = {}) {
+  const childEnv: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('UMF_') && !k.startsWith('HWLOC_') && k !== 'GLIBC_TUNABLES') childEnv[k] = v
+  }
+  Object.assign(childEnv, env)
+  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: repo, env: childEnv, encoding: 'utf8', timeout: 60_000 })
+}
+
+function infoJson(env: Record<string, string> = {}): { status: number | null; info: SystemInfo; stderr: string } {
+  const r = umf(['info', '--json'], env)
+  return { status: r.status, info: JSON.parse(r.stdout) as SystemInfo, stderr: r.stderr }
+}
+
+t.test('umf info --json on this machine: the package build, its version and its components', async (t) => {
+  const { status, info, stderr } = infoJson()
+  t.equal(status, 0, stderr)
+  t.equal(info.version, version, "the package's version")
+  t.same(
+    info.library,
+    {
+      path: path.join(repo, 'build', 'Release', 'libumf.so.1'),
+      source: 'package',
+      loaded: true,
+      apiVersion: '1.0',
+      error: null,
+      missingFunctions: info.library.missingFunctions,
+    },
+    'the library this checkout builds, UMF API 1.0',
+  )
+  t.same(info.environment, {}, 'no UMF variables set')
+  // setup.sh installs libhwloc-dev and libtbbmalloc2, so both are built and usable here
+  t.match(info.components.hwloc, { built: true, usable: true, detail: /^hwloc sees \d+ NUMA node\(s\): 0 \(/ })
+  t.ok(info.components.hwloc.numaNodes.length >= 1, 'at least one NUMA node')
+  t.match(info.components.tbbmalloc, { built: true, usable: true })
+  t.equal(info.components.jemalloc.built, true, 'built with jemalloc')
+  for (const gpu of [info.components.cuda, info.components.levelZero]) {
+    if (!gpu.built) t.match(gpu.detail, /this libumf (does not export|was built without)/, 'a GPU provider that is not built says why')
+    t.ok(!gpu.usable || gpu.built, 'usable only when built')
+  }
+  t.same(Object.keys(info.memspaces), ['HostAll', 'HighestCapacity', 'HighestBandwidth', 'LowestLatency'])
+})
+
+t.test('umf info on a fake two-node machine (HWLOC_XMLFILE) lists both nodes with their memory', async (t) => {
+  const { status, info } = infoJson({ HWLOC_XMLFILE: twoNodes })
+  t.equal(status, 0)
+  t.same(info.components.hwloc.numaNodes, [
+    { id: 0, bytes: 4 * 2 ** 30 },
+    { id: 1, bytes: 8 * 2 ** 30 },
+  ])
+  t.match(info.components.hwloc.detail, 'hwloc sees 2 NUMA node(s): 0 (4.0 GiB), 1 (8.0 GiB)')
+  t.same(info.environment, { HWLOC_XMLFILE: twoNodes }, 'the hwloc variable is reported')
+
+  const text = umf(['info'], { HWLOC_XMLFILE: twoNodes })
+  t.equal(text.status, 0)
+  t.match(text.stdout, new RegExp(`^umf ${version.replace(/\./g, '\\.')}\n`))
+  t.match(text.stdout, /\n {2}hwloc \(NUMA\) +built: yes +usable: yes +hwloc sees 2 NUMA node\(s\)/)
+  t.match(text.stdout, /\nenvironment:\n {2}HWLOC_XMLFILE=/)
+})
+
+t.test('umf info names a component whose library cannot be loaded, and why', async (t) => {
+  const { status, info } = infoJson({
+    UMF_TBBMALLOC_LIB_NAME: 'libumf-no-such-tbbmalloc.so',
+    UMF_JEMALLOC_LIB_NAME: 'libumf-no-such-jemalloc.so',
+  })
+  t.equal(status, 0, 'a missing component is not an error of the command')
+  t.match(info.components.tbbmalloc, { built: true, usable: false, detail: /DEPENDENCY_UNAVAILABLE/ })
+  t.match(info.components.jemalloc, { built: true, usable: false, detail: /DEPENDENCY_UNAVAILABLE/ })
+  t.same(Object.keys(info.environment), ['UMF_JEMALLOC_LIB_NAME', 'UMF_TBBMALLOC_LIB_NAME'], 'in name order')
+})
+
+t.test('umf info without a library: exit 1, says why, no stack trace, components not loaded', async (t) => {
+  const r = umf(['info'], { UMF_LIBRARY_PATH: '/nonexistent/libumf.so.1' })
+  t.equal(r.status, 1)
+  t.match(r.stdout, 'libumf: /nonexistent/libumf.so.1 (from UMF_LIBRARY_PATH)')
+  t.match(r.stdout, 'not loaded: UMF_LIBRARY_PATH names /nonexistent/libumf.so.1, which does not exist')
+  t.match(r.stdout, /jemalloc pool +built: no +usable: no +libumf is not loaded/)
+  t.notMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace')
+  const { status, info } = infoJson({ UMF_LIBRARY_PATH: '/nonexistent/libumf.so.1' })
+  t.equal(status, 1)
+  t.match(info.library, { loaded: false, source: 'UMF_LIBRARY_PATH', apiVersion: null })
+  t.same(info.memspaces, {})
+})
+
+t.test('umf with a bad command or argument prints the usage and exits 2', async (t) => {
+  for (const args of [[], ['frobnicate'], ['info', '--yaml']]) {
+    const r = umf(args)
+    t.equal(r.status, 2, `umf ${args.join(' ')}`)
+    t.match(r.stdout + r.stderr, /usage: umf <command>/)
+  }
+  const help = umf(['help'])
+  t.equal(help.status, 0)
+  t.match(help.stdout, /info \[--json\]/)
+})
