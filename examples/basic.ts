@@ -2,7 +2,7 @@
 // create a pool over it and allocate from the pool, find the pool of an allocation, and free everything.
 //
 //   npm run example          (tsx examples/basic.ts)
-import { MemoryPool, OsMemoryProvider, ScalablePool } from '../lib/index.js'
+import { MemoryPool, OsMemoryProvider, ScalablePool } from 'umf'
 
 function main(): void {
   // The OS memory provider: memory mapped from the operating system. Its params are checked by a zod

@@ -13,7 +13,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { FileMemoryProvider, MemoryProvider, ProxyPool, type MemoryProviderImpl } from '../lib/index.js'
+import { FileMemoryProvider, MemoryProvider, ProxyPool, type MemoryProviderImpl } from 'umf'
 
 const REGION = 4 * 1024 * 1024 // bytes of the file this provider manages
 const PAGE = 4096

@@ -4,7 +4,7 @@
 //
 //   npx tsx examples/custom_provider.ts
 import koffi from 'koffi'
-import { MemoryPool, MemoryProvider, ProxyPool, umfFree, type MemoryProviderImpl } from '../lib/index.js'
+import { MemoryPool, MemoryProvider, ProxyPool, umfFree, type MemoryProviderImpl } from 'umf'
 
 /** A provider that takes memory from the C heap through koffi and counts what it does. */
 class CountingProvider implements MemoryProviderImpl {

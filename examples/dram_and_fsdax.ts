@@ -19,7 +19,7 @@ import {
   UmfError,
   type MemoryPool,
   type MemoryProvider,
-} from '../lib/index.js'
+} from 'umf'
 
 /** A jemalloc pool over the provider, or a disjoint pool when jemalloc is not there. */
 function makePool(provider: MemoryProvider, what: string): MemoryPool {

@@ -5,7 +5,7 @@
 // The producer (examples/ipc_ipcapi/producer.ts) starts this program; on its own it waits for a handle
 // on stdin. Lines on stdout starting with "reply:" are for the producer; the others are for people.
 import readline from 'node:readline'
-import { DisjointPool, IpcHandler, OsMemoryProvider, UmfError } from '../../lib/index.js'
+import { DisjointPool, IpcHandler, OsMemoryProvider, UmfError } from 'umf'
 
 /** The handle's bytes and the allocation's length in 32-bit numbers, from the first line of stdin. */
 async function readHandle(): Promise<{ bytes: Uint8Array; count: number }> {

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { DisjointPool, OsMemoryProvider, getIpcHandle, readIpcHandleHeader } from '../../lib/index.js'
+import { DisjointPool, OsMemoryProvider, getIpcHandle, readIpcHandleHeader } from 'umf'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 

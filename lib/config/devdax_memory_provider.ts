@@ -13,12 +13,8 @@ const SIZE_MSG =
 /**
  * Schema of the DevDax memory provider's params:
  *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `path` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | the device, e.g. `/dev/dax0.0` | required |
- * | `size` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | bytes to map, at least 1 (at most the device's size) | required |
- * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'DEVDAX'` |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link DevDaxMemoryProvider}, whose constructor takes them.
  */
 export const DevDaxMemoryProviderParamsSchema = z.strictObject({
   /** The device DAX, e.g. `/dev/dax0.0`. Required. */

@@ -30,15 +30,8 @@ function isPowerOf2(v: number | bigint): boolean {
 /**
  * Schema of the disjoint pool's params (all optional):
  *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `slabMinSize` | `umfDisjointPoolParamsSetSlabMinSize` | bytes, at least 1: the smallest block the pool takes from its provider | 64 KiB |
- * | `maxPoolableSize` | `…SetMaxPoolableSize` | bytes; larger allocations go straight to the provider (0: all of them) | 2 MiB |
- * | `capacity` | `…SetCapacity` | empty slabs kept per size class (0: none) | 4 |
- * | `minBucketSize` | `…SetMinBucketSize` | the smallest size class: a power of 2 | 8 |
- * | `trace` | `…SetTrace` | 0 (none) to 3 (every operation logged through `UMF_LOG`) | 0 |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'disjoint'` |
- * | `sharedLimits` | `…SetSharedLimits` | a {@link DisjointPoolSharedLimits}, or null | null |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link DisjointPool}, whose constructor takes them.
  */
 export const DisjointPoolParamsSchema = z.strictObject({
   slabMinSize: bytes('slabMinSize', 1).default(64 * 1024),

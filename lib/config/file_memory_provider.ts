@@ -68,12 +68,8 @@ export const providerNameSchema = z
 /**
  * Schema of the file memory provider's params:
  *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `path` | `umfFileMemoryProviderParamsCreate` / `…SetPath` | the file (created when missing), at most 4095 bytes | required |
- * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
- * | `visibility` | `…SetVisibility` | `'private'` or `'shared'` | `'private'` |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FILE'` |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link FileMemoryProvider}, whose constructor takes them.
  */
 export const FileMemoryProviderParamsSchema = z.strictObject({
   /** The file to map; created (mode 0600) when missing, never truncated or removed. Required. */

@@ -98,12 +98,8 @@ export type FixedMemoryProviderParamsParsed = FixedMemoryProviderParams
 /**
  * Schema of the fixed memory provider's params:
  *
- * | key | C | values | default |
- * |---|---|---|---|
- * | `ptr` | `umfFixedMemoryProviderParamsCreate` | a `bigint` address of native memory (never a number or a JavaScript buffer) | required |
- * | `size` | `umfFixedMemoryProviderParamsCreate` | bytes, at least 1; `ptr + size` within 2^64 | required |
- * | `owner` | (kept alive by lib/) | the {@link MemoryPool} or {@link MemoryProvider} the memory comes from | none |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FIXED'` |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link FixedMemoryProvider}, whose constructor takes them.
  *
  * JavaScript buffers given as the params or as `ptr` are refused with a message saying why.
  */

@@ -12,10 +12,8 @@ export const JEMALLOC_MAX_ARENAS = 4095
 /**
  * Schema of the jemalloc pool's params (all optional):
  *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `numArenas` | `umfJemallocPoolParamsSetNumArenas` | 0 (four per CPU) to 4095 | 0 |
- * | `name` | `umfJemallocPoolParamsSetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'jemalloc'` |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link JemallocPool}, whose constructor takes them.
  */
 export const JemallocPoolParamsSchema = z.strictObject({
   numArenas: z

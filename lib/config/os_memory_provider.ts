@@ -27,16 +27,8 @@ const protectionName = z.enum(['none', 'read', 'write', 'exec'])
 /**
  * Schema of the OS memory provider's params (all optional):
  *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `protection` | `umfOsMemoryProviderParamsSetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
- * | `visibility` | `…SetVisibility` | `'private'` or `'shared'` | `'private'` |
- * | `shmName` | `…SetShmName` | a name without `/`, at most 253 characters (needs `'shared'`) | none |
- * | `numaMode` | `…SetNumaMode` | `'default'`, `'bind'`, `'interleave'`, `'preferred'`, `'split'`, `'local'` | `'default'` |
- * | `numaList` | `…SetNumaList` | NUMA node ids | `[]` |
- * | `partSize` | `…SetPartSize` | bytes per interleave part (0: page size) | 0 |
- * | `partitions` | `…SetPartitions` | `{ weight, target }` for `'split'` | `[]` |
- * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'OS'` |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link OsMemoryProvider}, whose constructor takes them.
  *
  * The cross-field rules UMF enforces at creation are checked here too: `'shared'` needs mode `'default'`;
  * `'default'` and `'local'` take no node list; `'bind'`, `'interleave'` and `'split'` need one; every

@@ -12,11 +12,8 @@ const granularityMsg =
 /**
  * Schema of the scalable pool's params (all optional):
  *
- * | key | C setter | values | default |
- * |---|---|---|---|
- * | `granularity` | `umfScalablePoolParamsSetGranularity` | bytes above 0: the smallest block the pool asks its provider for | 2 MiB |
- * | `keepAllMemory` | `umfScalablePoolParamsSetKeepAllMemory` | true: keep every block until the pool is destroyed | false |
- * | `name` | `umfScalablePoolParamsSetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'scalable'` |
+ * Its keys, with their C setters, values and UMF's defaults, are tabled in the documentation of
+ * {@link ScalablePool}, whose constructor takes them.
  */
 export const ScalablePoolParamsSchema = z.strictObject({
   granularity: z

@@ -47,6 +47,13 @@ export class JemallocPool extends MemoryPool {
   /**
    * Creates a jemalloc pool over a provider.
    *
+   * Its params, with UMF's defaults (checked by {@link JemallocPoolParamsSchema}):
+   *
+   * | key | C setter | values | default |
+   * |---|---|---|---|
+   * | `numArenas` | `umfJemallocPoolParamsSetNumArenas` | 0 (four per CPU) to 4095 | 0 |
+   * | `name` | `umfJemallocPoolParamsSetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'jemalloc'` |
+   *
    * @param provider - the provider (it must support allocationSplit/allocationMerge)
    * @param params - see {@link JemallocPoolParamsSchema}
    * @param options - `ownProvider`, `disableTracking`

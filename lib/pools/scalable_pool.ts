@@ -46,6 +46,14 @@ export class ScalablePool extends MemoryPool {
   /**
    * Creates a scalable pool over a provider.
    *
+   * Its params, with UMF's defaults (checked by {@link ScalablePoolParamsSchema}):
+   *
+   * | key | C setter | values | default |
+   * |---|---|---|---|
+   * | `granularity` | `umfScalablePoolParamsSetGranularity` | bytes above 0: the smallest block the pool asks its provider for | 2 MiB |
+   * | `keepAllMemory` | `umfScalablePoolParamsSetKeepAllMemory` | true: keep every block until the pool is destroyed | false |
+   * | `name` | `umfScalablePoolParamsSetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'scalable'` |
+   *
    * @param provider - the provider
    * @param params - see {@link ScalablePoolParamsSchema}
    * @param options - `ownProvider`, `disableTracking`

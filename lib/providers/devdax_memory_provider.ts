@@ -115,6 +115,15 @@ export class DevDaxMemoryProvider extends MemoryProvider {
   /**
    * Creates a DevDax memory provider.
    *
+   * Its params, with UMF's defaults (checked by {@link DevDaxMemoryProviderParamsSchema}):
+   *
+   * | key | C setter | values | default |
+   * |---|---|---|---|
+   * | `path` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | the device, e.g. `/dev/dax0.0` | required |
+   * | `size` | `umfDevDaxMemoryProviderParamsCreate` / `…SetDeviceDax` | bytes to map, at least 1 (at most the device's size) | required |
+   * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
+   * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'DEVDAX'` |
+   *
    * @param params - see {@link DevDaxMemoryProviderParamsSchema}
    * @throws ConfigError for bad params; UmfError when C refuses the device (see the class notes)
    */

@@ -104,6 +104,15 @@ export class FileMemoryProvider extends MemoryProvider {
   /**
    * Creates a file memory provider.
    *
+   * Its params, with UMF's defaults (checked by {@link FileMemoryProviderParamsSchema}):
+   *
+   * | key | C setter | values | default |
+   * |---|---|---|---|
+   * | `path` | `umfFileMemoryProviderParamsCreate` / `…SetPath` | the file (created when missing), at most 4095 bytes | required |
+   * | `protection` | `…SetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
+   * | `visibility` | `…SetVisibility` | `'private'` or `'shared'` | `'private'` |
+   * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FILE'` |
+   *
    * @param params - see {@link FileMemoryProviderParamsSchema}
    * @throws ConfigError for bad params; UmfError `UMF_RESULT_ERROR_INVALID_ARGUMENT` when C cannot open
    *   the file (its message says why, as far as the file system tells: a missing directory, a directory or

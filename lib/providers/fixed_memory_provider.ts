@@ -250,6 +250,15 @@ export class FixedMemoryProvider extends MemoryProvider {
   /**
    * Creates a fixed memory provider over memory the program gives (see the class notes).
    *
+   * Its params, with UMF's defaults (checked by {@link FixedMemoryProviderParamsSchema}):
+   *
+   * | key | C | values | default |
+   * |---|---|---|---|
+   * | `ptr` | `umfFixedMemoryProviderParamsCreate` | a `bigint` address of native memory (never a number or a JavaScript buffer) | required |
+   * | `size` | `umfFixedMemoryProviderParamsCreate` | bytes, at least 1; `ptr + size` within 2^64 | required |
+   * | `owner` | (kept alive by lib/) | the {@link MemoryPool} or {@link MemoryProvider} the memory comes from | none |
+   * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'FIXED'` |
+   *
    * @param params - see {@link FixedMemoryProviderParamsSchema}
    * @throws ConfigError for bad params (a number or a JavaScript buffer as `ptr`, size 0...); RangeError
    *   for memory the checks above refuse; DestroyedError for a destroyed `owner`; UmfError when C refuses

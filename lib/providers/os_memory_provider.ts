@@ -65,6 +65,19 @@ export class OsMemoryProvider extends MemoryProvider {
   /**
    * Creates an OS memory provider.
    *
+   * Its params, with UMF's defaults (checked by {@link OsMemoryProviderParamsSchema}):
+   *
+   * | key | C setter | values | default |
+   * |---|---|---|---|
+   * | `protection` | `umfOsMemoryProviderParamsSetProtection` | `UMF_PROTECTION_*` bits (1-15), a name (`'read'`) or names (`['read', 'write']`) | read + write |
+   * | `visibility` | `…SetVisibility` | `'private'` or `'shared'` | `'private'` |
+   * | `shmName` | `…SetShmName` | a name without `/`, at most 253 characters (needs `'shared'`) | none |
+   * | `numaMode` | `…SetNumaMode` | `'default'`, `'bind'`, `'interleave'`, `'preferred'`, `'split'`, `'local'` | `'default'` |
+   * | `numaList` | `…SetNumaList` | NUMA node ids | `[]` |
+   * | `partSize` | `…SetPartSize` | bytes per interleave part (0: page size) | 0 |
+   * | `partitions` | `…SetPartitions` | `{ weight, target }` for `'split'` | `[]` |
+   * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'OS'` |
+   *
    * @param params - see {@link OsMemoryProviderParamsSchema}
    * @throws ConfigError for bad params; UmfError when C refuses (e.g. a missing NUMA node)
    */
