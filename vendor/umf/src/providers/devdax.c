@@ -186,7 +186,8 @@ static umf_result_t devdax_initialize(const void *params, void **provider) {
         close(fd);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (devdax_is_dax_device(&st) == 0) {
+    int is_dax = devdax_is_dax_device(&st);
+    if (is_dax == 0) {
         LOG_ERR("%s is not a device DAX: its character device is not of the dax subsystem", in->path);
         close(fd);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -195,7 +196,12 @@ static umf_result_t devdax_initialize(const void *params, void **provider) {
     int err = errno;
     close(fd); /* the mapping keeps the device open */
     if (addr == MAP_FAILED) {
-        LOG_ERR("mapping %zu bytes of the device DAX %s with MAP_SYNC failed: errno %d", in->size, in->path, err);
+        if (is_dax < 0 && (err == EOPNOTSUPP || err == EINVAL || err == ENODEV)) {
+            /* without sysfs (a container, a chroot) the refused MAP_SYNC mapping is what tells */
+            LOG_ERR("%s is not a device DAX (sysfs cannot tell): mapping it with MAP_SYNC failed: errno %d", in->path, err);
+        } else {
+            LOG_ERR("mapping %zu bytes of the device DAX %s with MAP_SYNC failed: errno %d", in->size, in->path, err);
+        }
         return UMF_RESULT_ERROR_UNKNOWN;
     }
     devdax_provider_t *p = calloc(1, sizeof(*p));
