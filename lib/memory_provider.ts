@@ -415,7 +415,8 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
    * and the same size.
    *
    * @param size - bytes
-   * @param alignment - 0 for the default, else a power of 2
+   * @param alignment - 0 for the default; the OS provider takes any multiple or divisor of the page size
+   *   (3 pages too), other providers a power of 2
    * @returns the address
    */
   alloc(size: Size, alignment: Size = 0): bigint {

@@ -81,6 +81,9 @@ t.test('OS provider: create, name, pages, alloc/free, purge, split/merge', async
   const aligned = provider.alloc(page, page * 4)
   t.equal(aligned % BigInt(page * 4), 0n, 'alignment honoured')
   provider.free(aligned, page)
+  const threePages = provider.alloc(page + 64, page * 3)
+  t.equal(threePages % BigInt(page * 3), 0n, 'a page multiple that is not a power of 2 is honoured, as in UMF')
+  provider.free(threePages, page + 64)
   const e = t.throws(() => provider.alloc(page, 3)) as UmfError
   t.equal(e.code, ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT)
   t.equal(MemoryProvider.lastFailed(), provider)

@@ -148,6 +148,21 @@ static void test_provider_without_ipc(void) {
     umf_memory_provider_handle_t failed = NULL;
     CHECK_OK(umfGetLastFailedMemoryProvider(&failed));
     CHECK(failed == prov);
+
+    /* as UMF: a real handle (of an IPC-capable pool) opened through this pool's handler: NOT_SUPPORTED */
+    test_provider_counters_t ic = {0};
+    umf_memory_pool_handle_t ipc_pool = make_pool(&ic, 0);
+    void *shared = umfPoolMalloc(ipc_pool, 64);
+    REQUIRE(shared != NULL);
+    umf_ipc_handle_t real = NULL;
+    size_t real_size = 0;
+    REQUIRE_OK(umfGetIPCHandle(shared, &real, &real_size));
+    void *opened = (void *)0x1;
+    CHECK_RESULT(umfOpenIPCHandle(handler_of(pool), real, &opened), UMF_RESULT_ERROR_NOT_SUPPORTED);
+    CHECK_OK(umfPutIPCHandle(real));
+    CHECK_OK(umfPoolFree(ipc_pool, shared));
+    CHECK_OK(umfPoolDestroy(ipc_pool));
+
     CHECK_OK(umfPoolFree(pool, buf));
     CHECK_OK(umfPoolDestroy(pool));
 }

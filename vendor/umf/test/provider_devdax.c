@@ -96,6 +96,9 @@ static void test_params(void) {
     CHECK_EQ(umfDevDaxMemoryProviderParamsSetName(p, NULL), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK_OK(umfDevDaxMemoryProviderParamsSetDeviceDax(p, "/dev/dax1.0", 4 * MiB));
     CHECK_OK(umfDevDaxMemoryProviderParamsSetProtection(p, UMF_PROTECTION_READ));
+    /* as UMF: 0 is no valid combination, refused by the setter itself; so are unknown bits */
+    CHECK_EQ(umfDevDaxMemoryProviderParamsSetProtection(p, 0), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(umfDevDaxMemoryProviderParamsSetProtection(p, 1u << 8), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK_OK(umfDevDaxMemoryProviderParamsSetName(p, "my_devdax"));
     umf_memory_provider_handle_t h = NULL;
     CHECK_EQ(umfMemoryProviderCreate(umfDevDaxMemoryProviderOps(), NULL, &h), UMF_RESULT_ERROR_INVALID_ARGUMENT);

@@ -168,6 +168,16 @@ static void test_alloc_free(void) {
     CHECK_OK(umfMemoryProviderFree(h, b, page));
     CHECK_EQ(umfMemoryProviderFree(h, b, page), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK_OK(umfMemoryProviderFree(h, a, 100));
+    /* as UMF: a size no page rounding can hold is a bad argument, not a failed allocation */
+    a = (void *)0x1;
+    CHECK_EQ(umfMemoryProviderAlloc(h, SIZE_MAX, 0, &a), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    CHECK(a == NULL);
+    CHECK_EQ(umfMemoryProviderAlloc(h, SIZE_MAX - page + 1, 0, &a), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    /* as UMF: a private provider has no opened IPC handle to close */
+    CHECK_OK(umfMemoryProviderAlloc(h, page, 0, &b));
+    CHECK_EQ(umfMemoryProviderCloseIPCHandle(h, b, page), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    *(volatile char *)b = 1; /* still mapped */
+    CHECK_OK(umfMemoryProviderFree(h, b, page));
     CHECK_OK(umfMemoryProviderDestroy(h));
     CHECK_EQ(file_size(path), (off_t)(2 * MiB)); /* the file stays */
 }

@@ -274,7 +274,8 @@ static void test_alloc_alignment(void) {
         CHECK_EQ(((unsigned char *)ptr)[size - 1], 0xab);
         CHECK_OK(umfMemoryProviderFree(h, ptr, size));
     }
-    size_t bad[] = {3, 24, 3 * page, page + 1, 5 * 1024 * 1024};
+    /* neither a multiple nor a divisor of the page size */
+    size_t bad[] = {3, 24, page + 1, 3 * page / 2, 2 * page + 64};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         void *ptr = (void *)0x1;
         CHECK_EQ(umfMemoryProviderAlloc(h, page, bad[i], &ptr), UMF_RESULT_ERROR_INVALID_ARGUMENT);
@@ -290,6 +291,53 @@ static void test_alloc_alignment(void) {
     CHECK_OK(umfMemoryProviderDestroy(h));
 }
 
+/* As UMF: a page multiple that is not a power of 2 is a valid alignment, and honoured. */
+static void test_alloc_alignment_page_multiples(void) {
+    umf_memory_provider_handle_t h = default_provider();
+    REQUIRE(h != NULL);
+    size_t alignments[] = {3 * page, 5 * page, 1280 * page /* 5 MiB */};
+    size_t sizes[] = {3 * page, page + 64, 1, 7 * page};
+    for (size_t i = 0; i < ARRAY_LEN(alignments); i++) {
+        for (size_t j = 0; j < ARRAY_LEN(sizes); j++) {
+            void *ptr = NULL;
+            CHECK_OK(umfMemoryProviderAlloc(h, sizes[j], alignments[i], &ptr));
+            REQUIRE(ptr != NULL);
+            CHECK_EQ((uintptr_t)ptr % alignments[i], 0);
+            memset(ptr, 0x5a, sizes[j]);
+            CHECK_OK(umfMemoryProviderFree(h, ptr, sizes[j]));
+        }
+    }
+    CHECK_OK(umfMemoryProviderDestroy(h));
+}
+
+/* Each native error's message starts with its code's fixed text (UMF's), then what failed. */
+static void check_native_error(umf_memory_provider_handle_t h, int32_t want_code, const char *want_prefix) {
+    const char *msg = NULL;
+    int32_t code = 0;
+    CHECK_OK(umfMemoryProviderGetLastNativeError(h, &msg, &code));
+    CHECK_EQ(code, want_code);
+    CHECK(msg != NULL && strncmp(msg, want_prefix, strlen(want_prefix)) == 0);
+}
+
+static void test_native_error_texts(void) {
+    umf_memory_provider_handle_t h = default_provider();
+    REQUIRE(h != NULL);
+    void *ptr = NULL;
+    CHECK_EQ(umfMemoryProviderAlloc(h, SIZE_MAX, 0, &ptr), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    check_native_error(h, UMF_OS_RESULT_ERROR_ALLOC_FAILED, "memory allocation failed");
+    void *good = NULL;
+    CHECK_OK(umfMemoryProviderAlloc(h, 2 * page, 0, &good));
+    REQUIRE(good != NULL);
+    CHECK_EQ(umfMemoryProviderFree(h, (char *)good + 1, page), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    check_native_error(h, UMF_OS_RESULT_ERROR_FREE_FAILED, "memory deallocation failed");
+    CHECK_EQ(umfMemoryProviderPurgeLazy(h, (char *)good + 1, page), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    check_native_error(h, UMF_OS_RESULT_ERROR_PURGE_LAZY_FAILED, "lazy purging failed");
+    CHECK_EQ(umfMemoryProviderPurgeForce(h, (char *)good + 1, page), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    check_native_error(h, UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, "force purging failed");
+    CHECK_OK(umfMemoryProviderFree(h, good, 2 * page));
+    CHECK_OK(umfMemoryProviderDestroy(h));
+}
+
 static void test_alloc_failure_native_error(void) {
     umf_memory_provider_handle_t h = default_provider();
     REQUIRE(h != NULL);
@@ -300,7 +348,7 @@ static void test_alloc_failure_native_error(void) {
     int32_t code = 0;
     CHECK_OK(umfMemoryProviderGetLastNativeError(h, &msg, &code));
     CHECK_EQ(code, UMF_OS_RESULT_ERROR_ALLOC_FAILED);
-    CHECK(msg != NULL && strstr(msg, "mmap failed: ") == msg && strstr(msg, strerror(ENOMEM)) != NULL);
+    CHECK(msg != NULL && strstr(msg, "memory allocation failed: mmap failed: ") == msg && strstr(msg, strerror(ENOMEM)) != NULL);
     umf_memory_provider_handle_t failed = NULL;
     CHECK_OK(umfGetLastFailedMemoryProvider(&failed));
     CHECK(failed == h);
@@ -319,7 +367,7 @@ static void test_alloc_failure_native_error(void) {
     CHECK_EQ(umfMemoryProviderFree(h, (char *)good + 1, page), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
     CHECK_OK(umfMemoryProviderGetLastNativeError(h, &msg, &code));
     CHECK_EQ(code, UMF_OS_RESULT_ERROR_FREE_FAILED);
-    CHECK(strstr(msg, "munmap failed: ") == msg);
+    CHECK(strstr(msg, "memory deallocation failed: munmap failed: ") == msg);
     CHECK_OK(umfMemoryProviderFree(h, good, 2 * page));
     CHECK_OK(umfMemoryProviderDestroy(h));
 }
@@ -640,6 +688,8 @@ int main(void) {
     RUN_TEST(test_params_are_copied);
     RUN_TEST(test_create_errors);
     RUN_TEST(test_alloc_alignment);
+    RUN_TEST(test_alloc_alignment_page_multiples);
+    RUN_TEST(test_native_error_texts);
     RUN_TEST(test_alloc_failure_native_error);
     RUN_TEST(test_native_error_per_thread);
     RUN_TEST(test_page_sizes);

@@ -116,7 +116,13 @@ umf_result_t umfDevDaxMemoryProviderParamsSetProtection(umf_devdax_memory_provid
         LOG_ERR("params handle is NULL");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    hParams->protection = protection; /* checked when the provider is created */
+    int prot;
+    if (!umf_protection_to_prot(protection, &prot)) {
+        /* 0 and unknown bits are no valid combination (UMF refuses 0 here, not at create) */
+        LOG_ERR("invalid protection flags 0x%x", protection);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->protection = protection;
     return UMF_RESULT_SUCCESS;
 }
 

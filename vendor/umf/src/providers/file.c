@@ -304,8 +304,9 @@ static umf_result_t file_alloc(void *provider, size_t size, size_t alignment, vo
         LOG_ERR("alignment %zu is not a power of 2 dividing or multiple of the page size %zu", alignment, p->page);
         return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
     }
-    if (size == 0) {
-        LOG_ERR("size is 0");
+    if (size == 0 || size > SIZE_MAX - p->page) {
+        /* a size no page rounding can hold is a bad argument, as in UMF, not a failed allocation */
+        LOG_ERR("size %zu is 0 or too large", size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     return coarse_alloc(p->coarse, size, alignment, ptr);
@@ -525,6 +526,10 @@ static umf_result_t file_open_ipc_handle(void *provider, void *providerIpcData, 
 static umf_result_t file_close_ipc_handle(void *provider, void *ptr, size_t size) {
     if (provider == NULL || ptr == NULL || size == 0) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t rc = file_check_ipc(provider); /* a private provider opened nothing to close */
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
     }
     size_t page = umf_page_size();
     size_t delta = (uintptr_t)ptr % page;

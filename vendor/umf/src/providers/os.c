@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -177,9 +178,25 @@ umf_result_t umfOsMemoryProviderParamsSetName(umf_os_memory_provider_params_hand
 
 static __thread umf_native_error_t os_last_error;
 
-/* Records a native error (err is an errno value or 0) and returns PROVIDER_SPECIFIC. */
+/* What each UMF_OS_RESULT_* code means: every native-error message starts with it, as UMF's do. */
+static const char *const os_result_text[] = {
+    "success",
+    "memory allocation failed",
+    "allocated address is not aligned",
+    "binding memory to NUMA node failed",
+    "memory deallocation failed",
+    "lazy purging failed",
+    "force purging failed",
+    "HWLOC topology discovery failed",
+};
+
+/* Records a native error (err is an errno value or 0) and returns PROVIDER_SPECIFIC. The message is
+ * the code's fixed text, then what failed, then errno's text. */
 static umf_result_t os_fail(int32_t code, int err, const char *what) {
-    umf_native_error_set(&os_last_error, code, err, what);
+    char msg[sizeof(os_last_error.msg)];
+    size_t i = (size_t)(code - UMF_OS_RESULTS_START_FROM);
+    snprintf(msg, sizeof(msg), "%s: %s", i < UMF_ARRAY_SIZE(os_result_text) ? os_result_text[i] : "error", what);
+    umf_native_error_set(&os_last_error, code, err, msg);
     LOG_ERR("OS provider: %s", os_last_error.msg);
     return UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC;
 }
@@ -604,7 +621,8 @@ static void *os_map(os_provider_t *p, size_t len, size_t alignment, size_t offse
     if (base == MAP_FAILED) {
         return NULL;
     }
-    char *aligned = (char *)ALIGN_UP((uintptr_t)base, alignment);
+    /* alignment is a page multiple, not always a power of 2 (UMF honours e.g. 3 pages) */
+    char *aligned = (char *)(((uintptr_t)base + alignment - 1) / alignment * alignment);
     if (p->fd >= 0) {
         void *m = mmap(aligned, len, p->prot, MAP_SHARED | MAP_FIXED, p->fd, (off_t)offset);
         if (m == MAP_FAILED) {
@@ -738,10 +756,9 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
     if (alignment == 0) {
         alignment = page;
     }
-    /* a power of 2 is always either a divisor or a multiple of the (power of 2) page size */
-    if (!IS_POWER_OF_2(alignment) || (alignment % page != 0 && page % alignment != 0)) {
-        LOG_ERR("alignment %zu is not a power of 2 dividing or multiple of the page size %zu",
-                alignment, page);
+    /* any multiple of the page size (3 pages too, as UMF), or a divisor of it */
+    if (alignment % page != 0 && page % alignment != 0) {
+        LOG_ERR("alignment %zu is neither a multiple nor a divisor of the page size %zu", alignment, page);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (alignment < page) {
@@ -767,7 +784,7 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
     if (addr == NULL) {
         return os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, errno, "mmap failed");
     }
-    if (!IS_ALIGNED(addr, alignment)) {
+    if ((uintptr_t)addr % alignment != 0) {
         munmap(addr, len);
         return os_fail(UMF_OS_RESULT_ERROR_ADDRESS_NOT_ALIGNED, 0, "mapped memory is not aligned as asked");
     }
