@@ -56,6 +56,16 @@ if (missing.length > 0) {
   )
 }
 
+// jemalloc 5.3.0 for the jemalloc pool: built once per machine (scripts/jemalloc.sh, from Debian's source
+// package). Without it libumf is built without the pool, and the configure output says why.
+const withoutJemalloc = process.argv.some((a) => /UMF_WITH_JEMALLOC=(OFF|0|FALSE|NO)/i.test(a))
+if (!withoutJemalloc) {
+  const je = spawnSync('bash', [path.join(root, 'scripts', 'jemalloc.sh')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+  if (je.status !== 0) {
+    console.warn(`umf: building without the jemalloc pool: ${(je.stderr || String(je.error)).trim().split('\n').pop()}`)
+  }
+}
+
 const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js')
 const args = [cmakeJs, 'build', '-d', 'vendor/umf', '-O', 'build/Release', ...process.argv.slice(2)]
 const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' })

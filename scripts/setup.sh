@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 # Debian packages: the C toolchain and the libraries of the optional components.
 #   cmake, gcc, libc6-dev, ninja-build, pkg-config  build libumf
 #   libhwloc-dev      NUMA modes of the OS provider, memspaces
-#   libjemalloc-dev   the jemalloc pool
+#   bzip2 make        build jemalloc 5.3.0 for the jemalloc pool (scripts/jemalloc.sh fetches its source)
 #   libtbbmalloc2     the scalable pool (oneTBB's tbbmalloc, loaded at run time)
 #   libze-dev libze1  the Level Zero loader (loaded at run time by the Level Zero provider)
-packages=(cmake gcc libc6-dev ninja-build pkg-config libhwloc-dev libjemalloc-dev libtbbmalloc2 libze-dev libze1)
+packages=(cmake gcc libc6-dev make ninja-build pkg-config bzip2 libhwloc-dev libtbbmalloc2 libze-dev libze1)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -44,6 +44,11 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
     echo "setup: Node.js >= 20.17 is required (found: $(node --version 2>/dev/null || echo none))" >&2
     exit 1
 fi
+
+# jemalloc 5.3.0 from Debian's source package, checked and built once into ~/.cache/umf (the jemalloc pool
+# links it statically).
+jemalloc_dir=$(bash scripts/jemalloc.sh)
+echo "setup: jemalloc 5.3.0 in $jemalloc_dir"
 
 # npm ci also runs the package's install script, which builds libumf.so.1 (scripts/build-native.mjs).
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi

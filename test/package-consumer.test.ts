@@ -55,6 +55,7 @@ t.test('npm pack: compiled JavaScript, declarations, the C sources and the insta
     'dist/ffi/umf/memory_provider.d.ts',
     'dist/lib/cli/umf.js',
     'scripts/build-native.mjs',
+    'scripts/jemalloc.sh',
     'vendor/umf/CMakeLists.txt',
     'vendor/umf/package.json',
     'vendor/umf/include/umf.h',
@@ -65,7 +66,7 @@ t.test('npm pack: compiled JavaScript, declarations, the C sources and the insta
   const unwanted = files.filter(
     (f) =>
       /^(test|examples|lib|ffi|build|\.ci|vendor\/umf\/(test|benchmark))\//.test(f) ||
-      (f.startsWith('scripts/') && f !== 'scripts/build-native.mjs') ||
+      (f.startsWith('scripts/') && !['scripts/build-native.mjs', 'scripts/jemalloc.sh'].includes(f)) ||
       f.startsWith('docs/') ||
       f.endsWith('.ts') && !f.endsWith('.d.ts'),
   )

@@ -1,4 +1,4 @@
-/* Loading an optional library at run time (libjemalloc, tbbmalloc): its name, dlopen, its symbols. */
+/* Loading an optional library at run time (tbbmalloc): its name, dlopen, its symbols. */
 #ifndef UMF_INTERNAL_DL_H
 #define UMF_INTERNAL_DL_H 1
 

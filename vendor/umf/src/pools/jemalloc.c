@@ -4,37 +4,20 @@
  *
  * How jemalloc gets into the process
  * ----------------------------------
- * We use Debian's libjemalloc (5.3), whose symbols are not prefixed: it exports malloc,
- * free, mallocx, mallctl... Whatever we do must leave the process's own malloc on glibc
- * (Node's heap, and every library that frees what another allocated).
+ * jemalloc 5.3.0 is built from Debian's source package by scripts/jemalloc.sh and linked
+ * statically into libumf.so, as UMF does:
+ *  - every public name is prefixed je_ (je_mallocx...), so malloc and free stay glibc's,
+ *    in the process and inside libumf itself (memory crosses the libumf/libc border both
+ *    ways: strdup, getline, hwloc);
+ *  - it is built without initial-exec TLS, so libumf.so has no STATIC_TLS flag and loads
+ *    with dlopen() in any process (Node included) with no special environment;
+ *  - its symbols are hidden (--without-export, and libumf.map exports UMF's names only).
+ * JEMALLOC_NO_DEMANGLE keeps <jemalloc/jemalloc.h> from renaming anything in this file.
  *
- *  - Linking libjemalloc.so.2 as a dependency of libumf.so would put it in the global
- *    symbol scope of a program linked to libumf, where its malloc can win over glibc's.
- *  - Linking the static libjemalloc_pic.a into libumf.so with its symbols made local
- *    would make every malloc()/free() inside libumf itself bind to jemalloc's copy,
- *    while memory crosses the libumf/libc border both ways (strdup, getline, hwloc...).
- *    Its code also uses initial-exec TLS, so libumf.so would get the STATIC_TLS flag
- *    and could no longer be dlopen()ed by Node at all (see below).
- *
- * So libjemalloc.so.2 is dlopen()ed with RTLD_LOCAL when the first jemalloc pool is
- * created, and only mallocx/rallocx/dallocx/sallocx/mallctl are taken from it with
- * dlsym(). RTLD_LOCAL keeps all its symbols out of the global scope: malloc in the
- * process stays glibc's (the pool_jemalloc test checks this). The library is never
- * closed: it registers fork handlers and thread-exit destructors.
- * <jemalloc/jemalloc.h> is included only for extent_hooks_t and the MALLOCX_* flags;
- * libumf does not link against jemalloc (--no-undefined would catch a direct call).
- *
- * Static TLS: Debian builds jemalloc with initial-exec TLS (about 2.6 KiB, the ELF flag
- * STATIC_TLS). glibc can place such a library loaded by dlopen() only in the small
- * surplus of static TLS it reserves at start-up, which is too small by default, and
- * dlopen() then fails with "cannot allocate memory in static TLS block". A process that
- * wants the jemalloc pool must start with a larger surplus, for example
- *     GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
- * (Node included). Without it pool creation fails cleanly with
- * UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE and an error log line saying so.
- *
- * The library name can be replaced with the environment variable UMF_JEMALLOC_LIB_NAME
- * (tests use it to check the missing-library path).
+ * Provider memory is never written by the pool: arenas are created with
+ * experimental.arenas_create_ext and metadata_use_hooks off, so jemalloc's metadata comes
+ * from its own mappings in host memory, and only allocations live in the extents the hooks
+ * take from the provider (a provider whose memory is PROT_NONE works).
  *
  * Pool layout
  * -----------
@@ -55,7 +38,6 @@
 
 #include <umf/pools/pool_jemalloc.h>
 
-#include "base/dl.h"
 #include "base/utils.h"
 
 #define JE_DEFAULT_NAME "jemalloc"
@@ -91,71 +73,25 @@ const umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return NULL; }
 
 #else /* UMF_HAVE_JEMALLOC */
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#define JEMALLOC_NO_DEMANGLE
 #include <jemalloc/jemalloc.h>
 
-/* ---- the library, loaded once ---- */
+/* ---- once per process ---- */
 
 /* Gives a thread's number back when it exits (see thread_no_take). */
 static pthread_key_t g_thread_key;
 static _Atomic bool g_have_thread_key;
 static void thread_no_release(void *value);
-
-typedef struct je_api_t {
-    void *(*mallocx)(size_t size, int flags);
-    void *(*rallocx)(void *ptr, size_t size, int flags);
-    void (*dallocx)(void *ptr, int flags);
-    size_t (*sallocx)(const void *ptr, int flags);
-    int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
-} je_api_t;
-
-static je_api_t g_je;
-static umf_result_t g_je_status = UMF_RESULT_ERROR_UNKNOWN;
 static pthread_once_t g_je_once = PTHREAD_ONCE_INIT;
 
-static const umf_dl_symbol_t JE_SYMBOLS[] = {
-    {"mallocx", offsetof(je_api_t, mallocx), false}, {"rallocx", offsetof(je_api_t, rallocx), false},
-    {"dallocx", offsetof(je_api_t, dallocx), false}, {"sallocx", offsetof(je_api_t, sallocx), false},
-    {"mallctl", offsetof(je_api_t, mallctl), false},
-};
+static void jp_init_once(void) { g_have_thread_key = pthread_key_create(&g_thread_key, thread_no_release) == 0; }
 
-static void je_load_once(void) {
-    const char *lib;
-    const char *why;
-    /* RTLD_LOCAL: none of its symbols (malloc above all) may join the global scope.
-     * RTLD_NODELETE: it is never unloaded, even by a stray dlclose. */
-    void *h = umf_dl_open("UMF_JEMALLOC_LIB_NAME", "libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE, &lib,
-                          &why);
-    if (h == NULL) {
-        LOG_ERR("cannot load %s: %s. The jemalloc pool needs Debian's package libjemalloc2 (apt-get install "
-                "libjemalloc2); if the error is \"cannot allocate memory in static TLS block\", start the process "
-                "with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384",
-                lib, why);
-        g_je_status = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
-        return;
-    }
-    je_api_t api;
-    if (umf_dl_resolve(h, JE_SYMBOLS, UMF_ARRAY_SIZE(JE_SYMBOLS), &api, sizeof(api)) != NULL) {
-        LOG_ERR("%s does not export mallocx/rallocx/dallocx/sallocx/mallctl: not jemalloc 5", lib);
-        dlclose(h);
-        g_je_status = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
-        return;
-    }
-    g_je = api;
-    g_have_thread_key = pthread_key_create(&g_thread_key, thread_no_release) == 0;
-    g_je_status = UMF_RESULT_SUCCESS;
-    LOG_DEBUG("loaded %s", lib);
-}
-
-static umf_result_t je_load(void) {
-    pthread_once(&g_je_once, je_load_once);
-    return g_je_status;
-}
+static void jp_init(void) { pthread_once(&g_je_once, jp_init_once); }
 
 /* ---- per-thread state ---- */
 
@@ -223,7 +159,7 @@ static inline unsigned thread_no(void) {
 }
 
 /* A libumf unloaded by dlclose() must leave no destructor of its own behind. */
-__attribute__((destructor)) static void je_thread_key_unload(void) {
+__attribute__((destructor)) static void jp_thread_key_unload(void) {
     if (g_have_thread_key) {
         g_have_thread_key = false;
         pthread_key_delete(g_thread_key);
@@ -232,7 +168,7 @@ __attribute__((destructor)) static void je_thread_key_unload(void) {
 
 /* ---- the pool ---- */
 
-typedef struct je_pool_t {
+typedef struct jp_pool_t {
     /* First member: jemalloc passes this pointer back to every hook, which finds the pool by it. */
     extent_hooks_t hooks;
     umf_memory_provider_handle_t provider;
@@ -243,7 +179,7 @@ typedef struct je_pool_t {
     /* The blocks the provider gave, as they were given (see hook_dalloc): open addressing,
      * key = start address (NULL = empty, JE_BLOCK_GONE = removed), guarded by blocks_lock. */
     pthread_mutex_t blocks_lock;
-    struct je_block_t {
+    struct jp_block_t {
         void *addr;
         size_t size;
     } *blocks;
@@ -251,20 +187,20 @@ typedef struct je_pool_t {
     /* The explicit tcaches of the threads that used the pool. */
     uint64_t id; /* unique over the process's life: tells a new pool at a freed address apart */
     bool have_key;
-    pthread_key_t key; /* per thread: its je_tcache_node_t, or NULL */
+    pthread_key_t key; /* per thread: its jp_tcache_node_t, or NULL */
     pthread_mutex_t tcaches_lock;
-    struct je_tcache_node_t {
-        struct je_tcache_node_t *next;
+    struct jp_tcache_node_t {
+        struct jp_tcache_node_t *next;
         unsigned tcache;
     } *tcaches;
     char name[JE_NAME_MAX];
-} je_pool_t;
+} jp_pool_t;
 
 static _Atomic uint64_t g_pool_ids;
 
 /* The flags of the last pool this thread used (one thread-local access on the fast path). */
-static __thread struct je_tls_t {
-    const je_pool_t *pool;
+static __thread struct jp_tls_t {
+    const jp_pool_t *pool;
     uint64_t id;
     int alloc_flags; /* MALLOCX_ARENA | MALLOCX_TCACHE(...) or MALLOCX_TCACHE_NONE */
     int free_flags;  /* MALLOCX_TCACHE(...) or MALLOCX_TCACHE_NONE */
@@ -279,12 +215,12 @@ static size_t block_hash(const void *addr, size_t cap) {
 }
 
 /* Records a block; false when out of memory (the block is then simply never freed early). */
-static bool blocks_add(je_pool_t *p, void *addr, size_t size) {
+static bool blocks_add(jp_pool_t *p, void *addr, size_t size) {
     bool ok = true;
     pthread_mutex_lock(&p->blocks_lock);
     if ((p->blocks_used + 1) * 2 > p->blocks_cap) {
         size_t cap = p->blocks_cap ? p->blocks_cap * 2 : 64;
-        struct je_block_t *nb = calloc(cap, sizeof(*nb));
+        struct jp_block_t *nb = calloc(cap, sizeof(*nb));
         if (nb == NULL) {
             ok = false;
             goto out;
@@ -321,7 +257,7 @@ out:
 }
 
 /* Removes the block [addr, addr + size) if it is recorded exactly so; true when it was. */
-static bool blocks_take_whole(je_pool_t *p, void *addr, size_t size) {
+static bool blocks_take_whole(jp_pool_t *p, void *addr, size_t size) {
     bool found = false;
     pthread_mutex_lock(&p->blocks_lock);
     if (p->blocks_cap != 0) {
@@ -341,14 +277,14 @@ static bool blocks_take_whole(je_pool_t *p, void *addr, size_t size) {
     return found;
 }
 
-static inline je_pool_t *pool_of(extent_hooks_t *h) { return (je_pool_t *)h; }
+static inline jp_pool_t *pool_of(extent_hooks_t *h) { return (jp_pool_t *)h; }
 
 static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment, bool *zero,
                         bool *commit, unsigned arena_ind) {
     if (new_addr != NULL) {
         return NULL; /* a provider cannot place memory at a chosen address; jemalloc copes */
     }
-    je_pool_t *p = pool_of(h);
+    jp_pool_t *p = pool_of(h);
     void *ptr = NULL;
     umf_result_t rc = umfMemoryProviderAlloc(p->provider, size, alignment, &ptr);
     if (rc != UMF_RESULT_SUCCESS || ptr == NULL) {
@@ -383,7 +319,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
  * retained is given back by the destroy hook when the pool is destroyed.
  */
 static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind) {
-    je_pool_t *p = pool_of(h);
+    jp_pool_t *p = pool_of(h);
     if (!blocks_take_whole(p, addr, size)) {
         return true;
     }
@@ -437,15 +373,22 @@ static const extent_hooks_t HOOKS = {
     .merge = hook_merge,
 };
 
-static umf_result_t create_arena(je_pool_t *p, unsigned *index) {
-    extent_hooks_t *hooks = &p->hooks;
+/* jemalloc 5.3.0's arena_config_t, which experimental.arenas_create_ext takes (not in its public header). */
+typedef struct jp_arena_config_t {
+    extent_hooks_t *extent_hooks;
+    bool metadata_use_hooks;
+} jp_arena_config_t;
+
+static umf_result_t create_arena(jp_pool_t *p, unsigned *index) {
+    /* metadata from jemalloc's own host mappings: the provider's memory holds allocations only */
+    jp_arena_config_t config = {.extent_hooks = &p->hooks, .metadata_use_hooks = false};
     size_t len = sizeof(*index);
     tls_hook_error = UMF_RESULT_SUCCESS;
-    int err = g_je.mallctl("arenas.create", index, &len, &hooks, sizeof(hooks));
+    int err = je_mallctl("experimental.arenas_create_ext", index, &len, &config, sizeof(config));
     if (err != 0) {
         umf_result_t rc = tls_hook_error != UMF_RESULT_SUCCESS ? tls_hook_error : UMF_RESULT_ERROR_OUT_OF_RESOURCES;
         tls_hook_error = UMF_RESULT_SUCCESS;
-        LOG_ERR("jemalloc arenas.create failed: %s", strerror(err));
+        LOG_ERR("jemalloc experimental.arenas_create_ext failed: %s", strerror(err));
         return rc;
     }
     return UMF_RESULT_SUCCESS;
@@ -456,14 +399,14 @@ static int arena_of_flags(int flags) { return ((flags >> 20) & 0xfff) - 1; }
 static void destroy_arena(unsigned index) {
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "arena.%u.destroy", index);
-    int err = g_je.mallctl(cmd, NULL, NULL, NULL, 0);
+    int err = je_mallctl(cmd, NULL, NULL, NULL, 0);
     if (err != 0) {
         LOG_WARN("jemalloc %s failed: %s", cmd, strerror(err));
     }
 }
 
 /* The flags of the calling thread's arena, creating it on first use; 0 when it cannot be created. */
-static int arena_flags_slow(je_pool_t *p, size_t slot) {
+static int arena_flags_slow(jp_pool_t *p, size_t slot) {
     pthread_mutex_lock(&p->create_lock);
     int flags = atomic_load_explicit(&p->flags[slot], memory_order_acquire);
     if (flags == 0) {
@@ -480,7 +423,7 @@ static int arena_flags_slow(je_pool_t *p, size_t slot) {
     return flags;
 }
 
-static inline int arena_flags(je_pool_t *p) {
+static inline int arena_flags(jp_pool_t *p) {
     size_t slot = thread_no() % p->n_arenas;
     int flags = atomic_load_explicit(&p->flags[slot], memory_order_acquire);
     if (UMF_UNLIKELY(flags == 0)) {
@@ -490,16 +433,16 @@ static inline int arena_flags(je_pool_t *p) {
 }
 
 /* This thread's explicit tcache for the pool, created on first use; MALLOCX_TCACHE_NONE without. */
-static int thread_tcache_flags(je_pool_t *p) {
+static int thread_tcache_flags(jp_pool_t *p) {
     if (!p->have_key) {
         return MALLOCX_TCACHE_NONE;
     }
-    struct je_tcache_node_t *node = pthread_getspecific(p->key);
+    struct jp_tcache_node_t *node = pthread_getspecific(p->key);
     if (node == NULL) {
         node = malloc(sizeof(*node));
         unsigned tc = 0;
         size_t len = sizeof(tc);
-        if (node == NULL || g_je.mallctl("tcache.create", &tc, &len, NULL, 0) != 0) {
+        if (node == NULL || je_mallctl("tcache.create", &tc, &len, NULL, 0) != 0) {
             free(node);
             return MALLOCX_TCACHE_NONE;
         }
@@ -513,7 +456,7 @@ static int thread_tcache_flags(je_pool_t *p) {
     return MALLOCX_TCACHE(node->tcache);
 }
 
-static struct je_tls_t *thread_flags_slow(je_pool_t *p, struct je_tls_t *t) {
+static struct jp_tls_t *thread_flags_slow(jp_pool_t *p, struct jp_tls_t *t) {
     int arena = arena_flags(p);
     if (arena == 0) {
         return NULL;
@@ -527,8 +470,8 @@ static struct je_tls_t *thread_flags_slow(je_pool_t *p, struct je_tls_t *t) {
 }
 
 /* The calling thread's flags for the pool; NULL when its arena cannot be created. */
-static inline struct je_tls_t *thread_flags(je_pool_t *p) {
-    struct je_tls_t *t = &tls_last_pool;
+static inline struct jp_tls_t *thread_flags(jp_pool_t *p) {
+    struct jp_tls_t *t = &tls_last_pool;
     if (UMF_LIKELY(t->pool == p && t->id == p->id)) {
         return t;
     }
@@ -574,7 +517,7 @@ static umf_result_t probe_split(umf_memory_provider_handle_t provider) {
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t je_initialize(umf_memory_provider_handle_t provider, const void *params, void **pool) {
+static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, const void *params, void **pool) {
     if (provider == NULL || pool == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
@@ -584,15 +527,12 @@ static umf_result_t je_initialize(umf_memory_provider_handle_t provider, const v
         LOG_ERR("%zu arenas asked, at most %d", n, JE_MAX_ARENAS);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t rc = je_load();
+    jp_init();
+    umf_result_t rc = probe_split(provider);
     if (rc != UMF_RESULT_SUCCESS) {
         return rc;
     }
-    rc = probe_split(provider);
-    if (rc != UMF_RESULT_SUCCESS) {
-        return rc;
-    }
-    je_pool_t *p = calloc(1, sizeof(*p));
+    jp_pool_t *p = calloc(1, sizeof(*p));
     _Atomic int *flags = calloc(n, sizeof(*flags));
     if (p == NULL || flags == NULL) {
         free(p);
@@ -630,17 +570,17 @@ static umf_result_t je_initialize(umf_memory_provider_handle_t provider, const v
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t je_finalize(void *pool) {
-    je_pool_t *p = pool;
+static umf_result_t jp_finalize(void *pool) {
+    jp_pool_t *p = pool;
     /* the tcaches go first: destroying one flushes what it caches into the pool's arenas */
     pthread_mutex_lock(&p->tcaches_lock);
-    struct je_tcache_node_t *node = p->tcaches;
+    struct jp_tcache_node_t *node = p->tcaches;
     p->tcaches = NULL;
     pthread_mutex_unlock(&p->tcaches_lock);
     while (node != NULL) {
-        struct je_tcache_node_t *next = node->next;
+        struct jp_tcache_node_t *next = node->next;
         unsigned tc = node->tcache;
-        int err = g_je.mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
+        int err = je_mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
         if (err != 0) {
             LOG_WARN("jemalloc tcache.destroy %u failed: %s", tc, strerror(err));
         }
@@ -668,13 +608,13 @@ static umf_result_t je_finalize(void *pool) {
     return UMF_RESULT_SUCCESS;
 }
 
-static void *je_alloc(je_pool_t *p, size_t size, int extra_flags) {
-    struct je_tls_t *t = thread_flags(p);
+static void *jp_alloc(jp_pool_t *p, size_t size, int extra_flags) {
+    struct jp_tls_t *t = thread_flags(p);
     if (UMF_UNLIKELY(t == NULL)) {
         return NULL; /* tls_last_error set */
     }
     /* mallocx(0) is undefined in jemalloc; like malloc(0), give a unique minimal block. */
-    void *ptr = g_je.mallocx(size != 0 ? size : 1, t->alloc_flags | extra_flags);
+    void *ptr = je_mallocx(size != 0 ? size : 1, t->alloc_flags | extra_flags);
     if (UMF_UNLIKELY(ptr == NULL)) {
         tls_last_error = failed_alloc_error();
         return NULL;
@@ -682,75 +622,75 @@ static void *je_alloc(je_pool_t *p, size_t size, int extra_flags) {
     return ptr;
 }
 
-static void *je_malloc(void *pool, size_t size) { return je_alloc(pool, size, 0); }
+static void *jp_malloc(void *pool, size_t size) { return jp_alloc(pool, size, 0); }
 
-static void *je_calloc(void *pool, size_t num, size_t size) {
+static void *jp_calloc(void *pool, size_t num, size_t size) {
     size_t total;
     if (UMF_UNLIKELY(__builtin_mul_overflow(num, size, &total))) {
         tls_last_error = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
         return NULL;
     }
-    return je_alloc(pool, total, MALLOCX_ZERO);
+    return jp_alloc(pool, total, MALLOCX_ZERO);
 }
 
-static void *je_aligned_malloc(void *pool, size_t size, size_t alignment) {
+static void *jp_aligned_malloc(void *pool, size_t size, size_t alignment) {
     if (alignment <= 1) {
-        return je_alloc(pool, size, 0);
+        return jp_alloc(pool, size, 0);
     }
     if (UMF_UNLIKELY(!IS_POWER_OF_2(alignment))) {
         tls_last_error = UMF_RESULT_ERROR_INVALID_ALIGNMENT;
         return NULL;
     }
-    return je_alloc(pool, size, MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)));
+    return jp_alloc(pool, size, MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)));
 }
 
-static umf_result_t je_free(void *pool, void *ptr) {
+static umf_result_t jp_free(void *pool, void *ptr) {
     if (ptr != NULL) {
-        struct je_tls_t *t = thread_flags(pool);
-        g_je.dallocx(ptr, t != NULL ? t->free_flags : MALLOCX_TCACHE_NONE);
+        struct jp_tls_t *t = thread_flags(pool);
+        je_dallocx(ptr, t != NULL ? t->free_flags : MALLOCX_TCACHE_NONE);
     }
     return UMF_RESULT_SUCCESS;
 }
 
-static void *je_realloc(void *pool, void *ptr, size_t size) {
+static void *jp_realloc(void *pool, void *ptr, size_t size) {
     if (ptr == NULL) {
-        return je_alloc(pool, size, 0);
+        return jp_alloc(pool, size, 0);
     }
     if (size == 0) {
-        je_free(pool, ptr);
+        jp_free(pool, ptr);
         tls_last_error = UMF_RESULT_SUCCESS;
         return NULL;
     }
-    struct je_tls_t *t = thread_flags(pool);
+    struct jp_tls_t *t = thread_flags(pool);
     if (UMF_UNLIKELY(t == NULL)) {
         return NULL;
     }
-    void *out = g_je.rallocx(ptr, size, t->alloc_flags);
+    void *out = je_rallocx(ptr, size, t->alloc_flags);
     if (UMF_UNLIKELY(out == NULL)) {
         tls_last_error = failed_alloc_error(); /* ptr is still valid */
     }
     return out;
 }
 
-static umf_result_t je_usable_size(void *pool, const void *ptr, size_t *size) {
+static umf_result_t jp_usable_size(void *pool, const void *ptr, size_t *size) {
     if (size == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    *size = ptr != NULL ? g_je.sallocx(ptr, 0) : 0;
+    *size = ptr != NULL ? je_sallocx(ptr, 0) : 0;
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t je_last_error(void *pool) { return tls_last_error; }
+static umf_result_t jp_last_error(void *pool) { return tls_last_error; }
 
-static umf_result_t je_get_name(void *pool, const char **name) {
+static umf_result_t jp_get_name(void *pool, const char **name) {
     if (name == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    *name = pool != NULL ? ((je_pool_t *)pool)->name : JE_DEFAULT_NAME;
+    *name = pool != NULL ? ((jp_pool_t *)pool)->name : JE_DEFAULT_NAME;
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t je_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
+static umf_result_t jp_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
                            umf_ctl_query_type_t queryType, va_list args) {
     if (name != NULL && strcmp(name, "post_initialize") == 0 && queryType == CTL_QUERY_RUNNABLE) {
         return UMF_RESULT_SUCCESS;
@@ -763,12 +703,12 @@ static size_t arena_cached_bytes(unsigned index) {
     char path[96];
     size_t pages = 0, total = 0, len = sizeof(pages);
     snprintf(path, sizeof(path), "stats.arenas.%u.pdirty", index);
-    if (g_je.mallctl(path, &pages, &len, NULL, 0) == 0) {
+    if (je_mallctl(path, &pages, &len, NULL, 0) == 0) {
         total += pages;
     }
     len = sizeof(pages);
     snprintf(path, sizeof(path), "stats.arenas.%u.pmuzzy", index);
-    if (g_je.mallctl(path, &pages, &len, NULL, 0) == 0) {
+    if (je_mallctl(path, &pages, &len, NULL, 0) == 0) {
         total += pages;
     }
     return total * umf_page_size();
@@ -778,11 +718,11 @@ static size_t arena_cached_bytes(unsigned index) {
  * PurgeForce/PurgeLazy, and unused whole provider blocks freed, see hook_dalloc) as long as
  * the unused memory left is still at least minBytesToKeep. Blocks in the calling and other
  * threads' tcaches (small sizes) stay cached until the pool is destroyed. */
-static umf_result_t je_trim(void *pool, size_t minBytesToKeep) {
-    je_pool_t *p = pool;
+static umf_result_t jp_trim(void *pool, size_t minBytesToKeep) {
+    jp_pool_t *p = pool;
     uint64_t epoch = 1;
     size_t elen = sizeof(epoch);
-    g_je.mallctl("epoch", &epoch, &elen, &epoch, sizeof(epoch)); /* refresh the statistics */
+    je_mallctl("epoch", &epoch, &elen, &epoch, sizeof(epoch)); /* refresh the statistics */
     size_t cached[64], total = 0, n_known = 0;
     for (size_t i = 0; i < p->n_arenas; i++) {
         int flags = atomic_load_explicit(&p->flags[i], memory_order_acquire);
@@ -805,7 +745,7 @@ static umf_result_t je_trim(void *pool, size_t minBytesToKeep) {
         }
         char cmd[64];
         snprintf(cmd, sizeof(cmd), "arena.%u.purge", index);
-        int err = g_je.mallctl(cmd, NULL, NULL, NULL, 0);
+        int err = je_mallctl(cmd, NULL, NULL, NULL, 0);
         if (err != 0) {
             LOG_ERR("jemalloc %s failed: %s", cmd, strerror(err));
             return UMF_RESULT_ERROR_UNKNOWN;
@@ -817,18 +757,18 @@ static umf_result_t je_trim(void *pool, size_t minBytesToKeep) {
 
 static const umf_memory_pool_ops_t JEMALLOC_POOL_OPS = {
     .version = UMF_POOL_OPS_VERSION_CURRENT,
-    .initialize = je_initialize,
-    .finalize = je_finalize,
-    .malloc = je_malloc,
-    .calloc = je_calloc,
-    .realloc = je_realloc,
-    .aligned_malloc = je_aligned_malloc,
-    .malloc_usable_size = je_usable_size,
-    .free = je_free,
-    .get_last_allocation_error = je_last_error,
-    .get_name = je_get_name,
-    .ext_ctl = je_ctl,
-    .ext_trim_memory = je_trim,
+    .initialize = jp_initialize,
+    .finalize = jp_finalize,
+    .malloc = jp_malloc,
+    .calloc = jp_calloc,
+    .realloc = jp_realloc,
+    .aligned_malloc = jp_aligned_malloc,
+    .malloc_usable_size = jp_usable_size,
+    .free = jp_free,
+    .get_last_allocation_error = jp_last_error,
+    .get_name = jp_get_name,
+    .ext_ctl = jp_ctl,
+    .ext_trim_memory = jp_trim,
 };
 
 const umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return &JEMALLOC_POOL_OPS; }
