@@ -2,9 +2,6 @@
  * What the TypeScript benchmarks (scripts/bench-*.ts) share: command-line options, timing, medians,
  * interleaved samples, the bare koffi call they compare against, the pair loops, the C benchmark runner
  * and the table's number format.
- *
- * It imports nothing of ffi/ or lib/ (only their types), so that a benchmark may re-run itself with other
- * settings (GLIBC_TUNABLES for jemalloc) before libumf is loaded.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'

@@ -7,30 +7,15 @@
  * Columns: "ffi - 2 bare" estimates the C side of a pair (the pool's own malloc+free); "lib / ffi" is
  * what lib/'s checks and size table add.
  *
- * libjemalloc needs spare static TLS (see src/pools/jemalloc.c): without GLIBC_TUNABLES the script re-runs
- * itself with it.
- *
  * On a busy machine the absolute numbers drift from round to round; the ratio columns are the medians of
  * the ratios measured within each round (bare, ffi and lib back to back), which drift much less.
  *
  *   npm run bench:pools -- [--runs N] [--pairs N] [--rounds N]
  */
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import * as ffi from '../ffi/index.js'
+import { DisjointPool, JemallocPool, MemoryPool, OsMemoryProvider, ScalablePool } from '../lib/index.js'
 import { arg, bareCalls, ffiPoolPairs, fmt, libPoolPairs, median, sample } from './bench-common.js'
 
-const TUNABLE = 'glibc.rtld.optional_static_tls=16384'
-if (!(process.env['GLIBC_TUNABLES'] ?? '').includes('optional_static_tls')) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, GLIBC_TUNABLES: process.env['GLIBC_TUNABLES'] ? `${process.env['GLIBC_TUNABLES']}:${TUNABLE}` : TUNABLE },
-  })
-  process.exit(r.status ?? 1)
-}
-
-const ffi = await import('../ffi/index.js')
-const { DisjointPool, JemallocPool, OsMemoryProvider, ScalablePool } = await import('../lib/index.js')
-const { MemoryPool } = await import('../lib/index.js')
 type Pool = InstanceType<typeof MemoryPool>
 
 const runs = Number(arg('--runs') ?? 7)

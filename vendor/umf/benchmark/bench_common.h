@@ -24,4 +24,22 @@ static inline double bench_median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * jemalloc's own mallocx/dallocx as the baseline of the pools: the same jemalloc 5.3.0 that libumf links
+ * (scripts/jemalloc.sh), linked into the benchmark as a separate copy. BENCH_HAVE_JEMALLOC is 0 when
+ * libumf was built without it.
+ */
+#ifdef UMF_BENCH_JEMALLOC
+#define JEMALLOC_NO_DEMANGLE
+#include <jemalloc/jemalloc.h>
+#define BENCH_HAVE_JEMALLOC 1
+static inline void *bench_je_mallocx(size_t size, int flags) { return je_mallocx(size, flags); }
+static inline void bench_je_dallocx(void *ptr, int flags) { je_dallocx(ptr, flags); }
+#else
+#define BENCH_HAVE_JEMALLOC 0
+#define MALLOCX_TCACHE_NONE (1 << 8)
+static inline void *bench_je_mallocx(size_t size, int flags) { return NULL; }
+static inline void bench_je_dallocx(void *ptr, int flags) {}
+#endif
+
 #endif

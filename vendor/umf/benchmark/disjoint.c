@@ -13,7 +13,7 @@
  *              a random one and allocates a new random size in its place
  * Allocators:
  *   glibc      malloc/free
- *   jemalloc   mallocx/dallocx from libjemalloc.so.2 (dlopen; omitted if absent)
+ *   jemalloc   mallocx/dallocx of the jemalloc 5.3.0 libumf links (see bench_common.h; omitted if absent)
  *   disjoint   umfPoolMalloc/umfPoolFree on a disjoint pool over the OS provider
  *   dj-ops     the disjoint pool's ops called directly (no umfPool* wrapper), to
  *              separate the pool's own cost from the framework's
@@ -141,8 +141,6 @@ static const umf_memory_provider_ops_t CP_OPS = {
 typedef enum { A_GLIBC, A_JEMALLOC, A_DISJOINT, A_DJ_OPS, A_COUNT } alloc_kind_t;
 static const char *const ALLOC_NAMES[A_COUNT] = {"glibc", "jemalloc", "disjoint", "dj-ops"};
 
-static void *(*je_mallocx)(size_t, int);
-static void (*je_dallocx)(void *, int);
 
 static umf_memory_pool_handle_t g_pool;
 static const umf_memory_pool_ops_t *g_ops;
@@ -153,7 +151,7 @@ static inline void *a_malloc(alloc_kind_t k, size_t size) {
     case A_GLIBC:
         return malloc(size);
     case A_JEMALLOC:
-        return je_mallocx(size, 0);
+        return bench_je_mallocx(size, 0);
     case A_DISJOINT:
         return umfPoolMalloc(g_pool, size);
     default:
@@ -167,7 +165,7 @@ static inline void a_free(alloc_kind_t k, void *ptr) {
         free(ptr);
         break;
     case A_JEMALLOC:
-        je_dallocx(ptr, 0);
+        bench_je_dallocx(ptr, 0);
         break;
     case A_DISJOINT:
         umfPoolFree(g_pool, ptr);
@@ -337,19 +335,7 @@ int main(int argc, char **argv) {
         runs = 64;
     }
 
-    void *je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (je == NULL && getenv("BENCH_DISJOINT_REEXEC") == NULL) {
-        /* Debian's jemalloc uses initial-exec TLS: dlopen needs spare static TLS, which
-           glibc only grants at start-up. Run again with it. */
-        setenv("BENCH_DISJOINT_REEXEC", "1", 1);
-        setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=65536", 1);
-        execv("/proc/self/exe", argv);
-    }
-    if (je) {
-        je_mallocx = (void *(*)(size_t, int))dlsym(je, "mallocx");
-        je_dallocx = (void (*)(void *, int))dlsym(je, "dallocx");
-    }
-    bool have_je = je_mallocx && je_dallocx;
+    bool have_je = BENCH_HAVE_JEMALLOC;
 
     /* the OS provider when this libumf has it, else plain mmap inside this program */
     const char *backing = "mmap (bench)";
@@ -371,7 +357,7 @@ int main(int argc, char **argv) {
     }
 
     printf("disjoint pool benchmark: %u runs, %zu pairs per thread per run (live10k: %zu), provider: %s, jemalloc: %s\n",
-           runs, pairs, pairs / 4, backing, have_je ? "libjemalloc.so.2" : "not found");
+           runs, pairs, pairs / 4, backing, have_je ? "5.3.0 (static)" : "not built");
     printf("%-10s %-9s %10s %8s %10s %8s %9s %9s %9s %9s\n", "pattern", "allocator", "ns/pair 1T", "x glibc",
            "ns/pair 2T", "x glibc", "2T/1T", "cpu ns 1T", "cpu ns 2T", "2T/1T cpu");
 

@@ -10,9 +10,9 @@
  *   live10k    10,000 live blocks of 8 B .. 4 KiB; each step frees a random one and allocates anew
  * with 1 and 2 threads (each thread its own work). Ratios: pool / the allocator it wraps.
  *
- * libjemalloc.so.2 and libtbbmalloc.so.2 are loaded with dlopen(RTLD_LOCAL) like the pools do;
- * the program runs itself again with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
- * (see src/pools/jemalloc.c). Usage: bench_pools_jemalloc_scalable [runs] [pairs-per-run]
+ * mallocx is the jemalloc 5.3.0 that libumf links (a separate copy, see bench_common.h);
+ * libtbbmalloc.so.2 is loaded with dlopen(RTLD_LOCAL) like the pool does.
+ * Usage: bench_pools_jemalloc_scalable [runs] [pairs-per-run]
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -47,18 +47,15 @@ typedef struct allocator_t {
 
 /* ---- the allocators ---- */
 
-static void *(*je_mallocx)(size_t, int);
-static void (*je_dallocx)(void *, int);
 static void *(*tbb_malloc)(size_t);
 static void (*tbb_free)(void *);
 
 static void *glibc_alloc(void *ctx, size_t n) { return malloc(n); }
 static void glibc_free(void *ctx, void *p) { free(p); }
-static void *mallocx_alloc(void *ctx, size_t n) { return je_mallocx(n, 0); }
-static void mallocx_free(void *ctx, void *p) { je_dallocx(p, 0); }
-#define TCACHE_NONE (1 << 8) /* MALLOCX_TCACHE_NONE */
-static void *mallocx_nt_alloc(void *ctx, size_t n) { return je_mallocx(n, TCACHE_NONE); }
-static void mallocx_nt_free(void *ctx, void *p) { je_dallocx(p, TCACHE_NONE); }
+static void *mallocx_alloc(void *ctx, size_t n) { return bench_je_mallocx(n, 0); }
+static void mallocx_free(void *ctx, void *p) { bench_je_dallocx(p, 0); }
+static void *mallocx_nt_alloc(void *ctx, size_t n) { return bench_je_mallocx(n, MALLOCX_TCACHE_NONE); }
+static void mallocx_nt_free(void *ctx, void *p) { bench_je_dallocx(p, MALLOCX_TCACHE_NONE); }
 static void *tbb_alloc(void *ctx, size_t n) { return tbb_malloc(n); }
 static void tbb_release(void *ctx, void *p) { tbb_free(p); }
 static void *pool_alloc(void *ctx, size_t n) { return umfPoolMalloc(ctx, n); }
@@ -171,13 +168,9 @@ static double one_run(const allocator_t *a, int pattern, int threads, unsigned s
 /* ---- setup ---- */
 
 static void load_libraries(void) {
-    void *je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (je != NULL) {
-        *(void **)&je_mallocx = dlsym(je, "mallocx");
-        *(void **)&je_dallocx = dlsym(je, "dallocx");
-        allocators[A_MALLOCX].available = allocators[A_MALLOCX_NT].available = je_mallocx && je_dallocx;
-    } else {
-        fprintf(stderr, "jemalloc not measured: %s\n", dlerror());
+    allocators[A_MALLOCX].available = allocators[A_MALLOCX_NT].available = BENCH_HAVE_JEMALLOC;
+    if (!BENCH_HAVE_JEMALLOC) {
+        fprintf(stderr, "jemalloc not measured: libumf was built without it\n");
     }
     void *tbb = dlopen("libtbbmalloc.so.2", RTLD_NOW | RTLD_LOCAL);
     if (tbb != NULL) {
@@ -200,20 +193,7 @@ static umf_memory_provider_handle_t os_provider(void) {
     return rc == UMF_RESULT_SUCCESS ? h : NULL;
 }
 
-static void reexec_with_static_tls(char **argv) {
-    const char *old = getenv("GLIBC_TUNABLES");
-    if (old != NULL && strstr(old, "optional_static_tls") != NULL) {
-        return;
-    }
-    char value[1024];
-    snprintf(value, sizeof(value), "%s%sglibc.rtld.optional_static_tls=16384", old ? old : "", old && *old ? ":" : "");
-    setenv("GLIBC_TUNABLES", value, 1);
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "cannot run again with GLIBC_TUNABLES (%s); jemalloc may not load\n", strerror(errno));
-}
-
 int main(int argc, char **argv) {
-    reexec_with_static_tls(argv);
     int runs = argc > 1 ? atoi(argv[1]) : 5;
     if (runs < 1 || runs > MAX_RUNS) {
         runs = 5;
