@@ -3,11 +3,9 @@
 // a file on an FSDAX file system (mapped with MAP_SYNC). Set UMF_TESTS_FSDAX_PATH to a file on such a
 // mount (e.g. /mnt/pmem/umf.bin); without it the example uses a regular temporary file and says so.
 //
-// The jemalloc pool needs libjemalloc at run time, and Debian's build of it needs spare static TLS:
+//   npx tsx examples/dram_and_fsdax.ts
 //
-//   GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 npx tsx examples/dram_and_fsdax.ts
-//
-// Where jemalloc cannot be loaded, the example says why and uses the disjoint pool instead.
+// With a libumf built without the jemalloc pool, the example says so and uses the disjoint pool instead.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'

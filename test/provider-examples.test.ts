@@ -1,15 +1,13 @@
 // The provider examples run as programs (child processes): exit status and output.
 // examples/custom_file_provider.ts: a TypeScript provider over a region of a FileMemoryProvider mapping.
-// examples/dram_and_fsdax.ts: DRAM and an FSDAX-style file side by side behind jemalloc pools, with and
-// without UMF_TESTS_FSDAX_PATH, and without the static-TLS tunable jemalloc needs (the example then
-// falls back to the disjoint pool, or still gets jemalloc where it loads without it).
+// examples/dram_and_fsdax.ts: DRAM and an FSDAX-style file side by side behind jemalloc pools (with no
+// special environment), with and without UMF_TESTS_FSDAX_PATH.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { withStaticTls } from './fixtures/static-tls.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -46,9 +44,10 @@ t.test('examples/custom_file_provider.ts with a file of our choosing: the file k
   t.ok(fs.readFileSync(file).includes('Hello from a TypeScript provider over a file!'), 'our file holds the message')
 })
 
-t.test('examples/dram_and_fsdax.ts: no FSDAX mount, jemalloc loadable', async (t) => {
-  const env = withStaticTls({ ...process.env })
+t.test('examples/dram_and_fsdax.ts: no FSDAX mount, jemalloc pools with no special environment', async (t) => {
+  const env = { ...process.env }
   delete env['UMF_TESTS_FSDAX_PATH']
+  delete env['GLIBC_TUNABLES']
   const r = run('dram_and_fsdax.ts', [], env)
   t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
   t.match(r.stdout, /DRAM: jemalloc pool over the "OS" provider/)
@@ -65,24 +64,10 @@ t.test('examples/dram_and_fsdax.ts: UMF_TESTS_FSDAX_PATH names the file', async 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umf-ex-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const given = process.env['UMF_TESTS_FSDAX_PATH'] ?? path.join(dir, 'pmem.bin')
-  const r = run('dram_and_fsdax.ts', [], withStaticTls({ ...process.env, UMF_TESTS_FSDAX_PATH: given }))
+  const r = run('dram_and_fsdax.ts', [], { ...process.env, UMF_TESTS_FSDAX_PATH: given })
   t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
   t.match(r.stdout, `FSDAX: using ${given} (UMF_TESTS_FSDAX_PATH)`)
   t.match(r.stdout, /FSDAX: mapped with MAP_SYNC: (true|false)/)
   t.match(r.stdout, /read back "durable data in persistent memory"/)
   t.ok(fs.existsSync(given), 'the file was created there')
-})
-
-t.test('examples/dram_and_fsdax.ts without the static-TLS tunable: jemalloc or the disjoint fallback', async (t) => {
-  const env = { ...process.env }
-  delete env['GLIBC_TUNABLES']
-  delete env['UMF_TESTS_FSDAX_PATH']
-  const r = run('dram_and_fsdax.ts', [], env)
-  t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
-  t.match(r.stdout, /DRAM: (jemalloc|disjoint) pool over the "OS" provider/)
-  if (/no jemalloc pool/.test(r.stdout)) {
-    t.match(r.stdout, /DRAM: no jemalloc pool \(.*libjemalloc.*\); using a disjoint pool/, 'the fallback says why')
-    t.match(r.stdout, /FSDAX: disjoint pool allocated 1024 bytes/)
-  }
-  t.match(r.stdout, /dram and fsdax example done/)
 })

@@ -36,9 +36,11 @@ function buildParams(p: JemallocPoolParamsParsed): ParamsHandle {
  *
  * Needs:
  * - a libumf built with jemalloc (else the constructor throws {@link UmfError} `UMF_RESULT_ERROR_NOT_SUPPORTED`);
- * - a provider that can split and merge allocations (else `UMF_RESULT_ERROR_NOT_SUPPORTED` at creation);
- * - Debian's libjemalloc2 loadable at run time: its initial-exec TLS needs spare static TLS, so start node
- *   with `GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384` (else `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE`).
+ * - a provider that can split and merge allocations (else `UMF_RESULT_ERROR_NOT_SUPPORTED` at creation).
+ *
+ * jemalloc 5.3.0 is linked into libumf (names prefixed and hidden, as UMF does), so no special environment
+ * is needed and the process's own `malloc` stays glibc's. The pool never writes to provider memory itself:
+ * its metadata lives in host memory, so it works over memory the program cannot touch (protection `none`).
  */
 export class JemallocPool extends MemoryPool {
   /** The params the pool was created with, after validation and defaults. */
@@ -58,27 +60,20 @@ export class JemallocPool extends MemoryPool {
    * @param params - see {@link JemallocPoolParamsSchema}
    * @param options - `ownProvider`, `disableTracking`
    * @throws ConfigError for bad params or options; UmfError `UMF_RESULT_ERROR_NOT_SUPPORTED` without
-   *   jemalloc or for a provider that cannot split, `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE` when
-   *   libjemalloc cannot be loaded
+   *   jemalloc or for a provider that cannot split
    */
   constructor(provider: MemoryProvider, params: JemallocPoolParams = {}, options: BuiltinPoolOptions = {}) {
     const parsed = JemallocPool.parseParams(params)
     const opts = parseConfig(BuiltinPoolOptionsSchema, options, 'JemallocPool options')
     const ops = ffi.umfJemallocPoolOps()
     if (ops === null) {
-      throw notBuiltIn('umfJemallocPoolOps', 'this libumf was built without the jemalloc pool (install libjemalloc-dev and rebuild it)')
+      throw notBuiltIn('umfJemallocPoolOps', 'this libumf was built without the jemalloc pool (scripts/jemalloc.sh builds jemalloc 5.3.0; then rebuild libumf)')
     }
     try {
       super(ops, provider, opts, buildParams(parsed))
     } catch (e) {
       if (e instanceof UmfError && e.func === 'umfPoolCreate') {
-        if (e.code === ffi.UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE) {
-          withHint(
-            e,
-            'libjemalloc.so.2 could not be loaded (install libjemalloc2; if it is installed, start node with ' +
-              'GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 so that its static TLS fits)',
-          )
-        } else if (e.code === ffi.UMF_RESULT_ERROR_NOT_SUPPORTED) {
+        if (e.code === ffi.UMF_RESULT_ERROR_NOT_SUPPORTED) {
           withHint(e, 'the jemalloc pool needs a provider that supports allocationSplit and allocationMerge')
         }
       }
@@ -88,8 +83,7 @@ export class JemallocPool extends MemoryPool {
   }
 
   /**
-   * Whether this libumf has the jemalloc pool (`umfJemallocPoolOps()` is not NULL). Loading libjemalloc
-   * may still fail at creation.
+   * Whether this libumf has the jemalloc pool (`umfJemallocPoolOps()` is not NULL).
    */
   static get available(): boolean {
     return ffi.umfJemallocPoolOps() !== null
