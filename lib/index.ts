@@ -51,6 +51,19 @@ export { JemallocPoolParamsSchema, JEMALLOC_MAX_ARENAS } from './config/jemalloc
 export type { JemallocPoolParams, JemallocPoolParamsParsed } from './config/jemalloc_pool.js'
 export { ScalablePoolParamsSchema } from './config/scalable_pool.js'
 export type { ScalablePoolParams, ScalablePoolParamsParsed } from './config/scalable_pool.js'
+export { Memspace } from './memspace.js'
+export type { PredefinedMemspaceName } from './memspace.js'
+export { Memtarget } from './memtarget.js'
+export type { MemtargetType } from './memtarget.js'
+export { Mempolicy } from './mempolicy.js'
+export {
+  MempolicyParamsSchema,
+  NumaNodeIdsSchema,
+  CapacitySchema,
+  MemspacePoolOptionsSchema,
+  MEMPOLICY_BIND_VALUES,
+} from './config/memspace.js'
+export type { MempolicyParams, MempolicyParamsParsed, MempolicyBindName, MemspacePoolOptions } from './config/memspace.js'
 export { getMemoryProperties } from './memory_properties.js'
 export type { MemoryProperties } from './memory_properties.js'
 export {

@@ -104,6 +104,7 @@ export function buildParamsHandle<H extends bigint>(
 }
 
 const BORROW: unique symbol = Symbol('borrow')
+const ADOPT: unique symbol = Symbol('adopt')
 
 // ---- the TypeScript provider trampolines, shared by every instance ----
 
@@ -311,11 +312,15 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
    */
   constructor(ops: ProviderOps, params?: bigint | ParamsHandle | null)
   /** @internal */
-  constructor(ops: typeof BORROW, handle: umf_memory_provider_handle_t)
-  constructor(ops: ProviderOps | typeof BORROW, params?: bigint | ParamsHandle | null) {
+  constructor(ops: typeof BORROW | typeof ADOPT, handle: umf_memory_provider_handle_t)
+  constructor(ops: ProviderOps | typeof BORROW | typeof ADOPT, params?: bigint | ParamsHandle | null) {
     super()
     if (ops === BORROW) {
       this.adopt(params as umf_memory_provider_handle_t, null, '', { borrowed: true })
+      return
+    }
+    if (ops === ADOPT) {
+      this.#adoptCreated(params as umf_memory_provider_handle_t, undefined, [])
       return
     }
     const paramsHandle = params && typeof params === 'object' ? params : undefined
@@ -365,6 +370,19 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   static fromHandle(handle: umf_memory_provider_handle_t): MemoryProvider {
     toPtr(handle, 'handle')
     return live.get(handle) ?? new MemoryProvider(BORROW, handle)
+  }
+
+  /**
+   * Takes ownership of a provider that C created by other means than `umfMemoryProviderCreate` (e.g.
+   * `umfMemoryProviderCreateFromMemspace`): the object destroys it.
+   *
+   * @param handle - the new handle, owned by nothing else
+   * @returns the owning object
+   * @internal
+   */
+  static adoptOwned(handle: umf_memory_provider_handle_t): MemoryProvider {
+    toPtr(handle, 'handle')
+    return new MemoryProvider(ADOPT, handle)
   }
 
   /**

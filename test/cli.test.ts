@@ -55,6 +55,35 @@ t.test('umf info --json on this machine: the package build, its version and its 
     t.ok(!gpu.usable || gpu.built, 'usable only when built')
   }
   t.same(Object.keys(info.memspaces), ['HostAll', 'HighestCapacity', 'HighestBandwidth', 'LowestLatency'])
+  // this machine: the memspaces of its NUMA nodes exist; it has no HMAT, so bandwidth and latency do not
+  const nodes = info.components.hwloc.numaNodes.map((n) => n.id)
+  const listed = `${nodes.length} memory target(s): node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`
+  t.same(info.memspaces.HostAll, { available: true, detail: listed })
+  t.match(info.memspaces.HighestCapacity, { available: true, detail: new RegExp(`^${nodes.length} memory target\\(s\\)`) })
+  for (const name of ['HighestBandwidth', 'LowestLatency']) {
+    t.same(info.memspaces[name], {
+      available: false,
+      detail: `umfMemspace${name}Get() returns NULL on this machine (no HMAT memory attributes)`,
+    })
+  }
+})
+
+t.test('umf info on fake machines (HWLOC_XMLFILE) reports the nodes of each memspace', async (t) => {
+  const noHmat = infoJson({ HWLOC_XMLFILE: twoNodes })
+  t.equal(noHmat.status, 0)
+  t.same(noHmat.info.memspaces.HostAll, { available: true, detail: '2 memory target(s): nodes 0, 1' })
+  t.same(noHmat.info.memspaces.HighestCapacity, { available: true, detail: '2 memory target(s): nodes 1, 0' }, 'largest first')
+  t.equal(noHmat.info.memspaces.HighestBandwidth!.available, false)
+  const hbm = infoJson({ HWLOC_XMLFILE: path.join(repo, 'test', 'fixtures', 'topology', 'three-nodes-hbm.xml') })
+  t.equal(hbm.status, 0)
+  t.same(hbm.info.memspaces, {
+    HostAll: { available: true, detail: '3 memory target(s): nodes 0, 1, 2' },
+    HighestCapacity: { available: true, detail: '3 memory target(s): nodes 0, 1, 2' },
+    HighestBandwidth: { available: true, detail: '1 memory target(s): node 2' },
+    LowestLatency: { available: true, detail: '2 memory target(s): nodes 0, 1' },
+  })
+  const text = umf(['info'], { HWLOC_XMLFILE: twoNodes })
+  t.match(text.stdout, /\n {2}HostAll +available: 2 memory target\(s\): nodes 0, 1\n/)
 })
 
 t.test('umf info on a fake two-node machine (HWLOC_XMLFILE) lists both nodes with their memory', async (t) => {

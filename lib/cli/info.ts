@@ -224,13 +224,28 @@ export async function systemInfo(): Promise<SystemInfo> {
   }
 
   const memspaces: Record<string, { available: boolean; detail: string }> = {}
-  const count = (() => {
+  // declared here rather than taken from ffi/ so that a libumf without them is reported, not fatal
+  const declare = <F>(proto: string): F | null => {
     try {
-      return ffi.lib.func('size_t umfMemspaceMemtargetNum(void *memspace)') as (m: unknown) => number
+      return ffi.lib.func(proto) as F
     } catch {
       return null
     }
-  })()
+  }
+  const count = declare<(m: unknown) => number | bigint>('size_t umfMemspaceMemtargetNum(const void *hMemspace)')
+  const target = declare<(m: unknown, i: number) => unknown>('const void *umfMemspaceMemtargetGet(const void *hMemspace, unsigned int targetNum)')
+  const targetId = declare<(t: unknown, id: [number]) => number>('int umfMemtargetGetId(const void *hMemtarget, _Out_ unsigned int *id)')
+  /** The node ids of a memspace, in its order, when the library has the functions to say. */
+  const nodeIds = (m: unknown, n: number): string => {
+    if (target === null || targetId === null) return ''
+    const ids: number[] = []
+    for (let i = 0; i < n; i++) {
+      const id: [number] = [0]
+      if (targetId(target(m, i), id) !== ffi.UMF_RESULT_SUCCESS) return ''
+      ids.push(id[0])
+    }
+    return `: node${n === 1 ? '' : 's'} ${ids.join(', ')}`
+  }
   for (const name of ['HostAll', 'HighestCapacity', 'HighestBandwidth', 'LowestLatency']) {
     const get = exported(`umfMemspace${name}Get`)
     if (get === null || count === null) {
@@ -238,9 +253,11 @@ export async function systemInfo(): Promise<SystemInfo> {
       continue
     }
     const memspace = get()
+    const why = name === 'HighestBandwidth' || name === 'LowestLatency' ? ' (no HMAT memory attributes)' : ''
+    const n = memspace === null ? 0 : Number(count(memspace))
     memspaces[name] = memspace === null
-      ? { available: false, detail: `umfMemspace${name}Get() returns NULL on this machine` }
-      : { available: true, detail: `${count(memspace)} memory target(s)` }
+      ? { available: false, detail: `umfMemspace${name}Get() returns NULL on this machine${why}` }
+      : { available: true, detail: `${n} memory target(s)${nodeIds(memspace, n)}` }
   }
 
   const api = lib.version()

@@ -19,9 +19,12 @@ static hwloc_topology_t topology_load(void) {
         LOG_ERR("hwloc_topology_init failed");
         return NULL;
     }
-    /* Machine, NUMA nodes and PUs always stay; nothing else is needed. */
-    if (hwloc_topology_set_all_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE) != 0) {
-        LOG_ERR("hwloc_topology_set_all_types_filter failed");
+    /* I/O devices and instruction caches are never needed. The CPU-side levels stay: without them
+     * every NUMA node hangs off the Machine and takes its cpuset, and the memspaces lose which CPUs
+     * each node is local to (the initiators of bandwidth and latency). */
+    if (hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE) != 0 ||
+        hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE) != 0) {
+        LOG_ERR("hwloc_topology_set_*_types_filter failed");
         hwloc_topology_destroy(topo);
         return NULL;
     }

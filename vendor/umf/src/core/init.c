@@ -8,6 +8,7 @@
 
 /* Components with global state to release at the last umfTearDown. They are weak so the core
  * links even when a component is compiled out. */
+extern void umf_memspace_predefined_fini(void) __attribute__((weak));
 extern void umf_topology_fini(void) __attribute__((weak));
 extern void umf_topology_prefork(void) __attribute__((weak));
 extern void umf_scalable_fini(void) __attribute__((weak));
@@ -66,6 +67,9 @@ umf_result_t umfTearDown(void) {
     if (g_init_count > 0 && --g_init_count == 0) {
         if (umf_ipc_fini) {
             umf_ipc_fini();
+        }
+        if (umf_memspace_predefined_fini) {
+            umf_memspace_predefined_fini();
         }
         if (umf_topology_fini) {
             umf_topology_fini();
