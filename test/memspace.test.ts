@@ -132,7 +132,7 @@ t.test('providers from a memspace place pages on the node (kernel view), with ea
 
 t.test('pools from a memspace: disjoint by default, any kind, owning the provider', async (t) => {
   using m = Memspace.fromNumaNodes([first.id])
-  for (const kind of ['disjoint', 'scalable', 'proxy'] as const) {
+  for (const kind of ['disjoint', 'scalable', 'jemalloc', 'proxy'] as const) {
     using pool = m.createPool({ bind: 'bind' }, { kind })
     t.ok(pool instanceof MemoryPool)
     t.equal(pool.name, kind)
