@@ -74,7 +74,12 @@ static void test_host_all(void) {
         CHECK_OK(umfMemtargetGetType(t, &type));
         CHECK_EQ(type, UMF_MEMTARGET_TYPE_NUMA);
         CHECK_OK(umfMemtargetGetCapacity(t, &capacity));
-        CHECK(capacity > 0);
+        /* without sysfs (a chroot, some containers) hwloc knows no node sizes and reports 0 */
+        if (access("/sys/devices/system/node", F_OK) == 0) {
+            CHECK(capacity > 0);
+        } else {
+            CHECK_EQ(capacity, 0);
+        }
         if (i > 0) {
             CHECK(target_id(all, i - 1) < target_id(all, i)); /* OS index order */
         }

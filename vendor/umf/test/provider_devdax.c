@@ -33,9 +33,11 @@ static umf_memory_provider_handle_t devdax_provider(const char *path, size_t siz
     if (*rc != UMF_RESULT_SUCCESS) {
         return NULL;
     }
-    umfDevDaxMemoryProviderParamsSetProtection(params, prot);
     umf_memory_provider_handle_t h = NULL;
-    *rc = umfMemoryProviderCreate(umfDevDaxMemoryProviderOps(), params, &h);
+    *rc = umfDevDaxMemoryProviderParamsSetProtection(params, prot);
+    if (*rc == UMF_RESULT_SUCCESS) {
+        *rc = umfMemoryProviderCreate(umfDevDaxMemoryProviderOps(), params, &h);
+    }
     umfDevDaxMemoryProviderParamsDestroy(params);
     return *rc == UMF_RESULT_SUCCESS ? h : NULL;
 }
@@ -112,7 +114,7 @@ static void test_create_errors(void) {
     h = devdax_provider("/dev/null", 0, RW, &rc);
     CHECK_EQ(rc, UMF_RESULT_ERROR_INVALID_ARGUMENT);
     CHECK(h == NULL);
-    /* bad protection */
+    /* bad protection: refused by the setter already */
     unsigned bad_prot[] = {0, 16, 0x40 | UMF_PROTECTION_READ};
     for (size_t i = 0; i < sizeof(bad_prot) / sizeof(bad_prot[0]); i++) {
         h = devdax_provider("/dev/null", 2 * MiB, bad_prot[i], &rc);
