@@ -107,7 +107,12 @@ const OBJECT_TYPES: Record<keyof CtlObjectNodes, CtlType> = {
   count: 'size_t',
 }
 
-type ObjectTail<P extends string> = {
+/**
+ * The value type of the object node a path ends with, or never.
+ *
+ * @typeParam P - the path
+ */
+export type ObjectTail<P extends string> = {
   [T in keyof CtlObjectNodes]: P extends `${string}.${T}` ? CtlObjectNodes[T] : never
 }[keyof CtlObjectNodes]
 

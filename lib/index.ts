@@ -25,7 +25,7 @@ export type { MemoryProviderImpl, ProviderOps, ParamsHandle, ProviderStats } fro
 export { MemoryPool, umfFree, poolByPtr } from './memory_pool.js'
 export type { MemoryPoolImpl, PoolOps, PoolStats, TypedArrayClass } from './memory_pool.js'
 export * as ctl from './ctl.js'
-export type { CtlArg, CtlType, CtlTypeValue, CtlValue, CtlValueOf, CtlLoggerNodes, CtlObjectNodes, CtlSource, CtlQueryType } from './ctl.js'
+export type { CtlArg, ObjectTail, CtlType, CtlTypeValue, CtlValue, CtlValueOf, CtlLoggerNodes, CtlObjectNodes, CtlSource, CtlQueryType } from './ctl.js'
 export { OsMemoryProvider } from './providers/os_memory_provider.js'
 export { FixedMemoryProvider } from './providers/fixed_memory_provider.js'
 export { FileMemoryProvider } from './providers/file_memory_provider.js'
