@@ -370,8 +370,9 @@ static void run_threads(const umf_memory_pool_ops_t *ops) {
     }
     atomic_store(&g_stop, true);
     pthread_join(rd, NULL);
-    /* during: never more than the threads can hold, give or take the batches in flight in caches */
-    CHECK(max_seen <= THREADS * (KEEP + 64));
+    /* during: a read is not a snapshot. The disjoint pool's may count chunks moved between a thread
+     * cache and a bucket while it reads, so the only sure bound is everything that could move */
+    CHECK(max_seen <= THREADS * (KEEP + ROUNDS));
     CHECK_EQ(alloc_count(g_pool), THREADS * KEEP);
     for (int i = 0; i < THREADS; i++) {
         for (int k = 0; k < KEEP; k++) {
