@@ -12,6 +12,7 @@ import koffi from 'koffi'
 import type { TypeObject } from 'koffi'
 import * as ffi from '../ffi/index.js'
 import { UmfError, enter, keepCallbackError, leave } from './errors.js'
+import { ctlQueryTypeName, ctlSourceName, type CtlQueryType, type CtlSource } from './ctl.js'
 import { describe } from './validate.js'
 
 /** Per-instance state of a TypeScript provider or pool, found by its id. @internal */
@@ -332,4 +333,34 @@ let registrations = 0
  */
 export function registeredCallbacks(): number {
   return registrations
+}
+
+/** The optional `ctl` member of a TypeScript provider or pool. @internal */
+export type CtlMember = (source: CtlSource, path: string, type: CtlQueryType, value: Uint8Array | null) => boolean | void
+
+/**
+ * The `ext_ctl` trampoline of TypeScript providers and pools: calls the instance's `ctl` with the path
+ * and a view of the value's bytes. No `ctl`, or `ctl` returning false, is `UMF_RESULT_ERROR_INVALID_CTL_PATH`
+ * with no exception kept, since C asks every object for nodes it may not have (`post_initialize`,
+ * defaults); an exception follows the callback rules.
+ *
+ * @param slots - the instances
+ * @returns the trampoline
+ * @internal
+ */
+export function ctlTrampoline<T extends { ctl?: CtlMember }>(slots: SlotTable<T>) {
+  return (state: bigint | null, source: number, name: string | null, arg: bigint | null, size: number | bigint, type: number): number => {
+    const s = slots.get(state)
+    if (s === undefined || name === null) return ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
+    const f = s.impl.ctl
+    const qt = ctlQueryTypeName(type)
+    if (typeof f !== 'function' || qt === undefined) return ffi.UMF_RESULT_ERROR_INVALID_CTL_PATH
+    if (typeof size !== 'number' || (size > 0 && arg === null)) return ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
+    const value = arg === null || size === 0 ? null : new Uint8Array(koffi.view(arg, size))
+    let found = true
+    const rc = runOp(s, () => {
+      found = f.call(s.impl, ctlSourceName(source), name, qt, value) !== false
+    })
+    return rc === ffi.UMF_RESULT_SUCCESS && !found ? ffi.UMF_RESULT_ERROR_INVALID_CTL_PATH : rc
+  }
 }

@@ -7,8 +7,10 @@
  */
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
+import * as ctl from './ctl.js'
+import type { CtlQueryType, CtlSource } from './ctl.js'
 import type { umf_memory_pool_handle_t, umf_memory_pool_ops_t, umf_memory_provider_handle_t } from '../ffi/index.js'
-import { TypeScriptOps, callbackFailed, checkImplShape, returnedPtr, returnedSize, runOp, type Trampolines } from './callbacks.js'
+import { TypeScriptOps, ctlTrampoline, callbackFailed, checkImplShape, returnedPtr, returnedSize, runOp, type Trampolines } from './callbacks.js'
 import { parseConfig } from './config/parse.js'
 import { PoolOptionsSchema, type PoolOptions } from './config/pool.js'
 import { UmfError, check, enter, failure, guarded, leave } from './errors.js'
@@ -53,10 +55,25 @@ export interface MemoryPoolImpl {
   trim?(minBytesToKeep: number): void
   /** Called once when the pool is destroyed. */
   finalize?(): void
+  /**
+   * Answers the CTL queries that reach this object (`umf.{pool,provider}.by_handle.{}.<path>`, by name,
+   * defaults stored for its name, and `post_initialize` at creation). `value` is a view of the C buffer:
+   * the bytes written (for `write`; text when `source` is `'config'`), the buffer to fill (for `read`),
+   * null for an action without argument. Return false for a path it does not know
+   * (`UMF_RESULT_ERROR_INVALID_CTL_PATH`); a thrown exception follows the rules of the other ops.
+   * `{}` in a path reaches it unresolved: lib/'s `ctl` functions put the names in the path instead.
+   */
+  ctl?(source: CtlSource, path: string, type: CtlQueryType, value: Uint8Array | null): boolean | void
 }
 
 /** What a {@link MemoryPool} is created from: the address of a C pool ops table, or a TypeScript pool. */
 export type PoolOps = bigint | MemoryPoolImpl
+
+/** The statistics of {@link MemoryPool.stats}. */
+export interface PoolStats {
+  /** Live allocations: mallocs (of any kind) not yet freed. */
+  allocCount: number
+}
 
 // ---- the TypeScript pool trampolines, shared by every instance ----
 
@@ -77,7 +94,7 @@ const tsOps = new TypeScriptOps<MemoryPoolImpl, umf_memory_pool_ops_t>(trampolin
   free: t['free']!,
   get_last_allocation_error: t['get_last_allocation_error']!,
   get_name: t['get_name']!,
-  ext_ctl: null,
+  ext_ctl: t['ext_ctl']!,
   ext_trim_memory: t['ext_trim_memory']!,
 }))
 const slots = tsOps.slots
@@ -191,6 +208,7 @@ function trampolines(): Trampolines {
       (state: bigint | null): number => slots.get(state)?.lastAllocError ?? INVALID,
       ffi.umf_memory_pool_ops_t__get_last_allocation_error,
     ],
+    ext_ctl: [ctlTrampoline(slots), ffi.umf_memory_pool_ops_t__ext_ctl],
     get_name: [
       (state: bigint | null, out: bigint | null): number => {
         if (out === null) return INVALID
@@ -214,7 +232,7 @@ function trampolines(): Trampolines {
   }
 }
 
-const POOL_OPTIONAL = ['initialize', 'alignedMalloc', 'calloc', 'realloc', 'usableSize', 'trim', 'finalize'] as const
+const POOL_OPTIONAL = ['ctl', 'initialize', 'alignedMalloc', 'calloc', 'realloc', 'usableSize', 'trim', 'finalize'] as const
 
 function checkImpl(impl: MemoryPoolImpl): void {
   checkImplShape(impl, 'pool', ['malloc', 'free'], POOL_OPTIONAL)
@@ -384,6 +402,14 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
 
   protected override describeSelf(): string {
     return this.#name ? `${this.constructor.name} "${this.#name}"` : this.constructor.name
+  }
+
+  /**
+   * The pool's statistics every pool has, read through CTL (`umf.pool.by_handle.{}.stats.alloc_count`):
+   * `allocCount`, its live allocations. The disjoint pool has more: see {@link ctl}.
+   */
+  get stats(): PoolStats {
+    return { allocCount: ctl.get('umf.pool.by_handle.{}.stats.alloc_count', this) }
   }
 
   /** The pool's name (`umfPoolGetName`), e.g. `'proxy'`. */

@@ -6,11 +6,21 @@
  */
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
+import * as ctl from './ctl.js'
+import type { CtlQueryType, CtlSource } from './ctl.js'
 import type { umf_memory_provider_handle_t, umf_memory_provider_ops_t } from '../ffi/index.js'
-import { TypeScriptOps, cString, type Trampolines, checkImplShape, messageBuffer, returnedPtr, returnedSize, runOp } from './callbacks.js'
+import { TypeScriptOps, ctlTrampoline, cString, type Trampolines, checkImplShape, messageBuffer, returnedPtr, returnedSize, runOp } from './callbacks.js'
 import { check, guarded, lastNativeError, type NativeError } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
 import { describe, toPtr, toSize, type Size } from './validate.js'
+
+/** The counters of {@link MemoryProvider.stats}. */
+export interface ProviderStats {
+  /** Bytes allocated now. */
+  allocatedMemory: number | undefined
+  /** The most bytes allocated at once since creation or {@link MemoryProvider.resetPeakMemory}. */
+  peakMemory: number | undefined
+}
 
 /**
  * A memory provider written in TypeScript. Only `name`, `alloc` and `free` are required.
@@ -56,6 +66,15 @@ export interface MemoryProviderImpl {
   allocationMerge?(lowPtr: bigint, highPtr: bigint, totalSize: number): void
   /** Called once when the provider is destroyed (explicitly, by its owning pool, or by the finalizer). */
   finalize?(): void
+  /**
+   * Answers the CTL queries that reach this object (`umf.{pool,provider}.by_handle.{}.<path>`, by name,
+   * defaults stored for its name, and `post_initialize` at creation). `value` is a view of the C buffer:
+   * the bytes written (for `write`; text when `source` is `'config'`), the buffer to fill (for `read`),
+   * null for an action without argument. Return false for a path it does not know
+   * (`UMF_RESULT_ERROR_INVALID_CTL_PATH`); a thrown exception follows the rules of the other ops.
+   * `{}` in a path reaches it unresolved: lib/'s `ctl` functions put the names in the path instead.
+   */
+  ctl?(source: CtlSource, path: string, type: CtlQueryType, value: Uint8Array | null): boolean | void
 }
 
 /** What a {@link MemoryProvider} is created from: the address of a C ops table, or a TypeScript provider. */
@@ -133,7 +152,7 @@ const tsOps = new TypeScriptOps<MemoryProviderImpl, umf_memory_provider_ops_t>(t
   ext_put_ipc_handle: null,
   ext_open_ipc_handle: null,
   ext_close_ipc_handle: null,
-  ext_ctl: null,
+  ext_ctl: t['ext_ctl']!,
   ext_get_allocation_properties: null,
   ext_get_allocation_properties_size: null,
 }))
@@ -218,6 +237,7 @@ function trampolines(): Trampolines {
       },
       ffi.umf_memory_provider_ops_t__get_min_page_size,
     ],
+    ext_ctl: [ctlTrampoline(slots), ffi.umf_memory_provider_ops_t__ext_ctl],
     get_name: [
       (state: bigint | null, out: bigint | null): number => {
         if (out === null) return INVALID
@@ -266,7 +286,7 @@ function purgeTrampoline(op: 'purgeLazy' | 'purgeForce') {
   }
 }
 
-const IMPL_OPTIONAL = [
+const IMPL_OPTIONAL = ['ctl', 
   'recommendedPageSize',
   'minPageSize',
   'purgeLazy',
@@ -413,6 +433,29 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
 
   protected override describeSelf(): string {
     return this.#name ? `${this.constructor.name} "${this.#name}"` : this.constructor.name
+  }
+
+  /**
+   * The provider's byte counters, read through CTL (`umf.provider.by_handle.{}.stats.*`): every built-in
+   * provider has them. UMF reports success for a provider that does not answer; its counters are then
+   * undefined.
+   */
+  get stats(): ProviderStats {
+    return { allocatedMemory: this.#counter('allocated_memory'), peakMemory: this.#counter('peak_memory') }
+  }
+
+  /** Sets the peak of {@link stats} to the bytes allocated now (`stats.peak_memory.reset`). */
+  resetPeakMemory(): void {
+    ctl.exec('umf.provider.by_handle.{}.stats.peak_memory.reset', this)
+  }
+
+  #counter(node: string): number | undefined {
+    // all ones: a value no provider can hold, left there when the provider does not answer
+    const buf = Buffer.alloc(8, 0xff)
+    const h = this.handle
+    check(guarded(() => ffi.umfCtlGet(`umf.provider.by_handle.{}.stats.${node}`, buf as unknown as bigint, 8, 'void *', h)), 'umfCtlGet')
+    const v = buf.readBigUInt64LE(0)
+    return v === 0xffffffffffffffffn ? undefined : Number(v)
   }
 
   /** The provider's name (`umfMemoryProviderGetName`), e.g. `'OS'`. */

@@ -5,6 +5,7 @@
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,16 +15,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_value.h"
 #include "utils.h"
 
+#define LOG_OUTPUT_MAX 256 /* the longest file path umf.logger.output takes, NUL included */
+
 static struct {
-    _Atomic int level; /* messages below it are dropped; UMF_LOG_LEVEL_FATAL + 1 = off */
+    /* The one value the fast check reads: `level` while there is an output, else
+     * UMF_LOG_LEVEL_FATAL + 1 (nothing but fatal messages, which go to stderr). */
+    _Atomic int threshold;
+    int level; /* as configured (UMF_LOG, umf.logger.level), kept while the output is off */
     _Atomic int flush_level;
-    bool timestamp;
-    bool pid;
+    _Atomic bool timestamp;
+    _Atomic bool pid;
     FILE *out; /* NULL: off */
     bool own_out;
-} g_log = {.level = UMF_LOG_LEVEL_FATAL + 1, .flush_level = UMF_LOG_LEVEL_ERROR};
+    char out_name[LOG_OUTPUT_MAX]; /* "stdout", "stderr" or the file path */
+} g_log = {.threshold = UMF_LOG_LEVEL_FATAL + 1, .level = UMF_LOG_LEVEL_ERROR, .flush_level = UMF_LOG_LEVEL_ERROR};
+
+/* Guards out, own_out and out_name: CTL may switch the output while other threads log. */
+static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void update_threshold_locked(void) {
+    atomic_store(&g_log.threshold, g_log.out ? g_log.level : UMF_LOG_LEVEL_FATAL + 1);
+}
 
 static const char *const LEVEL_NAMES[] = {"DEBUG", "INFO", "WARNING", "ERROR", "FATAL"};
 
@@ -58,6 +73,7 @@ void umf_log_init(void) {
     bool timestamp = false, pid = false;
     FILE *out = NULL;
     bool own = false, valid = true;
+    char name[LOG_OUTPUT_MAX] = "";
     const char *p = env;
     while (*p != '\0' && valid) {
         const char *end = strchr(p, ';');
@@ -81,10 +97,12 @@ void umf_log_init(void) {
         } else if (key_len == 6 && strncmp(p, "output", 6) == 0) {
             if (value_len == 6 && strncmp(value, "stdout", 6) == 0) {
                 out = stdout;
+                strcpy(name, "stdout");
             } else if (value_len == 6 && strncmp(value, "stderr", 6) == 0) {
                 out = stderr;
+                strcpy(name, "stderr");
             } else if (value_len > 5 && strncmp(value, "file,", 5) == 0) {
-                char path[4096];
+                char path[LOG_OUTPUT_MAX];
                 size_t path_len = UMF_MIN(value_len - 5, sizeof(path) - 1);
                 memcpy(path, value + 5, path_len);
                 path[path_len] = '\0';
@@ -93,6 +111,7 @@ void umf_log_init(void) {
                 }
                 out = fopen(path, "a");
                 own = out != NULL;
+                umf_strlcpy(name, path, sizeof(name));
                 valid = out != NULL;
             } else {
                 valid = false;
@@ -111,38 +130,158 @@ void umf_log_init(void) {
                 env);
         return;
     }
-    g_log.timestamp = timestamp;
-    g_log.pid = pid;
+    pthread_mutex_lock(&g_log_lock);
+    atomic_store(&g_log.timestamp, timestamp);
+    atomic_store(&g_log.pid, pid);
     g_log.out = out;
     g_log.own_out = own;
+    umf_strlcpy(g_log.out_name, name, sizeof(g_log.out_name));
     atomic_store(&g_log.flush_level, flush);
-    atomic_store(&g_log.level, level);
+    g_log.level = level;
+    update_threshold_locked();
+    pthread_mutex_unlock(&g_log_lock);
 }
 
-void umf_log_fini(void) {
-    atomic_store(&g_log.level, UMF_LOG_LEVEL_FATAL + 1);
+static void close_output_locked(void) {
     if (g_log.own_out && g_log.out) {
         fclose(g_log.out);
     }
     g_log.out = NULL;
     g_log.own_out = false;
+    g_log.out_name[0] = '\0';
+}
+
+void umf_log_fini(void) {
+    pthread_mutex_lock(&g_log_lock);
+    close_output_locked();
+    /* back to the state before umf_log_init, for a later umfInit */
+    g_log.level = UMF_LOG_LEVEL_ERROR;
+    atomic_store(&g_log.flush_level, UMF_LOG_LEVEL_ERROR);
+    atomic_store(&g_log.timestamp, false);
+    atomic_store(&g_log.pid, false);
+    update_threshold_locked();
+    pthread_mutex_unlock(&g_log_lock);
 }
 
 bool umf_log_enabled(umf_log_level_t level) {
-    return (int)level >= atomic_load_explicit(&g_log.level, memory_order_relaxed);
+    return (int)level >= atomic_load_explicit(&g_log.threshold, memory_order_relaxed);
+}
+
+/* umf.logger.output written: "stdout", "stderr" or a file path opened for appending. */
+static umf_result_t set_output(const char *value, size_t size) {
+    size_t len = strnlen(value, size);
+    if (len == 0 || len >= LOG_OUTPUT_MAX) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    char name[LOG_OUTPUT_MAX];
+    memcpy(name, value, len);
+    name[len] = '\0';
+    FILE *out;
+    bool own = false;
+    if (strcmp(name, "stdout") == 0) {
+        out = stdout;
+    } else if (strcmp(name, "stderr") == 0) {
+        out = stderr;
+    } else if ((out = fopen(name, "a")) != NULL) {
+        own = true;
+    } else {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    pthread_mutex_lock(&g_log_lock);
+    close_output_locked();
+    g_log.out = out;
+    g_log.own_out = own;
+    memcpy(g_log.out_name, name, len + 1);
+    update_threshold_locked();
+    pthread_mutex_unlock(&g_log_lock);
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t umf_log_ctl(const char *node, umf_ctl_query_source_t source, void *arg, size_t size,
+                         umf_ctl_query_type_t type) {
+    enum { TIMESTAMP, PID, LEVEL, FLUSH_LEVEL, OUTPUT } which;
+    if (strcmp(node, "timestamp") == 0) {
+        which = TIMESTAMP;
+    } else if (strcmp(node, "pid") == 0) {
+        which = PID;
+    } else if (strcmp(node, "level") == 0) {
+        which = LEVEL;
+    } else if (strcmp(node, "flush_level") == 0) {
+        which = FLUSH_LEVEL;
+    } else if (strcmp(node, "output") == 0) {
+        which = OUTPUT;
+    } else {
+        return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    }
+    if (type == CTL_QUERY_RUNNABLE) {
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    _Atomic bool *flag = which == TIMESTAMP ? &g_log.timestamp : &g_log.pid;
+    if (type == CTL_QUERY_READ) {
+        switch (which) {
+        case TIMESTAMP:
+        case PID:
+            return umf_ctl_out_bool(arg, size, atomic_load(flag));
+        case LEVEL: {
+            pthread_mutex_lock(&g_log_lock);
+            int level = g_log.level;
+            pthread_mutex_unlock(&g_log_lock);
+            return umf_ctl_out_int(arg, size, level);
+        }
+        case FLUSH_LEVEL:
+            return umf_ctl_out_int(arg, size, atomic_load(&g_log.flush_level));
+        case OUTPUT: {
+            pthread_mutex_lock(&g_log_lock);
+            const char *name = g_log.out ? g_log.out_name : "disabled";
+            size_t need = strlen(name) + 1;
+            umf_result_t rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+            if (arg != NULL && size >= need) {
+                memcpy(arg, name, need);
+                rc = UMF_RESULT_SUCCESS;
+            }
+            pthread_mutex_unlock(&g_log_lock);
+            return rc;
+        }
+        }
+    }
+    if (which == OUTPUT) {
+        return arg == NULL ? UMF_RESULT_ERROR_INVALID_ARGUMENT : set_output(arg, size);
+    }
+    if (which == TIMESTAMP || which == PID) {
+        bool v;
+        umf_result_t rc = umf_ctl_arg_bool(source, arg, size, &v);
+        if (rc == UMF_RESULT_SUCCESS) {
+            atomic_store(flag, v);
+        }
+        return rc;
+    }
+    int v;
+    umf_result_t rc = umf_ctl_arg_int(source, arg, size, &v);
+    if (rc != UMF_RESULT_SUCCESS) {
+        return rc;
+    }
+    if (v < UMF_LOG_LEVEL_DEBUG || v > UMF_LOG_LEVEL_FATAL) {
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (which == FLUSH_LEVEL) {
+        atomic_store(&g_log.flush_level, v);
+        return UMF_RESULT_SUCCESS;
+    }
+    pthread_mutex_lock(&g_log_lock);
+    g_log.level = v;
+    update_threshold_locked();
+    pthread_mutex_unlock(&g_log_lock);
+    return UMF_RESULT_SUCCESS;
 }
 
 void umf_log(umf_log_level_t level, const char *func, const char *fmt, ...) {
-    FILE *out = g_log.out;
-    if (level == UMF_LOG_LEVEL_FATAL && (out == NULL || !umf_log_enabled(level))) {
-        out = stderr;
-    } else if (!umf_log_enabled(level) || out == NULL) {
+    if (!umf_log_enabled(level) && level != UMF_LOG_LEVEL_FATAL) {
         return;
     }
     /* Build the whole line first so lines from several threads do not interleave. */
     char line[2048];
     int n = 0;
-    if (g_log.timestamp) {
+    if (atomic_load_explicit(&g_log.timestamp, memory_order_relaxed)) {
         struct timeval tv;
         gettimeofday(&tv, NULL);
         struct tm tm;
@@ -150,7 +289,7 @@ void umf_log(umf_log_level_t level, const char *func, const char *fmt, ...) {
         n += (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
         n += snprintf(line + n, sizeof(line) - (size_t)n, ".%06ld ", (long)tv.tv_usec);
     }
-    if (g_log.pid) {
+    if (atomic_load_explicit(&g_log.pid, memory_order_relaxed)) {
         n += snprintf(line + n, sizeof(line) - (size_t)n, "PID:%d TID:%ld ", (int)getpid(), (long)gettid());
     }
     n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s UMF] %s: ", LEVEL_NAMES[level], func);
@@ -165,8 +304,14 @@ void umf_log(umf_log_level_t level, const char *func, const char *fmt, ...) {
     }
     line[n++] = '\n';
     line[n] = '\0';
+    pthread_mutex_lock(&g_log_lock);
+    FILE *out = g_log.out;
+    if (out == NULL || (int)level < atomic_load_explicit(&g_log.threshold, memory_order_relaxed)) {
+        out = stderr; /* only fatal messages get here without an output */
+    }
     fputs(line, out);
     if ((int)level >= atomic_load_explicit(&g_log.flush_level, memory_order_relaxed)) {
         fflush(out);
     }
+    pthread_mutex_unlock(&g_log_lock);
 }

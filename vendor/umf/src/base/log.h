@@ -3,6 +3,9 @@
 #define UMF_INTERNAL_LOG_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include <umf/base.h>
 
 typedef enum umf_log_level_t {
     UMF_LOG_LEVEL_DEBUG = 0,
@@ -16,6 +19,9 @@ typedef enum umf_log_level_t {
 void umf_log_init(void);
 /* Closes a log file opened by umf_log_init(). */
 void umf_log_fini(void);
+/* The umf.logger.<node> CTL nodes: timestamp, pid, level, flush_level, output. */
+umf_result_t umf_log_ctl(const char *node, umf_ctl_query_source_t source, void *arg, size_t size,
+                         umf_ctl_query_type_t type);
 /* True when a message of this level would be written (cheap: one load and compare). */
 bool umf_log_enabled(umf_log_level_t level);
 void umf_log(umf_log_level_t level, const char *func, const char *fmt, ...)

@@ -7,6 +7,7 @@
 #define UMF_INTERNAL_CORE_H 1
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -32,9 +33,17 @@ struct umf_memory_pool_t {
     umf_pool_create_flags_t flags;
     pthread_mutex_t tag_lock;
     void *tag;
-    /* No per-pool allocation counter on the hot path: one shared atomic per malloc and free
-     * costs more than the rest of a disjoint-pool pair and serializes threads. */
+    /* stats.alloc_count. No shared counter on the hot path: one atomic that every thread's malloc
+     * and free hit costs more than the rest of a disjoint-pool pair and serializes threads. A pool
+     * that counts its allocations anyway (the disjoint pool, under its bucket locks) answers through
+     * live_count, at no cost until read; for any other pool each thread adds to its own stripe. */
+    size_t (*live_count)(void *priv);
+    struct umf_count_stripe *stripes; /* UMF_COUNT_STRIPES of them when live_count is NULL */
 };
+
+/* A pool that can count its live allocations itself returns the function doing it (NULL otherwise);
+ * the disjoint pool defines it, and the core links without it. */
+size_t (*umf_disjoint_live_count_fn(const umf_memory_pool_ops_t *ops))(void *priv) __attribute__((weak));
 
 /* The tracker of all pool allocations; NULL before umfInit() and after the last umfTearDown(). */
 umf_tracker_t *umf_global_tracker(void);
@@ -55,6 +64,14 @@ umf_result_t umf_provider_run_ctl(umf_memory_provider_handle_t h, umf_ctl_query_
 /* Runs a CTL query on a pool's ext_ctl; extra args follow `type`. */
 umf_result_t umf_pool_run_ctl(umf_memory_pool_handle_t h, umf_ctl_query_source_t source, const char *name, void *arg,
                               size_t size, umf_ctl_query_type_t type, ...);
+
+/* A CTL query that reached a pool: its generic nodes (stats.alloc_count), else its ext_ctl with args. */
+umf_result_t umf_pool_ctl_query(umf_memory_pool_handle_t h, umf_ctl_query_source_t source, const char *name,
+                                void *arg, size_t size, umf_ctl_query_type_t type, va_list args);
+
+/* A CTL query that reached a provider: its ext_ctl with args. */
+umf_result_t umf_provider_ctl_query(umf_memory_provider_handle_t h, umf_ctl_query_source_t source, const char *name,
+                                    void *arg, size_t size, umf_ctl_query_type_t type, va_list args);
 
 /* True when the provider implements ext_get_allocation_properties. */
 bool umf_provider_has_allocation_properties(umf_memory_provider_handle_t h);

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "core/core.h"
+#include "core/ctl_internal.h"
 
 /* Components with global state to release at the last umfTearDown. They are weak so the core
  * links even when a component is compiled out. */
@@ -37,6 +38,7 @@ umf_result_t umfInit(void) {
     pthread_mutex_lock(&g_init_lock);
     if (g_init_count == 0) {
         umf_log_init();
+        umf_ctl_init(); /* after UMF_LOG, so that UMF_CONF's umf.logger.* win */
         umf_tracker_t *tracker = umf_tracker_create();
         if (tracker == NULL) {
             LOG_ERR("cannot create the allocation tracker");
@@ -83,6 +85,7 @@ umf_result_t umfTearDown(void) {
         if (umf_scalable_fini) {
             umf_scalable_fini();
         }
+        umf_ctl_fini();
         LOG_DEBUG("UMF torn down");
         umf_log_fini();
     }

@@ -5,7 +5,60 @@
 
 #include <umf/memory_pool.h>
 
+#include "base/ctl_value.h"
 #include "core/core.h"
+#include "core/ctl_internal.h"
+
+/* Live-allocation counter of a pool that does not count itself: a thread adds to its own stripe
+ * (a cache line of its own), so threads do not contend; a read sums the stripes. */
+#define UMF_COUNT_STRIPES 16
+struct umf_count_stripe {
+    _Atomic long long n;
+    char pad[64 - sizeof(long long)];
+};
+
+static __thread unsigned tls_stripe = UINT32_MAX;
+static atomic_uint g_next_stripe;
+
+static inline void count_add(umf_memory_pool_handle_t h, long long d) {
+    unsigned s = tls_stripe;
+    if (UMF_UNLIKELY(s == UINT32_MAX)) {
+        s = tls_stripe = atomic_fetch_add_explicit(&g_next_stripe, 1, memory_order_relaxed) % UMF_COUNT_STRIPES;
+    }
+    atomic_fetch_add_explicit(&h->stripes[s].n, d, memory_order_relaxed);
+}
+
+static size_t pool_alloc_count(umf_memory_pool_handle_t h) {
+    if (h->live_count) {
+        return h->live_count(h->priv);
+    }
+    long long sum = 0;
+    for (int i = 0; i < UMF_COUNT_STRIPES; i++) {
+        sum += atomic_load_explicit(&h->stripes[i].n, memory_order_relaxed);
+    }
+    /* a read racing a malloc on one stripe and its free on another may see the free first */
+    return sum > 0 ? (size_t)sum : 0;
+}
+
+umf_result_t umf_pool_ctl_query(umf_memory_pool_handle_t h, umf_ctl_query_source_t source, const char *name,
+                                void *arg, size_t size, umf_ctl_query_type_t type, va_list args) {
+    /* the generic nodes first, then the pool's own */
+    if (strcmp(name, "stats.alloc_count") == 0) {
+        if (type != CTL_QUERY_READ) {
+            return UMF_RESULT_ERROR_NOT_SUPPORTED;
+        }
+        return umf_ctl_out_size(arg, size, pool_alloc_count(h));
+    }
+    return h->ops.ext_ctl(h->priv, source, name, arg, size, type, args);
+}
+
+/* One default of umf.pool.default.<name>: a write to the new pool (its answer only logged, as in UMF). */
+static void apply_pool_default(void *ctx, umf_ctl_query_source_t source, const char *key, void *value, size_t size) {
+    umf_result_t rc = umf_pool_run_ctl(ctx, source, key, value, size, CTL_QUERY_WRITE);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_WARN("pool default %s not applied: %d", key, rc);
+    }
+}
 
 #define POOL_OPS_V1_0_SIZE offsetof(umf_memory_pool_ops_t, ext_trim_memory)
 
@@ -86,12 +139,38 @@ umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops, umf_memory_provider
     const char *name = NULL;
     if (pool->ops.get_name(pool->priv, &name) != UMF_RESULT_SUCCESS || !umf_name_is_valid(name)) {
         LOG_WARN("pool name \"%s\" is not valid for CTL lookups", name ? name : "(null)");
+        name = NULL;
+    }
+    /* Defaults are stored by the name of the kind of pool (get_name(NULL): "disjoint") and apply to
+     * every pool of that kind; those stored under this pool's own name, when it differs, come after. */
+    const char *kind = NULL;
+    if (pool->ops.get_name(NULL, &kind) != UMF_RESULT_SUCCESS || !umf_name_is_valid(kind)) {
+        kind = NULL;
+    }
+    if (kind) {
+        umf_ctl_apply_defaults(UMF_CTL_KIND_POOL, kind, apply_pool_default, pool);
+    }
+    if (name && (kind == NULL || strcmp(kind, name) != 0)) {
+        umf_ctl_apply_defaults(UMF_CTL_KIND_POOL, name, apply_pool_default, pool);
     }
     rc = umf_pool_run_ctl(pool, CTL_QUERY_PROGRAMMATIC, "post_initialize", NULL, 0, CTL_QUERY_RUNNABLE);
     if (rc != UMF_RESULT_SUCCESS && rc != UMF_RESULT_ERROR_INVALID_CTL_PATH) {
         LOG_ERR("pool post_initialize failed: %d", rc);
         pool->ops.finalize(pool->priv);
         goto fail_init;
+    }
+    pool->live_count = umf_disjoint_live_count_fn ? umf_disjoint_live_count_fn(ops) : NULL;
+    if (pool->live_count == NULL) {
+        pool->stripes = aligned_alloc(64, sizeof(struct umf_count_stripe) * UMF_COUNT_STRIPES);
+        if (pool->stripes == NULL) {
+            pool->ops.finalize(pool->priv);
+            rc = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            goto fail_init;
+        }
+        memset(pool->stripes, 0, sizeof(struct umf_count_stripe) * UMF_COUNT_STRIPES);
+    }
+    if (name) {
+        umf_ctl_pool_register(pool, name);
     }
     *hPool = pool;
     return UMF_RESULT_SUCCESS;
@@ -110,6 +189,7 @@ umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (hPool == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    umf_ctl_pool_unregister(hPool);
     if (umf_ipc_on_pool_destroy) {
         umf_ipc_on_pool_destroy(hPool);
     }
@@ -123,6 +203,7 @@ umf_result_t umfPoolDestroy(umf_memory_pool_handle_t hPool) {
         rc = rc != UMF_RESULT_SUCCESS ? rc : rc2;
     }
     pthread_mutex_destroy(&hPool->tag_lock);
+    free(hPool->stripes);
     free(hPool);
     return rc;
 }
@@ -131,28 +212,49 @@ void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    return hPool->ops.malloc(hPool->priv, size);
+    void *ptr = hPool->ops.malloc(hPool->priv, size);
+    if (hPool->stripes && ptr) {
+        count_add(hPool, 1);
+    }
+    return ptr;
 }
 
 void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size, size_t alignment) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    return hPool->ops.aligned_malloc(hPool->priv, size, alignment);
+    void *ptr = hPool->ops.aligned_malloc(hPool->priv, size, alignment);
+    if (hPool->stripes && ptr) {
+        count_add(hPool, 1);
+    }
+    return ptr;
 }
 
 void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, size_t size) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    return hPool->ops.calloc(hPool->priv, num, size);
+    void *ptr = hPool->ops.calloc(hPool->priv, num, size);
+    if (hPool->stripes && ptr) {
+        count_add(hPool, 1);
+    }
+    return ptr;
 }
 
 void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return NULL;
     }
-    return hPool->ops.realloc(hPool->priv, ptr, size);
+    void *out = hPool->ops.realloc(hPool->priv, ptr, size);
+    if (hPool->stripes) {
+        /* realloc(NULL, n) is a malloc; realloc(p, 0) giving NULL is a free */
+        if (ptr == NULL && out != NULL) {
+            count_add(hPool, 1);
+        } else if (ptr != NULL && size == 0 && out == NULL) {
+            count_add(hPool, -1);
+        }
+    }
+    return out;
 }
 
 umf_result_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, const void *ptr, size_t *size) {
@@ -166,7 +268,11 @@ umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
     if (UMF_UNLIKELY(hPool == NULL)) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    return hPool->ops.free(hPool->priv, ptr);
+    umf_result_t rc = hPool->ops.free(hPool->priv, ptr);
+    if (hPool->stripes && ptr && rc == UMF_RESULT_SUCCESS) {
+        count_add(hPool, -1);
+    }
+    return rc;
 }
 
 umf_result_t umfFree(void *ptr) {

@@ -6,6 +6,7 @@
 #include <umf/memory_provider.h>
 
 #include "core/core.h"
+#include "core/ctl_internal.h"
 
 /* Offset of the first 1.1 member: a 1.0 ops table is this long. */
 #define PROVIDER_OPS_V1_0_SIZE offsetof(umf_memory_provider_ops_t, ext_get_allocation_properties)
@@ -107,6 +108,19 @@ umf_result_t umf_provider_run_ctl(umf_memory_provider_handle_t h, umf_ctl_query_
     return rc;
 }
 
+umf_result_t umf_provider_ctl_query(umf_memory_provider_handle_t h, umf_ctl_query_source_t source, const char *name,
+                                    void *arg, size_t size, umf_ctl_query_type_t type, va_list args) {
+    return h->ops.ext_ctl(h->priv, source, name, arg, size, type, args);
+}
+
+/* One default of umf.provider.default.<name>: a write to the new provider (its answer only logged, as in UMF). */
+static void apply_provider_default(void *ctx, umf_ctl_query_source_t source, const char *key, void *value,
+                                   size_t size) {
+    umf_result_t rc = umf_provider_run_ctl(ctx, source, key, value, size, CTL_QUERY_WRITE);
+    if (rc != UMF_RESULT_SUCCESS) {
+        LOG_WARN("provider default %s not applied: %d", key, rc);
+    }
+}
 
 umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops_t *ops, const void *params,
                                      umf_memory_provider_handle_t *hProvider) {
@@ -131,6 +145,18 @@ umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops_t *ops, const
     const char *name = NULL;
     if (h->ops.get_name(h->priv, &name) != UMF_RESULT_SUCCESS || !umf_name_is_valid(name)) {
         LOG_WARN("provider name \"%s\" is not valid for CTL lookups", name ? name : "(null)");
+        name = NULL;
+    }
+    /* as for pools (pool.c): the defaults of the kind's name, then those of this provider's own name */
+    const char *kind = NULL;
+    if (h->ops.get_name(NULL, &kind) != UMF_RESULT_SUCCESS || !umf_name_is_valid(kind)) {
+        kind = NULL;
+    }
+    if (kind) {
+        umf_ctl_apply_defaults(UMF_CTL_KIND_PROVIDER, kind, apply_provider_default, h);
+    }
+    if (name && (kind == NULL || strcmp(kind, name) != 0)) {
+        umf_ctl_apply_defaults(UMF_CTL_KIND_PROVIDER, name, apply_provider_default, h);
     }
     if (UMF_MINOR_VERSION(ops->version) >= 1) {
         rc = umf_provider_run_ctl(h, CTL_QUERY_PROGRAMMATIC, "post_initialize", NULL, 0, CTL_QUERY_RUNNABLE);

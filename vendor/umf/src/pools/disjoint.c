@@ -56,6 +56,7 @@
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_disjoint.h>
 
+#include "base/ctl_value.h"
 #include "base/log.h"
 #include "base/utils.h"
 
@@ -1821,13 +1822,7 @@ static bool dp_next_node(const char **path, char *buf, size_t bufsize) {
     return true;
 }
 
-static umf_result_t dp_ctl_size_out(void *arg, size_t size, size_t value) {
-    if (arg == NULL || size < sizeof(size_t)) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    memcpy(arg, &value, sizeof(value));
-    return UMF_RESULT_SUCCESS;
-}
+static umf_result_t dp_ctl_size_out(void *arg, size_t size, size_t value) { return umf_ctl_out_size(arg, size, value); }
 
 /* Answers stats.<name> for a class (or the pool); trace levels as upstream UMF. */
 static umf_result_t dp_ctl_stat(dp_pool_t *p, long cls, const char *name, void *arg, size_t size,
@@ -1855,7 +1850,7 @@ static umf_result_t dp_ctl_stat(dp_pool_t *p, long cls, const char *name, void *
     if (type != CTL_QUERY_READ) {
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
     }
-    if (arg == NULL || size < sizeof(size_t)) {
+    if (arg == NULL || size != sizeof(size_t)) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (p->params.pool_trace < level) {
@@ -1919,35 +1914,6 @@ static const char *dp_ctl_name(const char *node, va_list *args) {
     return node;
 }
 
-/* A value from UMF_CONF / UMF_CONF_FILE arrives as text: parse it as a number (base 0). */
-static bool dp_parse_config_number(const void *arg, size_t size, bool is_int, size_t *out_size, int *out_int) {
-    char buf[64];
-    if (arg == NULL || size == 0 || size >= sizeof(buf)) {
-        return false;
-    }
-    memcpy(buf, arg, size);
-    buf[size] = '\0';
-    char *end = NULL;
-    errno = 0;
-    if (is_int) {
-        long v = strtol(buf, &end, 0);
-        if (errno || end == buf || *end != '\0' || v < INT_MIN || v > INT_MAX) {
-            return false;
-        }
-        *out_int = (int)v;
-    } else {
-        if (buf[0] == '-') {
-            return false;
-        }
-        unsigned long long v = strtoull(buf, &end, 0);
-        if (errno || end == buf || *end != '\0' || v > SIZE_MAX) {
-            return false;
-        }
-        *out_size = (size_t)v;
-    }
-    return true;
-}
-
 static umf_result_t dp_ctl_param(dp_pool_t *p, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
                                  umf_ctl_query_type_t type) {
     size_t *field = NULL;
@@ -1962,44 +1928,31 @@ static umf_result_t dp_ctl_param(dp_pool_t *p, umf_ctl_query_source_t source, co
     } else if (strcmp(name, "pool_trace") != 0) {
         return UMF_RESULT_ERROR_INVALID_CTL_PATH;
     }
-    size_t want = field ? sizeof(size_t) : sizeof(int);
     if (type == CTL_QUERY_RUNNABLE) {
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
     }
-    size_t parsed_size = 0;
-    int parsed_int = 0;
-    if (type == CTL_QUERY_WRITE && source == CTL_QUERY_CONFIG_INPUT) {
-        if (!dp_parse_config_number(arg, strnlen(arg ? arg : "", size), field == NULL, &parsed_size, &parsed_int)) {
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
-        arg = field ? (void *)&parsed_size : (void *)&parsed_int;
-        size = want;
-    }
-    if (arg == NULL || (type == CTL_QUERY_WRITE ? size != want : size < want)) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     if (type == CTL_QUERY_READ) {
-        if (field) {
-            memcpy(arg, field, sizeof(size_t));
-        } else {
-            memcpy(arg, &p->params.pool_trace, sizeof(int));
-        }
-        return UMF_RESULT_SUCCESS;
+        return field ? umf_ctl_out_size(arg, size, *field) : umf_ctl_out_int(arg, size, p->params.pool_trace);
+    }
+    /* binary of exactly the field's size from the API, text from UMF_CONF */
+    size_t new_size = 0;
+    int new_int = 0;
+    umf_result_t vrc = field ? umf_ctl_arg_size(source, arg, size, &new_size) : umf_ctl_arg_int(source, arg, size, &new_int);
+    if (vrc != UMF_RESULT_SUCCESS) {
+        return vrc;
     }
     pthread_mutex_lock(&p->setup_lock);
     umf_result_t rc = UMF_RESULT_SUCCESS;
     if (atomic_load(&p->ready)) {
         rc = UMF_RESULT_ERROR_NOT_SUPPORTED; /* the buckets are made already */
     } else if (field) {
-        size_t v;
-        memcpy(&v, arg, sizeof(v));
-        if (field == &p->params.min_bucket_size && !IS_POWER_OF_2(v)) {
+        if (field == &p->params.min_bucket_size && !IS_POWER_OF_2(new_size)) {
             rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
         } else {
-            *field = v;
+            *field = new_size;
         }
     } else {
-        memcpy(&p->params.pool_trace, arg, sizeof(int));
+        p->params.pool_trace = new_int;
     }
     pthread_mutex_unlock(&p->setup_lock);
     return rc;
@@ -2069,6 +2022,34 @@ out:
     return rc;
 }
 
+/* stats.alloc_count without a counter of its own: the buckets count chunks handed out and given
+ * back under their locks anyway; chunks parked in thread caches are free, large allocations are
+ * in the hash map. Costs the fast paths nothing; a read walks the buckets. */
+static size_t dp_live_count(void *pool) {
+    dp_pool_t *p = pool;
+    long long live = 0;
+    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
+        for (unsigned i = 0; i < p->narenas * p->nclasses; i++) {
+            dp_bucket_t *b = &p->buckets[i];
+            dp_lock(&b->lock);
+            live += (long long)(b->alloc_num - b->free_num);
+            dp_unlock(&b->lock);
+        }
+        pthread_mutex_lock(&dp_tc_lock);
+        for (dp_tcache_t *tc = p->tc_list; tc; tc = tc->next) {
+            for (unsigned c = 0; c < tc->nclasses; c++) {
+                live -= atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed);
+            }
+        }
+        pthread_mutex_unlock(&dp_tc_lock);
+    }
+    pthread_mutex_lock(&p->large_lock);
+    live += (long long)p->large_count;
+    pthread_mutex_unlock(&p->large_lock);
+    /* threads refilling or draining their caches while this reads may make it briefly low */
+    return live > 0 ? (size_t)live : 0;
+}
+
 static const umf_memory_pool_ops_t DP_OPS = {
     .version = UMF_POOL_OPS_VERSION_CURRENT,
     .initialize = dp_initialize,
@@ -2086,3 +2067,7 @@ static const umf_memory_pool_ops_t DP_OPS = {
 };
 
 const umf_memory_pool_ops_t *umfDisjointPoolOps(void) { return &DP_OPS; }
+
+size_t (*umf_disjoint_live_count_fn(const umf_memory_pool_ops_t *ops))(void *priv) {
+    return ops != NULL && ops->malloc == dp_malloc ? dp_live_count : NULL;
+}

@@ -14,6 +14,7 @@
  */
 #include "providers/coarse.h"
 
+#include "base/ctl_value.h"
 #include "base/utils.h"
 
 #include <pthread.h>
@@ -882,13 +883,9 @@ umf_result_t coarse_provider_ctl(coarse_t *c, const char *name, void *arg, size_
     bool used = strcmp(name, "stats.allocated_memory") == 0;
     bool peak = strcmp(name, "stats.peak_memory") == 0;
     if ((used || peak) && queryType == CTL_QUERY_READ) {
-        if (arg == NULL || size < sizeof(size_t)) {
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
         coarse_stats_t st;
         coarse_get_stats(c, &st);
-        *(size_t *)arg = used ? st.used_size : st.peak_used_size;
-        return UMF_RESULT_SUCCESS;
+        return umf_ctl_out_size(arg, size, used ? st.used_size : st.peak_used_size);
     }
     return UMF_RESULT_ERROR_INVALID_CTL_PATH;
 }

@@ -26,6 +26,7 @@
 #include <umf/memory_provider_ops.h>
 #include <umf/providers/provider_file_memory.h>
 
+#include "base/ctl_value.h"
 #include "base/utils.h"
 #include "core/ipc_internal.h"
 #include "providers/coarse.h"
@@ -406,11 +407,11 @@ static umf_result_t file_allocation_merge(void *provider, void *lowPtr, void *hi
 static umf_result_t file_ctl(void *provider, umf_ctl_query_source_t source, const char *name, void *arg,
                              size_t size, umf_ctl_query_type_t queryType, va_list args) {
     (void)source;
-    (void)args;
-    if (provider == NULL) {
+    char path[UMF_CTL_PATH_MAX];
+    if (provider == NULL || name == NULL || !umf_ctl_resolve_path(name, args, path, sizeof(path))) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    return coarse_provider_ctl(((file_provider_t *)provider)->coarse, name, arg, size, queryType);
+    return coarse_provider_ctl(((file_provider_t *)provider)->coarse, path, arg, size, queryType);
 }
 
 /*

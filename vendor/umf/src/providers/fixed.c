@@ -13,6 +13,7 @@
 #include <umf/memory_provider_ops.h>
 #include <umf/providers/provider_fixed_memory.h>
 
+#include "base/ctl_value.h"
 #include "base/utils.h"
 #include "providers/coarse.h"
 
@@ -238,11 +239,11 @@ static umf_result_t fixed_allocation_merge(void *provider, void *lowPtr, void *h
 static umf_result_t fixed_ctl(void *provider, umf_ctl_query_source_t source, const char *name, void *arg,
                               size_t size, umf_ctl_query_type_t queryType, va_list args) {
     (void)source;
-    (void)args;
-    if (provider == NULL) {
+    char path[UMF_CTL_PATH_MAX];
+    if (provider == NULL || name == NULL || !umf_ctl_resolve_path(name, args, path, sizeof(path))) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    return coarse_provider_ctl(((fixed_provider_t *)provider)->coarse, name, arg, size, queryType);
+    return coarse_provider_ctl(((fixed_provider_t *)provider)->coarse, path, arg, size, queryType);
 }
 
 static const umf_memory_provider_ops_t FIXED_OPS = {

@@ -30,6 +30,7 @@
 #include <umf/memory_provider_ops.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "base/ctl_value.h"
 #include "base/topology.h"
 #include "base/utils.h"
 #include "core/ipc_internal.h"
@@ -1192,10 +1193,11 @@ static umf_result_t os_close_ipc_handle(void *provider, void *ptr, size_t size) 
 static umf_result_t os_ctl(void *provider, umf_ctl_query_source_t source, const char *name, void *arg,
                            size_t size, umf_ctl_query_type_t queryType, va_list args) {
     (void)source;
-    (void)args;
-    if (provider == NULL || name == NULL) {
+    char path[UMF_CTL_PATH_MAX];
+    if (provider == NULL || name == NULL || !umf_ctl_resolve_path(name, args, path, sizeof(path))) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    name = path;
     os_provider_t *p = provider;
     if (strcmp(name, "post_initialize") == 0 && queryType == CTL_QUERY_RUNNABLE) {
         return UMF_RESULT_SUCCESS;
@@ -1207,18 +1209,10 @@ static umf_result_t os_ctl(void *provider, umf_ctl_query_source_t source, const 
     bool is_alloc = strcmp(name, "stats.allocated_memory") == 0;
     bool is_peak = strcmp(name, "stats.peak_memory") == 0;
     if ((is_alloc || is_peak) && queryType == CTL_QUERY_READ) {
-        if (arg == NULL || size < sizeof(size_t)) {
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
-        *(size_t *)arg = atomic_load(is_alloc ? &p->allocated : &p->peak);
-        return UMF_RESULT_SUCCESS;
+        return umf_ctl_out_size(arg, size, atomic_load(is_alloc ? &p->allocated : &p->peak));
     }
     if (strcmp(name, "params.ipc_enabled") == 0 && queryType == CTL_QUERY_READ) {
-        if (arg == NULL || size < sizeof(int)) {
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
-        *(int *)arg = p->visibility == UMF_MEM_MAP_SHARED;
-        return UMF_RESULT_SUCCESS;
+        return umf_ctl_out_int(arg, size, p->visibility == UMF_MEM_MAP_SHARED);
     }
     return UMF_RESULT_ERROR_INVALID_CTL_PATH;
 }
