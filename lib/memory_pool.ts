@@ -540,6 +540,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (this._h === null) throw this.deadError()
     toSize(num, 'num')
     toSize(size, 'size')
+    this.#checkAccess('calloc', 'readwrite') // C writes the zeros
     const total = BigInt(num) * BigInt(size)
     if (total > BigInt(MAX_SAFE)) throw new RangeError(`calloc: num * size = ${total} is too large`)
     const p = this.inCall((h) => ffi.umfPoolCalloc(h, num, size))
@@ -561,6 +562,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     toSize(size, 'size')
     if (ptr !== null) this.#known(ptr, 'realloc')
     if (ptr !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'realloc')
+    this.#checkAccess('realloc', 'readwrite') // C copies the bytes
     const p = this.inCall(() => ffi.umfPoolRealloc(h, ptr, size))
     if (p === null) {
       if (Number(size) === 0 && ptr !== null && ffi.umfPoolGetLastAllocationError(h) === S) {

@@ -1,10 +1,10 @@
 // Issue 14: programs that used to kill the process (SIGSEGV/SIGABRT) or hang it now end with a clear
 // error. Each runs in a child process (test/fixtures/safety-child.ts); the test asserts it exited
 // normally, and the error each attempt got.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { runCase, type CaseResult } from './fixtures/child-run.js'
 
-function run(t: Tap.Test, name: string): CaseResult {
+function run(t: Test, name: string): CaseResult {
   const r = runCase('safety-child.ts', name, [], 60_000)
   t.equal(r.signal, null, `${name}: no signal (${r.stderr.slice(0, 300)})`)
   t.equal(r.status, 0, `${name}: exit 0`)
@@ -12,13 +12,13 @@ function run(t: Tap.Test, name: string): CaseResult {
   return r
 }
 
-function failed(t: Tap.Test, r: CaseResult, name: string, error: string, message: RegExp): void {
+function failed(t: Test, r: CaseResult, name: string, error: string, message: RegExp): void {
   const l = r.byName.get(name)
   t.same({ ok: l?.['ok'], error: l?.['error'] }, { ok: false, error }, `${name}: ${error}`)
   t.match(String(l?.['message']), message, `${name}: says why`)
 }
 
-function ok(t: Tap.Test, r: CaseResult, name: string): void {
+function ok(t: Test, r: CaseResult, name: string): void {
   t.equal(r.byName.get(name)?.['ok'], true, `${name}: works`)
 }
 
@@ -71,6 +71,7 @@ t.test('6. no writable view of memory that cannot be written', async (t) => {
   const r = run(t, 'protection')
   for (const n of ['view none', 'viewAs none', 'with none', 'read none']) failed(t, r, n, 'TypeError', /neither readable nor writable/)
   for (const n of ['view read', 'viewAs read', 'with read']) failed(t, r, n, 'TypeError', /read-only.*pool\.read/)
+  for (const n of ['calloc none', 'realloc none', 'calloc read', 'realloc read']) failed(t, r, n, 'TypeError', /(neither readable nor writable|read-only)/)
   ok(t, r, 'read read')
 })
 
@@ -90,4 +91,12 @@ t.test('9. a provider whose alloc re-enters its disjoint pool gets an error, not
   const r = run(t, 'reentrantDisjoint')
   failed(t, r, 'malloc re-entering the disjoint pool', 'ReentrancyError', /DisjointPool is running a C call/)
   ok(t, r, 'the pool works after')
+})
+
+t.test('a fixed-seed mix of 4000 valid and invalid calls never kills the process', async (t) => {
+  const r = run(t, 'fuzz')
+  const f = r.byName.get('fuzz')!
+  t.equal(Number(f['ok']) + Number(f['refused']), 4000, 'every call returned or threw an Error')
+  t.ok(Number(f['ok']) > 200, `many calls worked (${f['ok']})`)
+  t.ok(Number(f['refused']) > 200, `many were refused (${f['refused']})`)
 })
