@@ -645,7 +645,9 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   freeAddress(ptr: bigint, func: string): void {
     if (this._h === null) throw this.deadError()
     if (this.#lent.has(ptr)) throw this.#lentError(ptr, func)
-    if (this.#sizes.delete(ptr) < 0) throw this.#foreign(ptr, func)
+    if (this.#sizes.delete(ptr) < 0) {
+      throw new RangeError(`${func}: 0x${ptr.toString(16)} is not the start of a live allocation of ${this.describeSelf()} made through lib/`)
+    }
     check(this.inCall(() => ffi.umfFree(ptr)), 'umfFree')
   }
 
