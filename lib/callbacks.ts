@@ -364,3 +364,32 @@ export function ctlTrampoline<T extends { ctl?: CtlMember }>(slots: SlotTable<T>
     return rc === ffi.UMF_RESULT_SUCCESS && !found ? ffi.UMF_RESULT_ERROR_INVALID_CTL_PATH : rc
   }
 }
+
+let knownOps: { provider: Set<bigint>; pool: Set<bigint> } | undefined
+
+/**
+ * Checks a C ops table address given to `new MemoryProvider(ops)` / `new MemoryPool(ops, ...)`: it must be
+ * one of the tables libumf exports (`umfOsMemoryProviderOps()`, `umfProxyPoolOps()`...). C calls through
+ * the table's function pointers, so any other address would crash the process; a provider or pool of
+ * one's own is written in TypeScript instead.
+ *
+ * @param value - the address
+ * @param kind - `'provider'` or `'pool'`
+ * @returns the address
+ * @throws TypeError naming the accepted tables
+ * @internal
+ */
+export function toCOps(value: bigint, kind: 'provider' | 'pool'): bigint {
+  if (knownOps === undefined) {
+    const of = (fs: (() => bigint | null)[]) => new Set(fs.map((f) => f()).filter((p): p is bigint => p !== null))
+    knownOps = {
+      provider: of([ffi.umfOsMemoryProviderOps, ffi.umfFixedMemoryProviderOps, ffi.umfFileMemoryProviderOps, ffi.umfDevDaxMemoryProviderOps]),
+      pool: of([ffi.umfProxyPoolOps, ffi.umfDisjointPoolOps, ffi.umfJemallocPoolOps, ffi.umfScalablePoolOps]),
+    }
+  }
+  if (knownOps[kind].has(value)) return value
+  throw new TypeError(
+    `ops 0x${value.toString(16)} is not a ${kind} ops table of libumf (ffi.umf…${kind === 'pool' ? 'PoolOps' : 'MemoryProviderOps'}()); ` +
+      `write a ${kind} of your own in TypeScript (a Memory${kind === 'pool' ? 'Pool' : 'Provider'}Impl) instead`,
+  )
+}

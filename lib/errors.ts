@@ -124,6 +124,23 @@ export class DestroyedError extends Error {
 }
 
 /**
+ * A TypeScript callback (of a provider or pool written in TypeScript) called back into, or destroyed, the
+ * object whose C call is running it: a pool from its provider's `alloc`, a provider from its own `alloc`.
+ * C may hold a lock of that object (the call would wait for ever) or still use its memory (a destroy
+ * would free it), so lib/ refuses before reaching C.
+ */
+export class ReentrancyError extends Error {
+  /** @param what - the object, e.g. `'DisjointPool "disjoint"'` */
+  constructor(what: string) {
+    super(
+      `${what} is running a C call that called this TypeScript callback; calling into it (or destroying it) ` +
+        'from the callback is refused (C may hold its lock or use its memory). Use another pool or provider, or do it after the call returns',
+    )
+    this.name = 'ReentrancyError'
+  }
+}
+
+/**
  * Reads the native error of the provider that failed last on this thread
  * (`umfGetLastFailedMemoryProvider` + `umfMemoryProviderGetLastNativeError`).
  *
@@ -131,6 +148,7 @@ export class DestroyedError extends Error {
  * @returns the error, or undefined when there is no provider to ask or it does not say
  */
 export function lastNativeError(provider?: umf_memory_provider_handle_t | null): NativeError | undefined {
+  if (provider !== undefined && provider !== null) checkProviderHandle(provider)
   let h = provider ?? null
   if (h === null) {
     const out: [umf_memory_provider_handle_t | null] = [null]
@@ -144,6 +162,26 @@ export function lastNativeError(provider?: umf_memory_provider_handle_t | null):
   const name: [string | null] = [null]
   const providerName = ffi.umfMemoryProviderGetName(h, name) === ffi.UMF_RESULT_SUCCESS ? (name[0] ?? undefined) : undefined
   return { message: msg[0] ?? '', code: code[0] ?? 0, provider: providerName }
+}
+
+let providerKnown: (h: bigint) => boolean = () => false
+
+/**
+ * Installs the test of whether a bigint is the handle of a live provider lib/ knows (memory_provider.ts
+ * does, to avoid an import cycle). @internal
+ *
+ * @param known - the test
+ */
+export function setProviderHandleCheck(known: (h: bigint) => boolean): void {
+  providerKnown = known
+}
+
+/** Refuses a raw provider handle lib/ does not know: C would dereference it. */
+function checkProviderHandle(h: unknown): void {
+  if (typeof h === 'bigint' && providerKnown(h)) return
+  throw new TypeError(
+    `provider must be the handle of a live memory provider of lib/ (provider.handle), got ${typeof h === 'bigint' ? `0x${h.toString(16)}` : typeof h}`,
+  )
 }
 
 // ---- errors thrown by TypeScript callbacks ----
@@ -243,6 +281,7 @@ export function takeCallbackError(): unknown {
  * @throws UmfError when rc is not `UMF_RESULT_SUCCESS`
  */
 export function check(rc: number, func: string, provider?: umf_memory_provider_handle_t | null): void {
+  if (provider !== undefined && provider !== null && rc !== ffi.UMF_RESULT_SUCCESS) checkProviderHandle(provider)
   if (pending !== undefined) {
     const p = pending
     pending = undefined

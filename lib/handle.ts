@@ -12,7 +12,7 @@
  *
  * @module handle
  */
-import { DestroyedError, check, guarded } from './errors.js'
+import { DestroyedError, ReentrancyError, check, enter, guarded, leave } from './errors.js'
 
 // `using` needs Symbol.dispose. Node 20.17+ has it; define it once for a runtime that does not (the same
 // registered symbol Node uses, so objects stay disposable if the runtime defines it later).
@@ -33,8 +33,13 @@ interface Release {
   parents: object[]
   /** Releases of moved children: freed by C along with this handle; their `after` runs after ours. */
   owned: Release[]
+  /** Borrowed wrappers of handles that live inside this one (a pool's tracking provider): revoked with it. */
+  borrowers: WeakRef<UmfHandle>[]
   done: boolean
 }
+
+// set in UmfHandle's static block: marks a borrowed wrapper dead (its #state is private to the class)
+let revoke: (h: UmfHandle) => void = () => {}
 
 function runRelease(r: Release): number {
   if (r.done) return 0
@@ -48,6 +53,11 @@ function runRelease(r: Release): number {
       child.after?.()
     }
     r.after?.()
+    for (const b of r.borrowers) {
+      const w = b.deref()
+      if (w !== undefined) revoke(w)
+    }
+    r.borrowers.length = 0
     r.owned.length = 0
     r.parents.length = 0
   }
@@ -85,6 +95,11 @@ export interface AdoptOptions {
   after?: () => void
   /** The object does not own the handle: destroy() refuses, nothing frees it. */
   borrowed?: boolean
+  /**
+   * For a borrowed object: the object whose handle contains this one. When it is freed, this wrapper
+   * dies with it (its methods throw {@link DestroyedError} instead of touching freed memory).
+   */
+  owner?: UmfHandle
 }
 
 /**
@@ -101,6 +116,15 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
   #release: Release | undefined
   #borrowed = false
   #dependents = 0
+  /** lib/ calls into C on this object that are running now (and may run TypeScript callbacks). */
+  #busy = 0
+
+  static {
+    revoke = (h) => {
+      h._h = null
+      h.#state = 'destroyed'
+    }
+  }
 
   /**
    * Takes ownership of a freshly created handle (or borrows one).
@@ -122,9 +146,11 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
       after: options.after,
       parents: options.parents ? [...options.parents] : [],
       owned: [],
+      borrowers: [],
       done: false,
     }
     this.#release = r
+    if (options.owner !== undefined) UmfHandle.revokeWith(options.owner, this)
     if (!this.#borrowed) registry.register(this, r, this)
     finalizeCounter.register(this, null)
   }
@@ -135,8 +161,56 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
   }
 
   /** The error for a use of this object when it is not live. @internal */
-  protected deadError(): DestroyedError {
+  protected deadError(): Error {
+    if (this.#busy > 0 && this.#state === 'live') return new ReentrancyError(this.describeSelf())
     return new DestroyedError(this.describeSelf(), this.#state === 'moved' ? 'moved' : 'destroyed')
+  }
+
+  /**
+   * Marks the start of a C call on this object that may run TypeScript callbacks: until {@link
+   * UmfHandle.unbusy}, the object reads as not live, so a callback that calls back into it (or destroys
+   * it) gets {@link ReentrancyError} instead of re-entering C (a lock C holds would deadlock; a destroy
+   * would free memory C is using). Every method reaches C through `_h`/`handle`, so this one switch
+   * guards them all.
+   *
+   * @returns the handle, for the call
+   * @internal
+   */
+  protected busy(): H {
+    const h = this._h
+    if (h === null) throw this.deadError()
+    this._h = null
+    this.#busy++
+    return h
+  }
+
+  /**
+   * Ends what {@link UmfHandle.busy} started.
+   *
+   * @param h - the handle busy() returned
+   * @internal
+   */
+  protected unbusy(h: H): void {
+    if (--this.#busy === 0 && this.#state === 'live') this._h = h
+  }
+
+  /**
+   * Runs a C call on this object between {@link UmfHandle.busy} and {@link UmfHandle.unbusy}, and
+   * between `enter()` and `leave()` (a callback's exception is rethrown after it).
+   *
+   * @param call - the C call, given the handle
+   * @returns what it returned
+   * @internal
+   */
+  protected inCall<T>(call: (h: H) => T): T {
+    const h = this.busy()
+    enter()
+    try {
+      return call(h)
+    } finally {
+      this.unbusy(h)
+      leave()
+    }
   }
 
   /**
@@ -153,7 +227,7 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
 
   /** Whether the object still holds its handle (not destroyed, not moved). */
   get alive(): boolean {
-    return this._h !== null
+    return this.#state === 'live'
   }
 
   /** Whether ownership of the handle moved to C (see the module notes). */
@@ -169,7 +243,7 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
    */
   destroy(): void {
     if (this.#state === 'destroyed') return
-    if (this.#state === 'moved') throw this.deadError()
+    if (this.#state === 'moved' || this.#busy > 0) throw this.deadError()
     if (this.#borrowed) {
       throw new Error(`${this.describeSelf()} is borrowed from the object that owns it, which destroys it`)
     }
@@ -191,6 +265,11 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     if (this.#state === 'live' && !this.#borrowed) this.destroy()
   }
 
+  /** Whether a lib/ call into C on this object is running (see {@link UmfHandle.busy}). @internal */
+  static isBusy(h: UmfHandle): boolean {
+    return h.#busy > 0
+  }
+
   /**
    * Hands ownership of the handle to another object's C side (e.g. a pool created with
    * `UMF_POOL_CREATE_FLAG_OWN_PROVIDER`): this object becomes unusable, and its JS-side cleanup runs when
@@ -200,6 +279,7 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
    * @internal
    */
   protected moveTo(owner: UmfHandle): void {
+    if (this.#busy > 0) throw this.deadError()
     const r = this.#release
     this._h = null
     this.#state = 'moved'
@@ -251,6 +331,20 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
       for (const p of held) p.#dependents--
       held = []
     }
+  }
+
+  /**
+   * Makes a borrowed wrapper die with `owner` (see {@link AdoptOptions.owner}), for a wrapper made before
+   * its owner had a handle (the provider a TypeScript pool's `initialize()` receives).
+   *
+   * @param owner - the owner
+   * @param borrowed - the borrowed wrapper
+   * @internal
+   */
+  static revokeWith(owner: UmfHandle, borrowed: UmfHandle): void {
+    const o = owner.#release
+    if (o === undefined || o.done) revoke(borrowed)
+    else o.borrowers.push(new WeakRef(borrowed))
   }
 
   /** Whether an object was created with `borrowed` (does not own its handle). @internal */

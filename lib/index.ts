@@ -16,7 +16,7 @@
  *
  * @module umf
  */
-export { UmfError, ConfigError, DestroyedError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
+export { UmfError, ConfigError, DestroyedError, ReentrancyError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
 export type { NativeError, UmfErrorOptions } from './errors.js'
 export { UmfHandle } from './handle.js'
 export type { AdoptOptions } from './handle.js'

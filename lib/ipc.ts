@@ -50,7 +50,8 @@ import { check, guarded } from './errors.js'
 import { UmfHandle } from './handle.js'
 import { MemoryPool, type TypedArrayClass } from './memory_pool.js'
 import { OsMemoryProvider } from './providers/os_memory_provider.js'
-import { describe, toPtr } from './validate.js'
+import { nativeBuffer } from './sizes.js'
+import { describe, mappingProblem, toPtr } from './validate.js'
 
 /** Bytes of the header every IPC handle starts with (`umf_ipc_data_t` up to the provider's data). */
 export const IPC_HANDLE_HEADER_SIZE = 40
@@ -377,6 +378,12 @@ export class IpcHandler {
     const ptr = out[0]!
     // the header is believed only now that libumf accepted the handle (it checks offset < baseSize)
     const hdr = readIpcHandleHeader(b)
+    // a forged or damaged header can state more bytes than were mapped: views would then reach unmapped memory
+    const bad = mappingProblem(ptr, ptr + (hdr.baseSize - hdr.offset))
+    if (bad !== null) {
+      ffi.umfCloseIPCHandle(ptr)
+      throw new RangeError(`open: the handle states ${hdr.baseSize - hdr.offset} bytes, but they are not all mapped (${bad}); a forged or damaged handle?`)
+    }
     return new OpenedIpcHandle(OPEN, this.pool, ptr, hdr)
   }
 }
@@ -440,7 +447,7 @@ export class OpenedIpcHandle extends UmfHandle<bigint> {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > this.size) {
       throw new RangeError(`view: length must be an integer from 0 to the handle's ${this.size} bytes, got ${String(length)}`)
     }
-    return n === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(p, n))
+    return new Uint8Array(nativeBuffer(p, n, 'view'))
   }
 
   /**
@@ -463,7 +470,6 @@ export class OpenedIpcHandle extends UmfHandle<bigint> {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > max) {
       throw new RangeError(`viewAs: count must be an integer from 0 to ${max}, got ${String(count)}`)
     }
-    const buf = n === 0 ? new ArrayBuffer(0) : koffi.view(p, n * bpe)
-    return new type(buf) as InstanceType<T>
+    return new type(nativeBuffer(p, n * bpe, 'viewAs')) as InstanceType<T>
   }
 }

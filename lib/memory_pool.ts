@@ -10,14 +10,14 @@ import * as ffi from '../ffi/index.js'
 import * as ctl from './ctl.js'
 import type { CtlQueryType, CtlSource } from './ctl.js'
 import type { umf_memory_pool_handle_t, umf_memory_pool_ops_t, umf_memory_provider_handle_t } from '../ffi/index.js'
-import { TypeScriptOps, ctlTrampoline, callbackFailed, checkImplShape, returnedPtr, returnedSize, runOp, type Trampolines } from './callbacks.js'
+import { TypeScriptOps, ctlTrampoline, toCOps, callbackFailed, checkImplShape, returnedPtr, returnedSize, runOp, type Trampolines } from './callbacks.js'
 import { parseConfig } from './config/parse.js'
 import { PoolOptionsSchema, type PoolOptions } from './config/pool.js'
 import { UmfError, check, enter, failure, guarded, leave } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
-import { SizeTable, addressKey } from './sizes.js'
-import { describe, toPtr, toSize, type Size } from './validate.js'
+import { SizeTable, addressKey, nativeBuffer } from './sizes.js'
+import { describe, toParamsAddress, toPtr, toSize, type Size } from './validate.js'
 
 /**
  * A memory pool written in TypeScript. Only `name`, `malloc` and `free` are required.
@@ -98,6 +98,8 @@ const tsOps = new TypeScriptOps<MemoryPoolImpl, umf_memory_pool_ops_t>(trampolin
   ext_trim_memory: t['ext_trim_memory']!,
 }))
 const slots = tsOps.slots
+/** The provider wrappers handed to `initialize()` by the pool being created: they die with that pool. */
+let initializing: MemoryProvider[] | null = null
 
 type Slot = NonNullable<ReturnType<typeof slots.get>>
 
@@ -119,7 +121,11 @@ function trampolines(): Trampolines {
         const s = slots.get(params)
         if (s === undefined || provider === null || out === null) return INVALID
         return runOp(s, () => {
-          s.impl.initialize?.(MemoryProvider.fromHandle(provider))
+          if (s.impl.initialize !== undefined) {
+            const wrapper = MemoryProvider.fromCHandle(provider)
+            initializing?.push(wrapper)
+            s.impl.initialize(wrapper)
+          }
           koffi.encode(out, 'void *', params)
         })
       },
@@ -153,7 +159,7 @@ function trampolines(): Trampolines {
         const f = s.impl.calloc
         if (f !== undefined) return allocOp(s, () => f.call(s.impl, num, size), 'calloc')
         const p = allocOp(s, () => s.impl.malloc(total), 'malloc')
-        if (p !== null && total > 0) new Uint8Array(koffi.view(p, total)).fill(0)
+        if (p !== null && total > 0) new Uint8Array(nativeBuffer(p, total, `${s.impl.name}.calloc`)).fill(0)
         return p
       },
       ffi.umf_memory_pool_ops_t__calloc,
@@ -300,6 +306,10 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   readonly #provider: MemoryProvider
   #name: string | undefined
   #impl: MemoryPoolImpl | undefined
+  /** Allocations lent out, with a count (see lend()). */
+  readonly #lent = new Map<bigint, number>()
+  /** What views of the provider's memory may do (its protection). */
+  #access: 'readwrite' | 'read' | 'none' = 'readwrite'
   /** Whether TypeScript code (this pool's or its provider's ops) can run in a malloc or free. */
   #js = true
 
@@ -329,15 +339,26 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
         (opts.ownProvider ? ffi.UMF_POOL_CREATE_FLAG_OWN_PROVIDER : 0) |
         (opts.disableTracking ? ffi.UMF_POOL_CREATE_FLAG_DISABLE_TRACKING : 0)
       const out: [umf_memory_pool_handle_t | null] = [null]
+      const wrappers: MemoryProvider[] = []
       let id: number | undefined
       let rc: number
       if (typeof ops === 'bigint') {
-        toPtr(ops, 'ops')
+        toCOps(toPtr(ops, 'ops'), 'pool')
         const params = paramsHandle ? paramsHandle.handle : opts.params
+        if (paramsHandle === undefined && params !== null) toParamsAddress(params, 'params')
         rc = guarded(() => ffi.umfPoolCreate(ops, ph, params, flags, out))
       } else {
         checkImpl(ops)
-        const created = tsOps.create(ops, ops.name, (struct, state) => ffi.umfPoolCreate(struct, ph, state, flags, out))
+        const outer = initializing
+        initializing = wrappers
+        let created
+        try {
+          created = tsOps.create(ops, ops.name, (struct, state) => ffi.umfPoolCreate(struct, ph, state, flags, out))
+        } finally {
+          initializing = outer
+        }
+        // a pool that failed to be created freed the provider it gave initialize(): that wrapper dies now
+        if (created.rc !== S) for (const w of wrappers) if (UmfHandle.isBorrowed(w)) UmfHandle.revokeWith(this, w)
         rc = created.rc
         id = created.id
         this.#impl = ops
@@ -360,7 +381,9 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
         },
       })
       live.set(h, this)
+      for (const w of wrappers) if (UmfHandle.isBorrowed(w)) UmfHandle.revokeWith(this, w)
       this.#provider = provider
+      this.#access = provider.memoryAccess
       this.#js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
       if (opts.ownProvider) {
         dropProvider()
@@ -501,8 +524,11 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (typeof size !== 'number' || !(size >= 0 && size <= MAX_SAFE) || size % 1 !== 0) toSize(size, 'size')
     let p: bigint | null
     if (this.#js) {
+      // busy while C runs: a callback calling back into this pool gets ReentrancyError (see UmfHandle.busy)
+      this.busy()
       enter()
       p = umfPoolMalloc(h, size)
+      this.unbusy(h)
       leave()
     } else {
       p = umfPoolMalloc(h, size) // C pool over a C provider: no callback can throw
@@ -520,10 +546,10 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    * @returns the address
    */
   alignedMalloc(size: Size, alignment: Size): bigint {
-    const h = this.handle
+    if (this._h === null) throw this.deadError()
     toSize(size, 'size')
     toSize(alignment, 'alignment')
-    const p = guarded(() => ffi.umfPoolAlignedMalloc(h, size, alignment))
+    const p = this.inCall((h) => ffi.umfPoolAlignedMalloc(h, size, alignment))
     if (p === null) throw this.#allocFailed('umfPoolAlignedMalloc', size)
     this.#record(p, size)
     return p
@@ -537,12 +563,13 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    * @returns the address
    */
   calloc(num: Size, size: Size): bigint {
-    const h = this.handle
+    if (this._h === null) throw this.deadError()
     toSize(num, 'num')
     toSize(size, 'size')
+    this.#checkAccess('calloc', 'readwrite') // C writes the zeros
     const total = BigInt(num) * BigInt(size)
     if (total > BigInt(MAX_SAFE)) throw new RangeError(`calloc: num * size = ${total} is too large`)
-    const p = guarded(() => ffi.umfPoolCalloc(h, num, size))
+    const p = this.inCall((h) => ffi.umfPoolCalloc(h, num, size))
     if (p === null) throw this.#allocFailed('umfPoolCalloc', total)
     this.#record(p, total)
     return p
@@ -560,7 +587,9 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this.handle
     toSize(size, 'size')
     if (ptr !== null) this.#known(ptr, 'realloc')
-    const p = guarded(() => ffi.umfPoolRealloc(h, ptr, size))
+    if (ptr !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'realloc')
+    this.#checkAccess('realloc', 'readwrite') // C copies the bytes
+    const p = this.inCall(() => ffi.umfPoolRealloc(h, ptr, size))
     if (p === null) {
       if (Number(size) === 0 && ptr !== null && ffi.umfPoolGetLastAllocationError(h) === S) {
         this.#sizes.delete(ptr)
@@ -594,10 +623,10 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    * @returns the size
    */
   usableSize(ptr: bigint): number {
-    const h = this.handle
+    if (this._h === null) throw this.deadError()
     this.#known(ptr, 'usableSize')
     const out: [number | bigint | null] = [null]
-    check(guarded(() => ffi.umfPoolMallocUsableSize(h, ptr, out)), 'umfPoolMallocUsableSize')
+    check(this.inCall((h) => ffi.umfPoolMallocUsableSize(h, ptr, out)), 'umfPoolMallocUsableSize')
     return Number(out[0])
   }
 
@@ -617,11 +646,14 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     // one BigInt op checks 0 < ptr < 2^64 well enough here: 0n is never in the table (relational BigInt
     // comparisons cost about 6 ns each, a third of this method)
     if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
+    if (this.#lent.size !== 0 && this.#lent.has(ptr)) throw this.#lentError(ptr, 'free')
     if (this.#sizes.delete(ptr) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
     let rc: number
     if (this.#js) {
+      this.busy()
       enter()
       rc = umfPoolFree(h, ptr)
+      this.unbusy(h)
       leave()
     } else {
       rc = umfPoolFree(h, ptr)
@@ -630,13 +662,19 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   }
 
   /**
-   * Forgets an allocation freed outside the pool (by {@link umfFree}). @internal
+   * Frees one of this pool's allocations through `umfFree` (for {@link umfFree}), with the checks of
+   * {@link MemoryPool.free}. @internal
    *
    * @param ptr - the address
-   * @returns whether it was known
+   * @param func - the caller's name, for errors
    */
-  forget(ptr: bigint): boolean {
-    return this.#sizes.delete(ptr) >= 0
+  freeAddress(ptr: bigint, func: string): void {
+    if (this._h === null) throw this.deadError()
+    if (this.#lent.has(ptr)) throw this.#lentError(ptr, func)
+    if (this.#sizes.delete(ptr) < 0) {
+      throw new RangeError(`${func}: 0x${ptr.toString(16)} is not the start of a live allocation of ${this.describeSelf()} made through lib/`)
+    }
+    check(this.inCall(() => ffi.umfFree(ptr)), 'umfFree')
   }
 
   /**
@@ -654,9 +692,9 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    * @param minBytesToKeep - bytes the pool may keep
    */
   trim(minBytesToKeep: Size = 0): void {
-    const h = this.handle
+    if (this._h === null) throw this.deadError()
     toSize(minBytesToKeep, 'minBytesToKeep')
-    check(guarded(() => ffi.umfPoolTrimMemory(h, minBytesToKeep)), 'umfPoolTrimMemory')
+    check(this.inCall((h) => ffi.umfPoolTrimMemory(h, minBytesToKeep)), 'umfPoolTrimMemory')
   }
 
   /**
@@ -675,7 +713,92 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > size) {
       throw new RangeError(`view: length must be an integer from 0 to the allocation's ${size} bytes, got ${String(length)}`)
     }
-    return n === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(ptr, n))
+    this.#checkAccess('view', 'readwrite')
+    return new Uint8Array(nativeBuffer(ptr, n, 'view'))
+  }
+
+  /** Throws when the provider's memory does not allow what a view (read and write) or a copy needs. */
+  #checkAccess(op: string, need: 'read' | 'readwrite'): void {
+    const a = this.#access
+    if (a === 'readwrite' || (a === 'read' && need === 'read')) return
+    throw new TypeError(
+      `${op}: the memory of ${this.describeSelf()} is ${a === 'none' ? 'neither readable nor writable' : 'read-only'} ` +
+        `(its provider's protection); a view would ${a === 'none' ? 'crash the process when touched' : 'crash the process when written'}` +
+        (a === 'read' ? '. Use pool.read(ptr) for a copy' : ''),
+    )
+  }
+
+  /**
+   * A copy of an allocation's bytes (works also for read-only memory, where {@link MemoryPool.view} refuses).
+   *
+   * @param ptr - an address this pool handed out
+   * @param length - bytes, at most the allocation's size (default: all of it)
+   * @returns a new Uint8Array owning its bytes
+   */
+  read(ptr: bigint, length?: number): Uint8Array {
+    if (this._h === null) throw this.deadError()
+    const size = this.#known(ptr, 'read')
+    const n = length === undefined ? size : length
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > size) {
+      throw new RangeError(`read: length must be an integer from 0 to the allocation's ${size} bytes, got ${String(length)}`)
+    }
+    this.#checkAccess('read', 'read')
+    return new Uint8Array(nativeBuffer(ptr, n, 'read')).slice()
+  }
+
+  /**
+   * Runs `body` with a view of an allocation and makes sure the view cannot be used to free it meanwhile:
+   * the allocation cannot be freed (or reallocated) while `body` runs, and the pool cannot be destroyed.
+   * This is the safe way to use a view: do not keep it (or a subarray of it) after `body` returns, as
+   * nothing can revoke an ArrayBuffer over C memory once the allocation is freed.
+   *
+   * ```ts
+   * const sum = pool.with(p, (bytes) => bytes.reduce((a, b) => a + b, 0))
+   * ```
+   *
+   * @param ptr - an address this pool handed out
+   * @param body - the work, given a view of the whole allocation
+   * @returns what body returned
+   */
+  with<R>(ptr: bigint, body: (view: Uint8Array) => R): R {
+    if (typeof body !== 'function') throw new TypeError(`with: body must be a function, got ${describe(body)}`)
+    const view = this.view(ptr)
+    const release = this.lend(ptr)
+    const undepend = UmfHandle.depend([this])
+    try {
+      return body(view)
+    } finally {
+      undepend()
+      release()
+    }
+  }
+
+  /**
+   * Marks an allocation as lent (a fixed provider's memory, a running {@link MemoryPool.with}): free()
+   * and realloc() refuse it until the returned function is called. @internal
+   *
+   * @param ptr - an address this pool handed out
+   * @returns the function that ends the loan (calling it again does nothing)
+   */
+  lend(ptr: bigint): () => void {
+    this.#known(ptr, 'lend')
+    const lent = this.#lent
+    lent.set(ptr, (lent.get(ptr) ?? 0) + 1)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const n = lent.get(ptr)! - 1
+      if (n === 0) lent.delete(ptr)
+      else lent.set(ptr, n)
+    }
+  }
+
+  #lentError(ptr: bigint, op: string): Error {
+    return new Error(
+      `${op}: 0x${ptr.toString(16)} is in use (lent to a FixedMemoryProvider, or inside pool.with()); ` +
+        'end that use before freeing it',
+    )
   }
 
   /**
@@ -696,8 +819,8 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n * bpe > size) {
       throw new RangeError(`viewAs: count must be an integer from 0 to ${Math.floor(size / bpe)}, got ${String(count)}`)
     }
-    const buf = n === 0 ? new ArrayBuffer(0) : koffi.view(ptr, n * bpe)
-    return new type(buf) as InstanceType<T>
+    this.#checkAccess('viewAs', 'readwrite')
+    return new type(nativeBuffer(ptr, n * bpe, 'viewAs')) as InstanceType<T>
   }
 }
 
@@ -712,10 +835,11 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
 export function umfFree(ptr: bigint): void {
   const p = toPtr(ptr, 'ptr')
   const pool = MemoryPool.byPtr(p)
-  if (pool !== null && !pool.forget(p)) {
-    throw new RangeError(`umfFree: 0x${p.toString(16)} is not the start of a live allocation of ${pool.name} pool`)
+  if (pool === null) {
+    check(guarded(() => ffi.umfFree(p)), 'umfFree')
+    return
   }
-  check(guarded(() => ffi.umfFree(p)), 'umfFree')
+  pool.freeAddress(p, 'umfFree')
 }
 
 /**

@@ -9,10 +9,11 @@ import * as ffi from '../ffi/index.js'
 import * as ctl from './ctl.js'
 import type { CtlQueryType, CtlSource } from './ctl.js'
 import type { umf_memory_provider_handle_t, umf_memory_provider_ops_t } from '../ffi/index.js'
-import { TypeScriptOps, ctlTrampoline, cString, type Trampolines, checkImplShape, messageBuffer, returnedPtr, returnedSize, runOp } from './callbacks.js'
-import { check, guarded, lastNativeError, type NativeError } from './errors.js'
+import { TypeScriptOps, ctlTrampoline, cString, toCOps, type Trampolines, checkImplShape, messageBuffer, returnedPtr, returnedSize, runOp } from './callbacks.js'
+import { check, guarded, lastNativeError, setProviderHandleCheck, type NativeError } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
-import { describe, toPtr, toSize, type Size } from './validate.js'
+import { SizeTable, addressKey } from './sizes.js'
+import { describe, toParamsAddress, toPtr, toSize, type Size } from './validate.js'
 
 /** The counters of {@link MemoryProvider.stats}. */
 export interface ProviderStats {
@@ -89,6 +90,8 @@ export interface ParamsHandle {
    * pool or provider created from them keeps them alive, and their destroy() is refused until it is freed.
    */
   readonly parents?: readonly UmfHandle[]
+  /** Ends what the params borrowed (a lent allocation): run once the provider is freed, or was never created. */
+  readonly release?: () => void
 }
 
 /**
@@ -306,6 +309,7 @@ function checkImpl(impl: MemoryProviderImpl): void {
 // ---- live providers by handle ----
 
 const live = new LiveObjects<MemoryProvider>()
+setProviderHandleCheck((h) => live.get(h) !== null)
 
 /**
  * A memory provider: the source of the memory a pool hands out.
@@ -321,6 +325,11 @@ const live = new LiveObjects<MemoryProvider>()
 export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   #name: string | undefined
   #impl: MemoryProviderImpl | undefined
+  /** What {@link MemoryProvider.alloc} handed out and is not freed yet: free, purge, split and merge are
+   * checked against it, so a wrong size cannot unmap or zero neighbouring memory. */
+  readonly #allocs = new SizeTable(16)
+  /** Allocations lent to another object (a fixed provider's memory): free() refuses them meanwhile. */
+  readonly #lent = new Set<bigint>()
 
   /**
    * Creates a provider (`umfMemoryProviderCreate`).
@@ -337,6 +346,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     super()
     if (ops === BORROW) {
       this.adopt(params as umf_memory_provider_handle_t, null, '', { borrowed: true })
+      live.set(params as umf_memory_provider_handle_t, this)
       return
     }
     if (ops === ADOPT) {
@@ -347,13 +357,14 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     try {
       const out: [umf_memory_provider_handle_t | null] = [null]
       if (typeof ops === 'bigint') {
-        toPtr(ops, 'ops')
+        toCOps(toPtr(ops, 'ops'), 'provider')
         const p = paramsHandle ? paramsHandle.handle : (params ?? null)
         if (p !== null && (typeof p !== 'bigint' || p <= 0n)) {
           throw new TypeError(`params must be a bigint handle or null, got ${describe(p)}`)
         }
+        if (paramsHandle === undefined && p !== null) toParamsAddress(p, 'params')
         check(guarded(() => ffi.umfMemoryProviderCreate(ops, p as bigint | null, out)), 'umfMemoryProviderCreate')
-        this.#adoptCreated(out[0]!, undefined, paramsHandle?.parents ?? [])
+        this.#adoptCreated(out[0]!, undefined, paramsHandle?.parents ?? [], paramsHandle?.release)
       } else {
         checkImpl(ops)
         const { rc, id } = tsOps.create(ops, ops.name, (struct, state) => ffi.umfMemoryProviderCreate(struct, state, out))
@@ -363,10 +374,11 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
       }
     } finally {
       paramsHandle?.destroy()
+      if (!this.alive) paramsHandle?.release?.()
     }
   }
 
-  #adoptCreated(h: umf_memory_provider_handle_t, id: number | undefined, parents: readonly UmfHandle[]): void {
+  #adoptCreated(h: umf_memory_provider_handle_t, id: number | undefined, parents: readonly UmfHandle[], release?: () => void): void {
     // objects the params refer to (a fixed provider's memory) outlive the provider, as a pool's provider does
     const dropParents = UmfHandle.depend(parents)
     this.adopt(h, ffi.umfMemoryProviderDestroy, 'umfMemoryProviderDestroy', {
@@ -375,6 +387,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
         live.freed(h)
         if (id !== undefined) slots.remove(id)
         dropParents()
+        release?.()
       },
     })
     live.set(h, this)
@@ -389,6 +402,24 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
    */
   static fromHandle(handle: umf_memory_provider_handle_t): MemoryProvider {
     toPtr(handle, 'handle')
+    const known = live.get(handle)
+    if (known === null) {
+      throw new TypeError(
+        `handle 0x${handle.toString(16)} is not a live memory provider of lib/ (C would dereference it); ` +
+          'use the MemoryProvider object, or MemoryProvider.byHandle() to ask',
+      )
+    }
+    return known
+  }
+
+  /**
+   * {@link MemoryProvider.fromHandle} for a handle C itself handed to lib/ (a pool's tracking provider in
+   * `initialize`, the last failed provider): a borrowed wrapper when lib/ did not create it. @internal
+   *
+   * @param handle - a handle from C
+   * @returns the object
+   */
+  static fromCHandle(handle: umf_memory_provider_handle_t): MemoryProvider {
     return live.get(handle) ?? new MemoryProvider(BORROW, handle)
   }
 
@@ -423,7 +454,19 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   static lastFailed(): MemoryProvider | null {
     const out: [umf_memory_provider_handle_t | null] = [null]
     check(ffi.umfGetLastFailedMemoryProvider(out), 'umfGetLastFailedMemoryProvider')
-    return out[0] === null ? null : MemoryProvider.fromHandle(out[0])
+    return out[0] === null ? null : MemoryProvider.fromCHandle(out[0])
+  }
+
+  /**
+   * What JavaScript may do with this provider's memory, from its `protection` param (providers without
+   * one give read-write memory): views need `'readwrite'`, copies `'read'`.
+   */
+  get memoryAccess(): 'readwrite' | 'read' | 'none' {
+    const prot = (this as { params?: { protection?: unknown } }).params?.protection
+    if (typeof prot !== 'number') return 'readwrite'
+    // PROT_WRITE implies PROT_READ on the CPUs Linux runs on
+    if ((prot & ffi.UMF_PROTECTION_WRITE) !== 0) return 'readwrite'
+    return (prot & ffi.UMF_PROTECTION_READ) !== 0 ? 'read' : 'none'
   }
 
   /** The TypeScript implementation, for a provider written in TypeScript. */
@@ -485,9 +528,46 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     toSize(size, 'size')
     toSize(alignment, 'alignment')
     const out: [bigint | null] = [null]
-    check(guarded(() => ffi.umfMemoryProviderAlloc(h, size, alignment, out)), 'umfMemoryProviderAlloc', h)
+    this.#call(() => ffi.umfMemoryProviderAlloc(h, size, alignment, out), 'umfMemoryProviderAlloc')
     if (out[0] === null) throw new Error('umfMemoryProviderAlloc succeeded without an address')
+    this.#allocs.set(out[0], Number(size))
     return out[0]
+  }
+
+  /** The recorded size of an allocation starting at `ptr`, else throws. */
+  #known(ptr: bigint, op: string): number {
+    const n = this.#allocs.get(ptr)
+    if (n < 0) {
+      throw new RangeError(
+        `${op}: 0x${ptr.toString(16)} is not the start of a live allocation made by ${this.describeSelf()}.alloc() ` +
+          '(memory a pool took from the provider is the pool\'s to free)',
+      )
+    }
+    return n
+  }
+
+  /** Checks that [ptr, ptr + size) lies within one allocation lib/ handed out. */
+  #within(ptr: bigint, size: Size, op: string): void {
+    const r = this.#allocs.containing(ptr)
+    const start = addressKey(ptr)
+    if (r === null || start + Number(size) > r.start + r.size) {
+      throw new RangeError(
+        `${op}: [0x${ptr.toString(16)}, +${size}) is not within a live allocation made by ${this.describeSelf()}.alloc()`,
+      )
+    }
+  }
+
+  /**
+   * Marks an allocation of this provider as lent to `borrower` (a fixed provider over it): free() refuses
+   * it until the returned function is called. @internal
+   *
+   * @param ptr - the allocation's start
+   * @returns the function that ends the loan
+   */
+  lend(ptr: bigint): () => void {
+    this.#known(ptr, 'lend')
+    this.#lent.add(ptr)
+    return () => void this.#lent.delete(ptr)
   }
 
   /**
@@ -500,7 +580,14 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     const h = this.handle
     const p = ptr === null ? null : toPtr(ptr, 'ptr')
     toSize(size, 'size')
-    this.#call(() => ffi.umfMemoryProviderFree(h, p, size), 'umfMemoryProviderFree')
+    if (p === null) return
+    const known = this.#known(p, 'free')
+    if (Number(size) !== known && Number(size) !== 0) {
+      throw new RangeError(`free: 0x${p.toString(16)} was allocated with ${known} bytes, not ${size}`)
+    }
+    if (this.#lent.has(p)) throw new Error(`free: 0x${p.toString(16)} is lent to a FixedMemoryProvider that still uses it; destroy that first`)
+    this.#call(() => ffi.umfMemoryProviderFree(h, p, known), 'umfMemoryProviderFree')
+    this.#allocs.delete(p)
   }
 
   /**
@@ -541,6 +628,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     const h = this.handle
     const p = toPtr(ptr, 'ptr')
     toSize(size, 'size')
+    this.#within(p, size, 'purgeLazy')
     this.#call(() => ffi.umfMemoryProviderPurgeLazy(h, p, size), 'umfMemoryProviderPurgeLazy')
   }
 
@@ -554,6 +642,7 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     const h = this.handle
     const p = toPtr(ptr, 'ptr')
     toSize(size, 'size')
+    this.#within(p, size, 'purgeForce')
     this.#call(() => ffi.umfMemoryProviderPurgeForce(h, p, size), 'umfMemoryProviderPurgeForce')
   }
 
@@ -569,7 +658,15 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     const p = toPtr(ptr, 'ptr')
     toSize(totalSize, 'totalSize')
     toSize(firstSize, 'firstSize')
+    const total = Number(totalSize)
+    const first = Number(firstSize)
+    if (this.#known(p, 'allocationSplit') !== total || !(first > 0 && first < total)) {
+      throw new RangeError(`allocationSplit: totalSize must be the allocation's size and 0 < firstSize < totalSize`)
+    }
+    if (this.#lent.has(p)) throw new Error(`allocationSplit: 0x${p.toString(16)} is lent to a FixedMemoryProvider`)
     this.#call(() => ffi.umfMemoryProviderAllocationSplit(h, p, totalSize, firstSize), 'umfMemoryProviderAllocationSplit')
+    this.#allocs.set(p, first)
+    this.#allocs.set(p + BigInt(first), total - first)
   }
 
   /**
@@ -584,7 +681,15 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     const lo = toPtr(lowPtr, 'lowPtr')
     const hi = toPtr(highPtr, 'highPtr')
     toSize(totalSize, 'totalSize')
+    const a = this.#known(lo, 'allocationMerge')
+    const b = this.#known(hi, 'allocationMerge')
+    if (lo + BigInt(a) !== hi || a + b !== Number(totalSize)) {
+      throw new RangeError('allocationMerge: the allocations must be adjacent (lowPtr + its size = highPtr) and totalSize their sum')
+    }
+    if (this.#lent.has(lo) || this.#lent.has(hi)) throw new Error('allocationMerge: an allocation is lent to a FixedMemoryProvider')
     this.#call(() => ffi.umfMemoryProviderAllocationMerge(h, lo, hi, totalSize), 'umfMemoryProviderAllocationMerge')
+    this.#allocs.delete(hi)
+    this.#allocs.set(lo, a + b)
   }
 
   /**
@@ -597,7 +702,8 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   }
 
   #call(f: () => number, func: string): void {
-    check(guarded(f), func, this._h)
+    const h = this._h
+    check(this.inCall(f), func, h)
   }
 
   /** Moves ownership to a pool (see {@link MemoryPool}'s `ownProvider`). @internal */

@@ -9,6 +9,31 @@
  *
  * @module sizes
  */
+import { constants } from 'node:buffer'
+import koffi from 'koffi'
+
+/** The largest ArrayBuffer this runtime makes (2^32 bytes on Node 20); koffi aborts the process past it. */
+export const MAX_VIEW_BYTES: number = constants.MAX_LENGTH
+
+/**
+ * The one way lib/ makes an ArrayBuffer over native memory: koffi.view, after checking the length is one
+ * the runtime can give (koffi aborts the whole process for a larger one instead of throwing).
+ *
+ * @param ptr - the address (already known to lib/)
+ * @param bytes - the length, a safe integer from 0 (0 gives a fresh empty buffer)
+ * @param what - the caller, for the message
+ * @returns the buffer
+ * @internal
+ */
+export function nativeBuffer(ptr: bigint, bytes: number, what: string): ArrayBuffer {
+  if (bytes > MAX_VIEW_BYTES) {
+    throw new RangeError(
+      `${what}: a view of ${bytes} bytes is larger than this runtime's largest ArrayBuffer (${MAX_VIEW_BYTES} bytes); ` +
+        'pass a length (or count), or view the allocation in parts',
+    )
+  }
+  return bytes === 0 ? new ArrayBuffer(0) : koffi.view(ptr, bytes)
+}
 
 const u64 = new BigUint64Array(1)
 const u32 = new Uint32Array(u64.buffer)
@@ -154,6 +179,23 @@ export class SizeTable {
     sizes[hole] = 0
     this.#count--
     return size
+  }
+
+  /**
+   * The entry whose range [address, address + size) contains `ptr` (a linear scan: for the few, large
+   * allocations of a provider, not for a pool's hot path).
+   *
+   * @param ptr - an address
+   * @returns the entry's start (as a number) and size, or null
+   */
+  containing(ptr: bigint): { start: number; size: number } | null {
+    const k = addressKey(ptr)
+    const keys = this.#keys
+    for (let i = 0; i < keys.length; i++) {
+      const start = keys[i]!
+      if (start !== 0 && start <= k && k < start + this.#sizes[i]!) return { start, size: this.#sizes[i]! }
+    }
+    return null
   }
 
   /** Forgets every address. */

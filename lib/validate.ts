@@ -5,6 +5,8 @@
  * @module validate
  */
 
+import fs from 'node:fs'
+
 /** The largest `size_t`. */
 export const SIZE_MAX: bigint = (1n << 64n) - 1n
 
@@ -91,4 +93,59 @@ export function describe(value: unknown): string {
     default:
       return typeof value
   }
+}
+
+const hex = (p: bigint) => `0x${p.toString(16)}`
+
+/**
+ * The first address of [start, end) that is not mapped readable and writable in this process, with why;
+ * null when all of it is (or when /proc/self/maps cannot be read). koffi segfaults on an unmapped
+ * address: this is how lib/ checks a raw address it cannot otherwise vouch for before C uses it.
+ *
+ * @param start - first byte
+ * @param end - one past the last byte
+ * @returns the reason, or null
+ */
+export function mappingProblem(start: bigint, end: bigint): string | null {
+  let text: string
+  try {
+    text = fs.readFileSync('/proc/self/maps', 'latin1')
+  } catch {
+    return null
+  }
+  let at = start
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/.exec(line)
+    if (m === null) continue
+    const lo = BigInt('0x' + m[1])
+    const hi = BigInt('0x' + m[2])
+    if (hi <= at) continue
+    if (lo > at) return `${hex(at)} is not mapped in this process`
+    const perms = m[3]!
+    if (perms[0] !== 'r' || perms[1] !== 'w') {
+      return `${hex(at)} is in a mapping that is not readable and writable (${perms})`
+    }
+    at = hi
+    if (at >= end) return null
+  }
+  return `${hex(at)} is not mapped in this process`
+}
+
+/**
+ * Checks the address of a C params object given as a raw bigint (from an ffi/ `…ParamsCreate`): it must
+ * lie in mapped read-write memory, or C would crash reading it. lib/ cannot tell a params object from
+ * other memory; this catches made-up numbers.
+ *
+ * @param value - the address
+ * @param what - the argument's name
+ * @returns the address
+ * @throws TypeError for a non-address; RangeError for unmapped memory
+ */
+export function toParamsAddress(value: unknown, what: string): bigint {
+  const p = toPtr(value, what)
+  const bad = mappingProblem(p, p + 64n)
+  if (bad !== null) {
+    throw new RangeError(`${what} ${hex(p)} is not the address of a C params object (${bad}); pass one from an ffi/ …ParamsCreate, or null`)
+  }
+  return p
 }

@@ -188,9 +188,12 @@ t.test('a provider written in TypeScript, driven through every method', async (t
 })
 
 t.test('a TypeScript provider without split/merge reports NOT_SUPPORTED for them', async (t) => {
-  using provider = new MemoryProvider({ name: 'plain', alloc: () => null, free: () => {} })
-  const e = t.throws(() => provider.allocationSplit(0x1000n, 100, 10)) as UmfError
+  using fake = new MemoryProvider({ name: 'fake', alloc: () => 0x1000n, free: () => {} })
+  const p = fake.alloc(100)
+  const e = t.throws(() => fake.allocationSplit(p, 100, 10)) as UmfError
   t.equal(e.code, ffi.UMF_RESULT_ERROR_NOT_SUPPORTED)
+  t.throws(() => fake.allocationSplit(0x2000n, 100, 10), /not the start of a live allocation/, 'lib/ refuses an address alloc() did not give')
+  using provider = new MemoryProvider({ name: 'plain', alloc: () => null, free: () => {} })
   t.equal(provider.recommendedPageSize(), 4096, 'default page size')
   t.equal(provider.minPageSize(), 4096)
   const oom = t.throws(() => provider.alloc(8)) as UmfError

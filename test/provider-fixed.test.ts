@@ -92,7 +92,7 @@ t.test('withSize: the provider directly (alloc, alignment, purge, split and merg
   throwsLike(t, () => provider.alloc(MiB), UmfError, /umfMemoryProviderAlloc failed: UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY \(1\)/, 'more than the region')
   throwsLike(t, () => provider.alloc(4096, 3), UmfError, /UMF_RESULT_ERROR_INVALID_ALIGNMENT/, 'alignment not a power of 2')
   provider.free(a, 64 * 1024)
-  t.throws(() => provider.free(a, 64 * 1024), UmfError, 'double free is refused by C')
+  t.throws(() => provider.free(a, 64 * 1024), /not the start of a live allocation/, 'a double free is refused by lib/')
 })
 
 t.test('withSize: a disjoint pool over a small region', async (t) => {

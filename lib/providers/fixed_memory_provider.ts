@@ -3,7 +3,6 @@
  *
  * @module providers/fixed_memory_provider
  */
-import fs from 'node:fs'
 import koffi from 'koffi'
 import * as ffi from '../../ffi/index.js'
 import type { umf_fixed_memory_provider_params_handle_t, umf_memory_pool_handle_t } from '../../ffi/index.js'
@@ -19,7 +18,7 @@ import { UmfError, check } from '../errors.js'
 import { UmfHandle } from '../handle.js'
 import { MemoryPool } from '../memory_pool.js'
 import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
-import { describe, toSize, type Size } from '../validate.js'
+import { describe, mappingProblem, toSize, type Size } from '../validate.js'
 import { OsMemoryProvider } from './os_memory_provider.js'
 
 const hex = (p: bigint) => `0x${p.toString(16)}`
@@ -76,35 +75,6 @@ function systemPage(): number {
 
 // ---- checks of memory the caller brings ----
 
-/**
- * The first address of [start, end) that is not mapped readable and writable in this process, with why;
- * null when all of it is (or when /proc/self/maps cannot be read, on systems without it).
- */
-function badMapping(start: bigint, end: bigint): string | null {
-  let text: string
-  try {
-    text = fs.readFileSync('/proc/self/maps', 'latin1')
-  } catch {
-    return null
-  }
-  let at = start
-  for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/.exec(line)
-    if (m === null) continue
-    const lo = BigInt('0x' + m[1])
-    const hi = BigInt('0x' + m[2])
-    if (hi <= at) continue
-    if (lo > at) return `${hex(at)} is not mapped in this process`
-    const perms = m[3]!
-    if (perms[0] !== 'r' || perms[1] !== 'w') {
-      return `${hex(at)} is in a mapping that is not readable and writable (${perms})`
-    }
-    at = hi
-    if (at >= end) return null
-  }
-  return `${hex(at)} is not mapped in this process`
-}
-
 /** The handle of the UMF pool that tracks an address, or null. */
 function trackingPool(ptr: bigint): umf_memory_pool_handle_t | null {
   const out: [umf_memory_pool_handle_t | null] = [null]
@@ -142,7 +112,7 @@ function checkMemory(p: FixedMemoryProviderParamsParsed, internal: boolean): voi
       }
     }
   }
-  const bad = badMapping(start, end)
+  const bad = mappingProblem(start, end)
   if (bad !== null) {
     throw new RangeError(
       `FixedMemoryProvider: the memory ${range} is not usable: ${bad}. Give memory this process owns and keeps ` +
@@ -164,7 +134,7 @@ function checkMemory(p: FixedMemoryProviderParamsParsed, internal: boolean): voi
 }
 
 function buildParams(p: FixedMemoryProviderParamsParsed): ParamsHandle {
-  return buildParamsHandle(
+  const params = buildParamsHandle(
     (out: [umf_fixed_memory_provider_params_handle_t | null]) => ffi.umfFixedMemoryProviderParamsCreate(p.ptr, p.size, out),
     'umfFixedMemoryProviderParamsCreate',
     ffi.umfFixedMemoryProviderParamsDestroy,
@@ -173,6 +143,17 @@ function buildParams(p: FixedMemoryProviderParamsParsed): ParamsHandle {
     },
     p.owner !== undefined ? [p.owner] : [],
   )
+  // the owner's allocation is the provider's memory: its free() is refused until the provider is freed
+  const owner = p.owner as unknown
+  if (owner instanceof MemoryPool) return { ...params, release: owner.lend(p.ptr) }
+  if (owner instanceof MemoryProvider && !(owner instanceof FixedMemoryProvider)) {
+    try {
+      return { ...params, release: owner.lend(p.ptr) }
+    } catch {
+      return params // memory within (not at the start of) one of its allocations: nothing to lend
+    }
+  }
+  return params
 }
 
 let pendingBuffer: FixedProviderBuffer | undefined
