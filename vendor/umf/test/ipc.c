@@ -46,8 +46,8 @@ static size_t PAGE;
     } while (0)
 
 static umf_memory_pool_handle_t make_pool_delayed(test_provider_counters_t *c, unsigned get_delay_us,
-                                                  unsigned open_delay_us) {
-    test_ipc_params_t params = {c, get_delay_us, open_delay_us};
+                                                  test_gate_t *open_gate) {
+    test_ipc_params_t params = {c, get_delay_us, open_gate};
     umf_memory_provider_handle_t prov = NULL;
     if (umfMemoryProviderCreate(test_ipc_provider_ops(), &params, &prov) != UMF_RESULT_SUCCESS) {
         return NULL;
@@ -62,7 +62,7 @@ static umf_memory_pool_handle_t make_pool_delayed(test_provider_counters_t *c, u
 }
 
 static umf_memory_pool_handle_t make_pool(test_provider_counters_t *c, unsigned get_delay_us) {
-    return make_pool_delayed(c, get_delay_us, 0);
+    return make_pool_delayed(c, get_delay_us, NULL);
 }
 
 static umf_ipc_handler_handle_t handler_of(umf_memory_pool_handle_t pool) {
@@ -810,12 +810,6 @@ static void test_concurrent_first_get(void) {
     CHECK_OK(umfPoolDestroy(sh.P));
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 typedef struct opener_t {
     umf_ipc_handler_handle_t hq;
     umf_ipc_handle_t h;
@@ -833,10 +827,13 @@ static void *open_one(void *arg) {
     return NULL;
 }
 
-/* Opens of one handle that race share the provider's single open; a slow open blocks no one else. */
+/* Opens of one handle that race share the provider's single open; an open held in the provider blocks
+ * no one else. */
 static void test_concurrent_open(void) {
     test_provider_counters_t cp = {0}, cq = {0};
-    umf_memory_pool_handle_t P = make_pool(&cp, 0), Q = make_pool_delayed(&cq, 0, 300000);
+    test_gate_t gate;
+    test_gate_init(&gate);
+    umf_memory_pool_handle_t P = make_pool(&cp, 0), Q = make_pool_delayed(&cq, 0, &gate);
     REQUIRE(P != NULL && Q != NULL);
     umf_ipc_handler_handle_t hq = handler_of(Q);
     char *a = umfPoolMalloc(P, PAGE), *b = umfPoolMalloc(P, PAGE);
@@ -850,6 +847,7 @@ static void test_concurrent_open(void) {
     char *ob = NULL;
     REQUIRE_OK(umfOpenIPCHandle(hq, hb, (void **)&ob)); /* cached before the race */
 
+    test_gate_set(&gate, true); /* the provider's next open of ha stops at the gate */
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, NTHREADS + 1);
     opener_t op[NTHREADS];
@@ -859,14 +857,13 @@ static void test_concurrent_open(void) {
         pthread_create(&t[i], NULL, open_one, &op[i]);
     }
     pthread_barrier_wait(&start);
-    usleep(50000); /* the slow open of ha is under way */
-    double t0 = now_ms();
+    test_gate_await(&gate, 1); /* ha's open is under way, held in the provider */
     char *ob2 = NULL;
-    CHECK_OK(umfOpenIPCHandle(hq, hb, (void **)&ob2)); /* a hit: does not wait for ha's open */
+    CHECK_OK(umfOpenIPCHandle(hq, hb, (void **)&ob2)); /* a hit: returns while ha's open is still held */
     CHECK_OK(umfCloseIPCHandle(ob2));
-    double waited = now_ms() - t0;
-    CHECK(waited < 150.0);
+    CHECK_EQ(test_gate_waiting(&gate), 1);
     CHECK(ob2 == ob);
+    test_gate_set(&gate, false);
     for (int i = 0; i < NTHREADS; i++) {
         pthread_join(t[i], NULL);
     }

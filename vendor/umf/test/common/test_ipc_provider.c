@@ -247,10 +247,50 @@ static umf_result_t tipc_ipc_put(void *provider, void *data) {
     return UMF_RESULT_SUCCESS;
 }
 
+void test_gate_init(test_gate_t *g) {
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    g->closed = false;
+    g->waiting = 0;
+}
+
+void test_gate_set(test_gate_t *g, bool closed) {
+    pthread_mutex_lock(&g->lock);
+    g->closed = closed;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+}
+
+void test_gate_await(test_gate_t *g, unsigned n) {
+    pthread_mutex_lock(&g->lock);
+    while (g->waiting < n) {
+        pthread_cond_wait(&g->cond, &g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+unsigned test_gate_waiting(test_gate_t *g) {
+    pthread_mutex_lock(&g->lock);
+    unsigned n = g->waiting;
+    pthread_mutex_unlock(&g->lock);
+    return n;
+}
+
+static void gate_pass(test_gate_t *g) {
+    pthread_mutex_lock(&g->lock);
+    g->waiting++;
+    pthread_cond_broadcast(&g->cond);
+    while (g->closed) {
+        pthread_cond_wait(&g->cond, &g->lock);
+    }
+    g->waiting--;
+    pthread_mutex_unlock(&g->lock);
+}
+
 static umf_result_t tipc_ipc_open(void *provider, void *data, void **ptr) {
     tipc_provider_t *p = provider;
-    if (p->params.open_delay_us != 0) {
-        usleep(p->params.open_delay_us);
+    if (p->params.open_gate != NULL) {
+        gate_pass(p->params.open_gate);
     }
     test_ipc_data_t d;
     memcpy(&d, data, sizeof(d));
