@@ -5,13 +5,18 @@
  * @module config/cuda_memory_provider
  */
 import { z } from 'zod'
+import type { umf_usm_memory_type_t } from '../../ffi/index.js'
 import { providerNameSchema } from './file_memory_provider.js'
 
-/** The memory types, as `umf_usm_memory_type_t` values. */
-export const CUDA_MEMORY_TYPES = { host: 1, device: 2, shared: 3 } as const
+/**
+ * The memory types, as `umf_usm_memory_type_t` values.
+ *
+ * @internal
+ */
+export const CUDA_MEMORY_TYPES: Record<CudaMemoryType, umf_usm_memory_type_t> = { host: 1, device: 2, shared: 3 }
 
 /** A memory type of the CUDA provider: `'host'`, `'device'` or `'shared'` (managed). */
-export type CudaMemoryType = keyof typeof CUDA_MEMORY_TYPES
+export type CudaMemoryType = 'host' | 'device' | 'shared'
 
 const CONTEXT_MSG = 'context must be a CUcontext: a non-zero address as a bigint or a safe integer'
 const DEVICE_MSG = 'device must be a CUdevice: an integer from 0 to 2147483647'
