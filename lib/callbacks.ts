@@ -381,9 +381,23 @@ let knownOps: { provider: Set<bigint>; pool: Set<bigint> } | undefined
  */
 export function toCOps(value: bigint, kind: 'provider' | 'pool'): bigint {
   if (knownOps === undefined) {
-    const of = (fs: (() => bigint | null)[]) => new Set(fs.map((f) => f()).filter((p): p is bigint => p !== null))
+    // a table another libumf (UMF_LIBRARY_PATH) does not export is simply not one of them
+    const table = (f: () => bigint | null) => {
+      try {
+        return f()
+      } catch {
+        return null
+      }
+    }
+    const of = (fs: (() => bigint | null)[]) => new Set(fs.map(table).filter((p): p is bigint => p !== null))
     knownOps = {
-      provider: of([ffi.umfOsMemoryProviderOps, ffi.umfFixedMemoryProviderOps, ffi.umfFileMemoryProviderOps, ffi.umfDevDaxMemoryProviderOps]),
+      provider: of([
+        ffi.umfOsMemoryProviderOps,
+        ffi.umfFixedMemoryProviderOps,
+        ffi.umfFileMemoryProviderOps,
+        ffi.umfDevDaxMemoryProviderOps,
+        ffi.umfCUDAMemoryProviderOps,
+      ]),
       pool: of([ffi.umfProxyPoolOps, ffi.umfDisjointPoolOps, ffi.umfJemallocPoolOps, ffi.umfScalablePoolOps]),
     }
   }

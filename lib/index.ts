@@ -30,6 +30,11 @@ export { OsMemoryProvider } from './providers/os_memory_provider.js'
 export { FixedMemoryProvider } from './providers/fixed_memory_provider.js'
 export { FileMemoryProvider } from './providers/file_memory_provider.js'
 export { DevDaxMemoryProvider } from './providers/devdax_memory_provider.js'
+export { CudaMemoryProvider } from './providers/cuda_memory_provider.js'
+export { CudaMemoryProviderParamsSchema } from './config/cuda_memory_provider.js'
+export type { CudaMemoryProviderParams, CudaMemoryProviderParamsParsed, CudaMemoryType } from './config/cuda_memory_provider.js'
+export { cudaCurrentContext, cudaUsePrimaryContext, CudaError } from './cuda.js'
+export type { CudaCurrentContext } from './cuda.js'
 export { FixedMemoryProviderParamsSchema } from './config/fixed_memory_provider.js'
 export type {
   FixedMemoryProviderParams,

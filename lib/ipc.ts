@@ -443,6 +443,7 @@ export class OpenedIpcHandle extends UmfHandle<bigint> {
    */
   view(length?: number): Uint8Array {
     const p = this.handle
+    this.#checkHostAccessible('view')
     const n = length === undefined ? this.size : length
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > this.size) {
       throw new RangeError(`view: length must be an integer from 0 to the handle's ${this.size} bytes, got ${String(length)}`)
@@ -458,8 +459,15 @@ export class OpenedIpcHandle extends UmfHandle<bigint> {
    * @returns the typed array
    * @throws DestroyedError after close(); TypeError or RangeError for bad arguments
    */
+  /** Refuses a view of memory the CPU cannot touch (CUDA device memory): reading it would crash. */
+  #checkHostAccessible(op: string): void {
+    const why = this.pool.provider.notHostAccessible
+    if (why !== undefined) throw new TypeError(`${op}: no view of this opened memory: ${why}`)
+  }
+
   viewAs<T extends TypedArrayClass>(type: T, count?: number): InstanceType<T> {
     const p = this.handle
+    this.#checkHostAccessible('viewAs')
     const bpe = (type as { BYTES_PER_ELEMENT?: unknown })?.BYTES_PER_ELEMENT
     if (typeof type !== 'function' || typeof bpe !== 'number' || !(type.prototype instanceof Object.getPrototypeOf(Uint8Array))) {
       throw new TypeError(`viewAs: type must be a typed-array class, got ${describe(type)}`)

@@ -603,6 +603,12 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   }
 
   /** The recorded size of an address this pool handed out, else throws. */
+  /** Refuses a view of memory the CPU cannot touch (reading it would crash the process). */
+  #checkHostAccessible(op: string): void {
+    const why = this.#provider.notHostAccessible
+    if (why !== undefined) throw new TypeError(`${op}: no view of this pool's memory: ${why}`)
+  }
+
   #known(ptr: unknown, op: string): number {
     const size = this.#sizes.get(toPtr(ptr, 'ptr'))
     if (size < 0) throw this.#foreign(ptr as bigint, op)
@@ -708,6 +714,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   view(ptr: bigint, length?: number): Uint8Array {
     if (this._h === null) throw this.deadError()
+    this.#checkHostAccessible('view')
     const size = this.#known(ptr, 'view')
     const n = length === undefined ? size : length
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > size) {
@@ -812,6 +819,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   viewAs<T extends TypedArrayClass>(type: T, ptr: bigint, count?: number): InstanceType<T> {
     if (this._h === null) throw this.deadError()
     if (!TYPED_ARRAYS.has(type)) throw new TypeError(`viewAs: type must be a typed-array class, got ${describe(type)}`)
+    this.#checkHostAccessible('viewAs')
     const size = this.#known(ptr, 'viewAs')
     const bpe = type.BYTES_PER_ELEMENT
     if (addressKey(ptr) % bpe !== 0) throw new RangeError(`viewAs: 0x${ptr.toString(16)} is not aligned to ${bpe} bytes`)

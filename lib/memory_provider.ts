@@ -474,6 +474,14 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
     return this.#impl
   }
 
+  /**
+   * Why the CPU cannot read or write this provider's memory, or `undefined` when it can (every provider
+   * but a CUDA provider of device memory). Pools and opened IPC handles refuse views of such memory.
+   */
+  get notHostAccessible(): string | undefined {
+    return undefined
+  }
+
   protected override describeSelf(): string {
     return this.#name ? `${this.constructor.name} "${this.#name}"` : this.constructor.name
   }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SystemInfo } from '../lib/cli/info.js'
+import { buildCudaStandIn } from './fixtures/cuda-stand-in.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(repo, 'lib', 'cli', 'umf.ts')
@@ -54,6 +55,8 @@ t.test('umf info --json on this machine: the package build, its version and its 
     if (!gpu.built) t.match(gpu.detail, /this libumf (does not export|was built without)/, 'a GPU provider that is not built says why')
     t.ok(!gpu.usable || gpu.built, 'usable only when built')
   }
+  // no NVIDIA driver on this machine: the CUDA provider is built but cannot load libcuda.so.1
+  t.match(info.components.cuda, { built: true, usable: false, detail: /^libumf cannot use libcuda\.so\.1 \(UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE\)/ })
   t.same(Object.keys(info.memspaces), ['HostAll', 'HighestCapacity', 'HighestBandwidth', 'LowestLatency'])
   // this machine: the memspaces of its NUMA nodes exist; it has no HMAT, so bandwidth and latency do not
   const nodes = info.components.hwloc.numaNodes.map((n) => n.id)
@@ -136,4 +139,16 @@ t.test('umf with a bad command or argument prints the usage and exits 2', async 
   const help = umf(['help'])
   t.equal(help.status, 0)
   t.match(help.stdout, /info \[--json\]/)
+})
+
+t.test('umf info --json with the stand-in libcuda.so.1 on LD_LIBRARY_PATH: the CUDA provider is usable (stand-in libcuda)', async (t) => {
+  const standIn = buildCudaStandIn()
+  t.teardown(standIn.cleanup)
+  const { status, info, stderr } = infoJson({ LD_LIBRARY_PATH: standIn.dir })
+  t.equal(status, 0, stderr)
+  t.same(info.components.cuda, {
+    built: true,
+    usable: true,
+    detail: 'libcuda.so.1 loaded by libumf with the 14 entry points the CUDA provider needs',
+  })
 })

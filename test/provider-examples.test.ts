@@ -1,4 +1,5 @@
 // The provider examples run as programs (child processes): exit status and output.
+// examples/cuda_shared_memory.ts: a pool of CUDA shared memory on the stand-in libcuda, and without a driver.
 // examples/custom_file_provider.ts: a TypeScript provider over a region of a FileMemoryProvider mapping.
 // examples/dram_and_fsdax.ts: DRAM and an FSDAX-style file side by side behind jemalloc pools (with no
 // special environment), with and without UMF_TESTS_FSDAX_PATH.
@@ -8,6 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { buildCudaStandIn } from './fixtures/cuda-stand-in.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -70,4 +72,23 @@ t.test('examples/dram_and_fsdax.ts: UMF_TESTS_FSDAX_PATH names the file', async 
   t.match(r.stdout, /FSDAX: mapped with MAP_SYNC: (true|false)/)
   t.match(r.stdout, /read back "durable data in persistent memory"/)
   t.ok(fs.existsSync(given), 'the file was created there')
+})
+
+t.test('examples/cuda_shared_memory.ts (stand-in libcuda on LD_LIBRARY_PATH)', async (t) => {
+  const standIn = buildCudaStandIn()
+  t.teardown(standIn.cleanup)
+  const r = run('cuda_shared_memory.ts', ['1'], { ...process.env, LD_LIBRARY_PATH: standIn.dir })
+  t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 500)})`)
+  t.match(r.stdout, /CUDA device 1, primary context 0x[0-9a-f]+ is current/)
+  t.match(r.stdout, /provider "CUDA" of shared memory, page 4096 bytes/)
+  t.match(r.stdout, /wrote 1024 ints at 0x[0-9a-f]+; ints\[31\] = 961; sum = 357389824/)
+  t.match(r.stdout, /cuda_shared_memory example done/)
+})
+
+t.test('examples/cuda_shared_memory.ts without a driver: a clear error, not a crash', async (t) => {
+  const env = { ...process.env }
+  delete env['LD_LIBRARY_PATH']
+  const r = run('cuda_shared_memory.ts', [], env)
+  t.equal(r.status, 1, 'exits with an uncaught error')
+  t.match(r.stderr, /UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE.*libcuda\.so\.1/)
 })

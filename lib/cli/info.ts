@@ -223,6 +223,18 @@ export async function systemInfo(): Promise<SystemInfo> {
     return { built: true, usable: lib.ok, detail: lib.detail }
   }
 
+  /** The CUDA provider loads libcuda.so.1 itself: usable when creating its params (which loads the driver and its 14 entry points) works. */
+  const cuda = (built: ComponentInfo): ComponentInfo => {
+    if (!built.built) return built
+    const out: [unknown] = [null]
+    const rc = ffi.umfCUDAMemoryProviderParamsCreate(out as never)
+    if (rc !== ffi.UMF_RESULT_SUCCESS) {
+      return { built: true, usable: false, detail: `libumf cannot use libcuda.so.1 (${lib.resultName(rc)}); ${built.detail}` }
+    }
+    ffi.umfCUDAMemoryProviderParamsDestroy(out[0] as never)
+    return { built: true, usable: true, detail: 'libcuda.so.1 loaded by libumf with the 14 entry points the CUDA provider needs' }
+  }
+
   const memspaces: Record<string, { available: boolean; detail: string }> = {}
   // declared here rather than taken from ffi/ so that a libumf without them is reported, not fatal
   const declare = <F>(proto: string): F | null => {
@@ -275,7 +287,7 @@ export async function systemInfo(): Promise<SystemInfo> {
       hwloc: { ...hwloc, numaNodes: typeof nodes === 'string' ? [] : nodes },
       jemalloc: pool('umfJemallocPoolOps', (p) => new lib.JemallocPool(p), 'the jemalloc pool works'),
       tbbmalloc: pool('umfScalablePoolOps', (p) => new lib.ScalablePool(p), 'libtbbmalloc.so.2 loaded; the scalable pool works'),
-      cuda: gpu('umfCUDAMemoryProviderOps', 'libcuda.so.1'),
+      cuda: cuda(gpu('umfCUDAMemoryProviderOps', 'libcuda.so.1')),
       levelZero: gpu('umfLevelZeroMemoryProviderOps', 'libze_loader.so.1'),
     },
     memspaces,

@@ -34,6 +34,7 @@
 #include "base/topology.h"
 #include "base/utils.h"
 #include "core/ipc_internal.h"
+#include "providers/provider_stats.h"
 
 #define OS_DEFAULT_NAME "OS"
 #define OS_NAME_SIZE 64
@@ -339,8 +340,7 @@ typedef struct os_provider_t {
     hwloc_bitmap_t nodeset; /* all listed nodes */
 #endif
 
-    _Atomic size_t allocated;
-    _Atomic size_t peak;
+    provider_stats_t stats;
     char name[OS_NAME_SIZE];
 } os_provider_t;
 
@@ -738,15 +738,6 @@ static int os_bind(os_provider_t *p, void *addr, size_t len) {
 }
 #endif
 
-static void os_stats_add(os_provider_t *p, size_t len) {
-    size_t now = atomic_fetch_add_explicit(&p->allocated, len, memory_order_relaxed) + len;
-    size_t peak = atomic_load_explicit(&p->peak, memory_order_relaxed);
-    while (now > peak &&
-           !atomic_compare_exchange_weak_explicit(&p->peak, &peak, now, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-    }
-}
-
 static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void **ptr) {
     if (provider == NULL || ptr == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -798,7 +789,7 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
         munmap(addr, len);
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     }
-    os_stats_add(p, len);
+    provider_stats_add(&p->stats, len);
     *ptr = addr;
     return UMF_RESULT_SUCCESS;
 }
@@ -827,7 +818,7 @@ static umf_result_t os_free(void *provider, void *ptr, size_t size) {
         /* give the pages back now instead of when the fd is closed (secretmem cannot: harmless) */
         (void)fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len);
     }
-    atomic_fetch_sub_explicit(&p->allocated, len, memory_order_relaxed);
+    provider_stats_sub(&p->stats, len);
     return UMF_RESULT_SUCCESS;
 }
 
@@ -1202,19 +1193,10 @@ static umf_result_t os_ctl(void *provider, umf_ctl_query_source_t source, const 
     if (strcmp(name, "post_initialize") == 0 && queryType == CTL_QUERY_RUNNABLE) {
         return UMF_RESULT_SUCCESS;
     }
-    if (strcmp(name, "stats.peak_memory.reset") == 0 && queryType == CTL_QUERY_RUNNABLE) {
-        atomic_store(&p->peak, atomic_load(&p->allocated));
-        return UMF_RESULT_SUCCESS;
-    }
-    bool is_alloc = strcmp(name, "stats.allocated_memory") == 0;
-    bool is_peak = strcmp(name, "stats.peak_memory") == 0;
-    if ((is_alloc || is_peak) && queryType == CTL_QUERY_READ) {
-        return umf_ctl_out_size(arg, size, atomic_load(is_alloc ? &p->allocated : &p->peak));
-    }
     if (strcmp(name, "params.ipc_enabled") == 0 && queryType == CTL_QUERY_READ) {
         return umf_ctl_out_int(arg, size, p->visibility == UMF_MEM_MAP_SHARED);
     }
-    return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    return provider_stats_ctl(&p->stats, name, arg, size, queryType);
 }
 
 static const umf_memory_provider_ops_t OS_OPS = {
