@@ -1,0 +1,380 @@
+/*
+ * UMF 1.1's own benchmark workloads (docs: shared/reference/umf-1.1-more.md section 5), rebuilt here so
+ * that the disjoint pool is measured on them against glibc malloc and jemalloc's mallocx in the same run.
+ *
+ *   bench_umf_workloads [runs] [ops] [filter]
+ *
+ * filter: run only the workloads whose name contains it (e.g. "stacked 8..128"; "lookup" for the last part).
+ *
+ * Disjoint pool parameters are UMF's: slab_min_size 4096, capacity 4, min_bucket_size 8,
+ * max_poolable_size 65536, over the OS provider.
+ *
+ *   mmf <sizes>      "multiple malloc free": 10,000 slots, half allocated before timing; each operation
+ *                    allocates into a random free slot or frees a random allocated one (a fair coin,
+ *                    forced when no slot is free / none allocated); umfPoolMalloc / umfPoolFree
+ *   stacked <sizes>  the same operations over 127 nested disjoint pools (7 levels, each block of a pool
+ *                    a fixed provider under the next level's pool); allocations go round-robin to the
+ *                    pools, every free is umfFree(ptr), which finds the pool through the tracker
+ * sizes: fixed 4096 B, uniform 8..4096 B step 8, uniform 8..128 B step 8.
+ *
+ * Columns: median ns per operation over the runs, the median of the per-run ratios to glibc, and (for
+ * the disjoint pool on mmf) the provider bytes held per byte in use at the end of the timed part.
+ *
+ * Then "nested lookup": umfPoolByPtr and umfFree+umfPoolMalloc of 64 B on the innermost of the 7
+ * levels, against the same on a single pool, alternating in each run (ratio nested / single).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <umf/memory_pool.h>
+#include <umf/memory_provider.h>
+#include <umf/pools/pool_disjoint.h>
+#include <umf/providers/provider_fixed_memory.h>
+#include <umf/providers/provider_os_memory.h>
+
+#include "bench_common.h"
+#include "bench_counting.h"
+
+#define SLOTS 10000
+#define MAX_RUNS 31
+#define LEVELS 7
+#define NPOOLS ((1 << LEVELS) - 1)
+#define LOOKUP_PTRS 4096
+
+typedef enum { S_FIXED4K, S_TO4K, S_TO128, S_COUNT } sizes_t;
+static const char *const SIZE_NAMES[S_COUNT] = {"fixed 4096", "8..4096", "8..128"};
+
+typedef enum { K_GLIBC, K_JEMALLOC, K_DISJOINT, K_COUNT } kind_t;
+static const char *const KIND_NAMES[K_COUNT] = {"glibc", "jemalloc", "disjoint"};
+
+static inline uint64_t rng(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static inline size_t pick_size(sizes_t d, uint64_t *s) {
+    switch (d) {
+    case S_FIXED4K:
+        return 4096;
+    case S_TO4K:
+        return 8 * (1 + (size_t)(rng(s) % 512));
+    default:
+        return 8 * (1 + (size_t)(rng(s) % 16));
+    }
+}
+
+static umf_disjoint_pool_params_handle_t umf_params(void) {
+    umf_disjoint_pool_params_handle_t p = NULL;
+    umfDisjointPoolParamsCreate(&p);
+    umfDisjointPoolParamsSetSlabMinSize(p, 4096);
+    umfDisjointPoolParamsSetCapacity(p, 4);
+    umfDisjointPoolParamsSetMinBucketSize(p, 8);
+    umfDisjointPoolParamsSetMaxPoolableSize(p, 65536);
+    return p;
+}
+
+/* ---- the allocator of one measurement ---- */
+
+typedef struct target_t {
+    kind_t kind;
+    bool stacked;                          /* disjoint: round-robin over g_stack, freed with umfFree */
+    umf_memory_pool_handle_t pool;         /* disjoint, not stacked */
+    unsigned next;                         /* stacked: next pool */
+} target_t;
+
+static umf_memory_pool_handle_t g_stack[NPOOLS];
+
+static inline void *t_malloc(target_t *t, size_t size) {
+    switch (t->kind) {
+    case K_GLIBC:
+        return malloc(size);
+    case K_JEMALLOC:
+        return bench_je_mallocx(size, 0);
+    default:
+        if (t->stacked) {
+            umf_memory_pool_handle_t p = g_stack[t->next];
+            t->next = t->next + 1 == NPOOLS ? 0 : t->next + 1;
+            return umfPoolMalloc(p, size);
+        }
+        return umfPoolMalloc(t->pool, size);
+    }
+}
+
+static inline void t_free(target_t *t, void *ptr) {
+    switch (t->kind) {
+    case K_GLIBC:
+        free(ptr);
+        break;
+    case K_JEMALLOC:
+        bench_je_dallocx(ptr, 0);
+        break;
+    default:
+        if (t->stacked) {
+            umfFree(ptr);
+        } else {
+            umfPoolFree(t->pool, ptr);
+        }
+        break;
+    }
+}
+
+static counting_t g_counting;
+
+/* UMF's "multiple malloc free": returns ns per operation; *held gets the bytes the counting provider
+ * holds per byte in use at the end of the timed part. */
+static double run_mmf(target_t *t, sizes_t d, size_t ops, unsigned seed, double *held) {
+    static void *slot[SLOTS];
+    static size_t slot_size[SLOTS];
+    static unsigned free_idx[SLOTS], used_idx[SLOTS], pos[SLOTS];
+    unsigned nfree = 0, nused = 0;
+    uint64_t s = 0x9E3779B97F4A7C15ULL * (seed + 1);
+    /* two index sets with O(1) random pick and removal: pos[i] is slot i's place in its set */
+    for (unsigned i = 0; i < SLOTS; i++) {
+        pos[i] = nfree;
+        free_idx[nfree++] = i;
+        slot[i] = NULL;
+    }
+    size_t in_use = 0;
+#define TAKE_FROM(set, n, other, m, k)                                                                                  \
+    do {                                                                                                               \
+        unsigned i_ = (unsigned)(rng(&s) % (n));                                                                        \
+        k = set[i_];                                                                                                   \
+        set[i_] = set[--(n)];                                                                                          \
+        pos[set[i_]] = i_;                                                                                             \
+        pos[k] = (m);                                                                                                  \
+        other[(m)++] = k;                                                                                              \
+    } while (0)
+    for (unsigned i = 0; i < SLOTS / 2; i++) {
+        unsigned k;
+        TAKE_FROM(free_idx, nfree, used_idx, nused, k);
+        slot_size[k] = pick_size(d, &s);
+        slot[k] = t_malloc(t, slot_size[k]);
+        ((char *)slot[k])[0] = 1;
+        in_use += slot_size[k];
+    }
+    double t0 = bench_clock_ns(CLOCK_MONOTONIC);
+    for (size_t op = 0; op < ops; op++) {
+        bool alloc = nused == 0 || (nfree != 0 && (rng(&s) & 1));
+        unsigned k;
+        if (alloc) {
+            TAKE_FROM(free_idx, nfree, used_idx, nused, k);
+            slot_size[k] = pick_size(d, &s);
+            slot[k] = t_malloc(t, slot_size[k]);
+            ((char *)slot[k])[0] = 1;
+            in_use += slot_size[k];
+        } else {
+            TAKE_FROM(used_idx, nused, free_idx, nfree, k);
+            t_free(t, slot[k]);
+            slot[k] = NULL;
+            in_use -= slot_size[k];
+        }
+    }
+    double t1 = bench_clock_ns(CLOCK_MONOTONIC);
+#undef TAKE_FROM
+    *held = (double)__atomic_load_n(&g_counting.bytes, __ATOMIC_RELAXED) / (double)in_use;
+    for (unsigned i = 0; i < SLOTS; i++) {
+        if (slot[i]) {
+            t_free(t, slot[i]);
+        }
+    }
+    return (t1 - t0) / (double)ops;
+}
+
+/* ---- the 127 nested pools ---- */
+
+static umf_memory_provider_handle_t g_fixed[NPOOLS];
+
+/* Pool i's children are 2i+1 and 2i+2; each is a disjoint pool over a fixed provider on a block of a
+ * third of its parent's block, allocated from the parent pool. Returns false when something failed. */
+static bool stack_build(umf_memory_provider_handle_t root_provider) {
+    umf_disjoint_pool_params_handle_t params = umf_params();
+    bool ok = umfPoolCreate(umfDisjointPoolOps(), root_provider, params, 0, &g_stack[0]) == UMF_RESULT_SUCCESS;
+    size_t block[NPOOLS];
+    block[0] = (size_t)2 << 30;
+    for (unsigned i = 1; ok && i < NPOOLS; i++) {
+        unsigned parent = (i - 1) / 2;
+        block[i] = block[parent] / 3;
+        void *mem = umfPoolMalloc(g_stack[parent], block[i]);
+        umf_fixed_memory_provider_params_handle_t fp = NULL;
+        ok = mem != NULL && umfFixedMemoryProviderParamsCreate(mem, block[i], &fp) == UMF_RESULT_SUCCESS &&
+             umfMemoryProviderCreate(umfFixedMemoryProviderOps(), fp, &g_fixed[i]) == UMF_RESULT_SUCCESS &&
+             umfPoolCreate(umfDisjointPoolOps(), g_fixed[i], params, 0, &g_stack[i]) == UMF_RESULT_SUCCESS;
+        if (fp) {
+            umfFixedMemoryProviderParamsDestroy(fp);
+        }
+    }
+    umfDisjointPoolParamsDestroy(params);
+    return ok;
+}
+
+static void stack_destroy(void) {
+    for (unsigned i = NPOOLS; i-- > 1;) {
+        umfPoolDestroy(g_stack[i]);
+        umfMemoryProviderDestroy(g_fixed[i]);
+        /* the block goes back to the parent, freed through the tracker like any allocation */
+    }
+    umfPoolDestroy(g_stack[0]);
+}
+
+/* ---- nested lookup ---- */
+
+typedef struct lookup_t {
+    double by_ptr, free_malloc; /* ns per call / per umfFree+umfPoolMalloc pair */
+} lookup_t;
+
+static lookup_t run_lookup(umf_memory_pool_handle_t pool, unsigned rounds) {
+    static void *ptrs[LOOKUP_PTRS];
+    for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
+        ptrs[i] = umfPoolMalloc(pool, 64);
+    }
+    uintptr_t sink = 0;
+    double t0 = bench_clock_ns(CLOCK_MONOTONIC);
+    for (unsigned r = 0; r < rounds; r++) {
+        for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
+            umf_memory_pool_handle_t p = NULL;
+            umfPoolByPtr(ptrs[i], &p);
+            sink += (uintptr_t)p;
+        }
+    }
+    double t1 = bench_clock_ns(CLOCK_MONOTONIC);
+    for (unsigned r = 0; r < rounds; r++) {
+        for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
+            umfFree(ptrs[i]);
+            ptrs[i] = umfPoolMalloc(pool, 64);
+        }
+    }
+    double t2 = bench_clock_ns(CLOCK_MONOTONIC);
+    for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
+        umfFree(ptrs[i]);
+    }
+    if (sink == 1) {
+        puts("");
+    }
+    double n = (double)rounds * LOOKUP_PTRS;
+    return (lookup_t){(t1 - t0) / n, (t2 - t1) / n};
+}
+
+int main(int argc, char **argv) {
+    unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
+    size_t ops = argc > 2 ? (size_t)atol(argv[2]) : 400000;
+    runs = runs < 1 ? 1 : runs > MAX_RUNS ? MAX_RUNS : runs;
+    const char *filter = argc > 3 ? argv[3] : "";
+
+    void *os_params = NULL;
+    if (umfOsMemoryProviderParamsCreate((umf_os_memory_provider_params_handle_t *)&os_params) != UMF_RESULT_SUCCESS ||
+        umfMemoryProviderCreate(umfOsMemoryProviderOps(), os_params, &g_counting.inner) != UMF_RESULT_SUCCESS) {
+        fprintf(stderr, "cannot create the OS provider\n");
+        return 1;
+    }
+    umfOsMemoryProviderParamsDestroy(os_params);
+    umf_memory_provider_handle_t prov = NULL;
+    if (umfMemoryProviderCreate(&CP_OPS, &g_counting, &prov) != UMF_RESULT_SUCCESS) {
+        fprintf(stderr, "cannot create the counting provider\n");
+        return 1;
+    }
+    bool have_je = BENCH_HAVE_JEMALLOC;
+    printf("UMF 1.1 workloads: %u runs, %zu operations per run; disjoint: slab_min_size 4096, capacity 4, "
+           "min_bucket_size 8, max_poolable_size 65536, OS provider; jemalloc: %s\n",
+           runs, ops, have_je ? "5.3.0 (static)" : "not built");
+    printf("%-30s %-9s %10s %8s %14s\n", "workload", "allocator", "ns/op", "x glibc", "held/in use");
+
+    for (int stacked = 0; stacked <= 1; stacked++) {
+        bool any = false;
+        for (int d = 0; d < S_COUNT; d++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s %s", stacked ? "stacked" : "mmf", SIZE_NAMES[d]);
+            any |= strstr(name, filter) != NULL;
+        }
+        if (stacked && strstr("nested lookup", filter)) {
+            any = true;
+        }
+        if (!any) {
+            continue;
+        }
+        if (stacked && !stack_build(prov)) {
+            fprintf(stderr, "cannot build the nested pools\n");
+            return 1;
+        }
+        for (int d = 0; d < S_COUNT; d++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s %s", stacked ? "stacked" : "mmf", SIZE_NAMES[d]);
+            if (!strstr(name, filter)) {
+                continue;
+            }
+            double ns[K_COUNT][MAX_RUNS], ratio[K_COUNT][MAX_RUNS], held[MAX_RUNS];
+            for (unsigned r = 0; r < runs; r++) {
+                for (int k = 0; k < K_COUNT; k++) {
+                    if (k == K_JEMALLOC && !have_je) {
+                        continue;
+                    }
+                    target_t t = {.kind = (kind_t)k, .stacked = stacked != 0};
+                    if (k == K_DISJOINT && !stacked) {
+                        umf_disjoint_pool_params_handle_t params = umf_params();
+                        umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &t.pool);
+                        umfDisjointPoolParamsDestroy(params);
+                    }
+                    double h = 0;
+                    ns[k][r] = run_mmf(&t, (sizes_t)d, ops, r, &h);
+                    if (k == K_DISJOINT) {
+                        held[r] = h;
+                    }
+                    if (t.pool) {
+                        umfPoolDestroy(t.pool);
+                    }
+                }
+                for (int k = 0; k < K_COUNT; k++) {
+                    ratio[k][r] = ns[k][r] / ns[K_GLIBC][r];
+                }
+            }
+            for (int k = 0; k < K_COUNT; k++) {
+                if (k == K_JEMALLOC && !have_je) {
+                    continue;
+                }
+                printf("%-30s %-9s %10.1f %8.2f", name, KIND_NAMES[k], bench_median(ns[k], (int)runs),
+                       bench_median(ratio[k], (int)runs));
+                if (k == K_DISJOINT && !stacked) {
+                    printf(" %14.3f", bench_median(held, (int)runs));
+                }
+                printf("\n");
+            }
+        }
+        if (stacked && strstr("nested lookup", filter)) {
+            /* nested lookup: the innermost pool (level 7) against a single pool, alternating */
+            double by_n[MAX_RUNS], by_s[MAX_RUNS], fm_n[MAX_RUNS], fm_s[MAX_RUNS], rb[MAX_RUNS], rf[MAX_RUNS];
+            umf_disjoint_pool_params_handle_t params = umf_params();
+            umf_memory_pool_handle_t single = NULL;
+            umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &single);
+            umfDisjointPoolParamsDestroy(params);
+            unsigned rounds = (unsigned)(ops / LOOKUP_PTRS / 2 + 1);
+            for (unsigned r = 0; r < runs; r++) {
+                lookup_t n = run_lookup(g_stack[NPOOLS - 1], rounds);
+                lookup_t s = run_lookup(single, rounds);
+                by_n[r] = n.by_ptr;
+                by_s[r] = s.by_ptr;
+                fm_n[r] = n.free_malloc;
+                fm_s[r] = s.free_malloc;
+                rb[r] = n.by_ptr / s.by_ptr;
+                rf[r] = n.free_malloc / s.free_malloc;
+            }
+            umfPoolDestroy(single);
+            printf("\nnested lookup, 64 B, %d pointers: innermost of %d levels vs a single pool (same run)\n",
+                   LOOKUP_PTRS, LEVELS);
+            printf("%-30s %10s %10s %8s\n", "call", "nested ns", "single ns", "ratio");
+            printf("%-30s %10.1f %10.1f %8.2f\n", "umfPoolByPtr", bench_median(by_n, (int)runs),
+                   bench_median(by_s, (int)runs), bench_median(rb, (int)runs));
+            printf("%-30s %10.1f %10.1f %8.2f\n", "umfFree + umfPoolMalloc", bench_median(fm_n, (int)runs),
+                   bench_median(fm_s, (int)runs), bench_median(rf, (int)runs));
+            stack_destroy();
+        }
+    }
+    umfMemoryProviderDestroy(prov);
+    umfMemoryProviderDestroy(g_counting.inner);
+    return 0;
+}
