@@ -685,6 +685,35 @@ static void test_trim(void) {
 
 /* ---- statistics and CTL ---- */
 
+/* With slab_min_size 4096, a 4 KiB chunk still shares a slab with others (64 KiB, 16 chunks), so that
+ * freeing one does not send a slab back to the provider; capacity still counts whole slabs. */
+static void test_small_slab_min_holds_several_chunks(void) {
+    umf_disjoint_pool_params_handle_t p = NULL;
+    CHECK_OK(umfDisjointPoolParamsCreate(&p));
+    CHECK_OK(umfDisjointPoolParamsSetSlabMinSize(p, 4096));
+    CHECK_OK(umfDisjointPoolParamsSetCapacity(p, 1));
+    CHECK_OK(umfDisjointPoolParamsSetTrace(p, 1));
+    direct_t d;
+    MUST(direct_open(&d, p, 1) == 0);
+    umfDisjointPoolParamsDestroy(p);
+
+    void *ptrs[33];
+    for (int i = 0; i < 33; i++) {
+        ptrs[i] = d.ops->malloc(d.priv, 4096);
+        REQUIRE(ptrs[i] != NULL);
+    }
+    CHECK_EQ(dget(&d, "stats.curr_slabs_in_use"), 3);
+    CHECK_EQ(dget(&d, "stats.reserved_memory"), 3 * 64 * KiB);
+    for (int i = 0; i < 33; i++) {
+        CHECK_OK(d.ops->free(d.priv, ptrs[i]));
+    }
+    /* capacity 1: one empty slab kept, the other two given back */
+    CHECK_EQ(dget(&d, "stats.curr_slabs_in_use"), 0);
+    CHECK_EQ(dget(&d, "stats.curr_slabs_in_pool"), 1);
+    CHECK_EQ(dget(&d, "stats.reserved_memory"), 64 * KiB);
+    direct_close(&d);
+}
+
 static void test_ctl_stats(void) {
     umf_disjoint_pool_params_handle_t p = NULL;
     CHECK_OK(umfDisjointPoolParamsCreate(&p));
@@ -1025,6 +1054,7 @@ int main(void) {
     RUN_TEST(test_capacity);
     RUN_TEST(test_shared_limits);
     RUN_TEST(test_trim);
+    RUN_TEST(test_small_slab_min_holds_several_chunks);
     RUN_TEST(test_ctl_stats);
     RUN_TEST(test_ctl_params_before_post_initialize);
     RUN_TEST(test_ctl_config_input);

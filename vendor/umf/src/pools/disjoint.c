@@ -63,6 +63,8 @@
 #define DP_DEFAULT_SLAB_MIN_SIZE ((size_t)64 * 1024)
 #define DP_DEFAULT_MAX_POOLABLE_SIZE ((size_t)2 * 1024 * 1024)
 #define DP_DEFAULT_CAPACITY ((size_t)4)
+#define DP_SLAB_MIN_CHUNKS 16                   /* slabs grow towards this many chunks ... */
+#define DP_SLAB_GROW_LIMIT ((size_t)64 * 1024) /* ... while they stay within this size */
 #define DP_DEFAULT_NAME "disjoint"
 #define DP_NAME_MAX 64
 #define DP_MAX_ARENAS 16
@@ -73,6 +75,7 @@
 #define DP_TC_MAX_SIZE 1024 /* the largest class thread caches keep */
 #define DP_OWNERS 4         /* threads a pool finds caches for without TLS */
 #define DP_TLS_POOLS 4      /* pools a thread caches for at the same time */
+#define DP_TC_EVICT_EVERY 64 /* with every slot busy, one miss in this many takes a slot over */
 
 /* ------------------------------------------------------------------------- */
 /* Params and shared limits                                                    */
@@ -394,6 +397,7 @@ typedef struct dp_tls_entry {
  * with dlopen (its TLS block is too big for the static TLS glibc keeps spare). */
 typedef struct dp_thread {
     dp_tls_entry_t tc[DP_TLS_POOLS];
+    unsigned misses; /* lookups that found every slot busy */
 } dp_thread_t;
 
 static pthread_mutex_t dp_tc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -708,6 +712,12 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
                 if ((3 * unit) % sz == 0 && 3 * unit >= sz) {
                     slab = 3 * unit;
                 }
+            }
+            /* A slab of one or two chunks goes back to the provider almost every time one is freed
+             * (capacity counts slabs): grow small slabs to hold several chunks, up to the default
+             * slab_min_size, so that chunks come and go without provider calls. */
+            while (slab / sz < DP_SLAB_MIN_CHUNKS && slab * 2 <= DP_SLAB_GROW_LIMIT) {
+                slab *= 2;
             }
             atomic_init(&b->lock.taken, 0);
             b->cls = c;
@@ -1093,6 +1103,16 @@ static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
         }
         dp_self = t;
     }
+    /* Every slot busy (the common case for a thread taking turns among more pools than slots): skip the
+     * scan below, which takes a lock per slot, except on the misses that may take a slot over. */
+    bool busy = true;
+    for (int i = 0; i < DP_TLS_POOLS; i++) {
+        busy &= t->tc[i].tc != NULL;
+    }
+    if (busy && (t->misses + 1) % DP_TC_EVICT_EVERY != 0) {
+        t->misses++;
+        return NULL;
+    }
     /* forget the caches of pools that are gone, and pick a slot */
     int slot = -1;
     for (int i = 0; i < DP_TLS_POOLS; i++) {
@@ -1112,7 +1132,12 @@ static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
         }
     }
     if (slot < 0) {
-        /* all slots busy: give back the last one */
+        /* All slots busy. A thread that takes turns among more pools than slots (nested pools) would
+         * flush and rebuild a cache on nearly every call: serve such pools from their buckets and only
+         * now and then give back the last slot, so that a pool used for good still gets one. */
+        if (++t->misses % DP_TC_EVICT_EVERY != 0) {
+            return NULL;
+        }
         slot = DP_TLS_POOLS - 1;
         dp_tcache_t *old = t->tc[slot].tc;
         t->tc[slot].tc = NULL;
