@@ -255,6 +255,9 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     const r = this.#release
     this._h = null
     this.#state = 'destroyed'
+    // a destroyed object can stay reachable a while (a WeakRef keeps its target until the current job
+    // ends): it must not keep its release record, parents and cleanup closures with it
+    this.#release = undefined
     if (r === undefined) return
     registry.unregister(this)
     check(guarded(() => runRelease(r)), r.freeName)

@@ -306,8 +306,8 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   readonly #provider: MemoryProvider
   #name: string | undefined
   #impl: MemoryPoolImpl | undefined
-  /** Allocations lent out, with a count (see lend()). */
-  readonly #lent = new Map<bigint, number>()
+  /** Allocations lent out, with a count (see lend()); made at the first loan, as most pools lend nothing. */
+  #lent: Map<bigint, number> | null = null
   /** What views of the provider's memory may do (its protection). */
   #access: 'readwrite' | 'read' | 'none' = 'readwrite'
   /** Whether TypeScript code (this pool's or its provider's ops) can run in a malloc or free. */
@@ -587,7 +587,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this.handle
     toSize(size, 'size')
     if (ptr !== null) this.#known(ptr, 'realloc')
-    if (ptr !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'realloc')
+    if (ptr !== null && this.#lent?.has(ptr) === true) throw this.#lentError(ptr, 'realloc')
     this.#checkAccess('realloc', 'readwrite') // C copies the bytes
     const p = this.inCall(() => ffi.umfPoolRealloc(h, ptr, size))
     if (p === null) {
@@ -652,7 +652,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     // one BigInt op checks 0 < ptr < 2^64 well enough here: 0n is never in the table (relational BigInt
     // comparisons cost about 6 ns each, a third of this method)
     if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
-    if (this.#lent.size !== 0 && this.#lent.has(ptr)) throw this.#lentError(ptr, 'free')
+    if (this.#lent !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'free')
     if (this.#sizes.delete(ptr) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
     let rc: number
     if (this.#js) {
@@ -676,7 +676,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   freeAddress(ptr: bigint, func: string): void {
     if (this._h === null) throw this.deadError()
-    if (this.#lent.has(ptr)) throw this.#lentError(ptr, func)
+    if (this.#lent?.has(ptr) === true) throw this.#lentError(ptr, func)
     if (this.#sizes.delete(ptr) < 0) {
       throw new RangeError(`${func}: 0x${ptr.toString(16)} is not the start of a live allocation of ${this.describeSelf()} made through lib/`)
     }
@@ -789,7 +789,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   lend(ptr: bigint): () => void {
     this.#known(ptr, 'lend')
-    const lent = this.#lent
+    const lent = (this.#lent ??= new Map())
     lent.set(ptr, (lent.get(ptr) ?? 0) + 1)
     let done = false
     return () => {

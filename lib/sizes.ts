@@ -53,22 +53,26 @@ export function addressKey(ptr: bigint): number {
   return u32[HI]! * 4294967296 + u32[LO]!
 }
 
+// The storage of every empty table: all zeros, never written (a table grows off it before its first
+// insert), so an unused table (a forgotten pool's) costs no arrays of its own.
+const NO_SLOTS = new Float64Array(16)
+
 /** An address-to-size table. @internal */
 export class SizeTable {
-  #keys: Float64Array
-  #sizes: Float64Array
-  #mask: number
-  #shift: number
+  #keys = NO_SLOTS
+  #sizes = NO_SLOTS
+  #mask = NO_SLOTS.length - 1
+  #shift = 32 - Math.log2(NO_SLOTS.length)
+  /** Inserts allowed before the table must grow (half its slots; 0 while it has none of its own). */
+  #limit = 0
   #count = 0
+  readonly #initial: number
 
-  /** @param capacity - initial slot count (rounded up to a power of 2) */
+  /** @param capacity - slot count of the first arrays (rounded up to a power of 2), made at the first insert */
   constructor(capacity = 64) {
     let n = 16
     while (n < capacity) n *= 2
-    this.#keys = new Float64Array(n)
-    this.#sizes = new Float64Array(n)
-    this.#mask = n - 1
-    this.#shift = 32 - Math.log2(n)
+    this.#initial = n
   }
 
   /** Number of addresses held. */
@@ -92,7 +96,7 @@ export class SizeTable {
    * @param size - its size
    */
   set(ptr: bigint, size: number): void {
-    if ((this.#count + 1) * 2 > this.#mask + 1) this.#grow()
+    if (this.#count >= this.#limit) this.#grow()
     u64[0] = ptr
     const lo = u32[LO]!
     this.#insert(u32[HI]! * 4294967296 + lo, this.#slotOfLow(lo), size)
@@ -198,21 +202,24 @@ export class SizeTable {
     return null
   }
 
-  /** Forgets every address. */
+  /** Forgets every address and gives the arrays back (a destroyed pool keeps no memory here). */
   clear(): void {
-    this.#keys.fill(0)
-    this.#sizes.fill(0)
+    this.#keys = this.#sizes = NO_SLOTS
+    this.#mask = NO_SLOTS.length - 1
+    this.#shift = 32 - Math.log2(NO_SLOTS.length)
+    this.#limit = 0
     this.#count = 0
   }
 
   #grow(): void {
     const oldKeys = this.#keys
     const oldSizes = this.#sizes
-    const n = oldKeys.length * 2
+    const n = oldKeys === NO_SLOTS ? this.#initial : oldKeys.length * 2
     this.#keys = new Float64Array(n)
     this.#sizes = new Float64Array(n)
     this.#mask = n - 1
     this.#shift = 32 - Math.log2(n)
+    this.#limit = n / 2
     this.#count = 0
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!

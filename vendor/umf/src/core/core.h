@@ -39,6 +39,7 @@ struct umf_memory_pool_t {
      * live_count, at no cost until read; for any other pool each thread adds to its own stripe. */
     size_t (*live_count)(void *priv);
     struct umf_count_stripe *stripes; /* UMF_COUNT_STRIPES of them when live_count is NULL */
+    struct ctl_named_pool_t *ctl_name; /* its entry in CTL's list of pools by name, or NULL */
 };
 
 /* A pool that can count its live allocations itself returns the function doing it (NULL otherwise);

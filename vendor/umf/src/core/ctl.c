@@ -203,7 +203,7 @@ void umf_ctl_apply_defaults(umf_ctl_kind_t kind, const char *name, umf_ctl_defau
 /* Pools by name                                                               */
 
 typedef struct ctl_named_pool_t {
-    struct ctl_named_pool_t *next;
+    struct ctl_named_pool_t *next, *prev;
     umf_memory_pool_handle_t pool;
     char name[64];
 } ctl_named_pool_t;
@@ -211,6 +211,8 @@ typedef struct ctl_named_pool_t {
 /* Queries hold it for reading while they use a pool they found by name; destroy takes it for writing. */
 static pthread_rwlock_t g_names_lock = PTHREAD_RWLOCK_INITIALIZER;
 static ctl_named_pool_t *g_names; /* in creation order, so an index counts pools of a name by age */
+static ctl_named_pool_t *g_names_tail; /* with the pool's own pointer to its entry: O(1) (un)register,
+                                        * as programs create and destroy pools by the hundred thousand */
 
 void umf_ctl_pool_register(umf_memory_pool_handle_t pool, const char *name) {
     if (!umf_name_is_valid(name)) {
@@ -224,23 +226,25 @@ void umf_ctl_pool_register(umf_memory_pool_handle_t pool, const char *name) {
     e->pool = pool;
     umf_strlcpy(e->name, name, sizeof(e->name));
     pthread_rwlock_wrlock(&g_names_lock);
-    ctl_named_pool_t **pp = &g_names;
-    while (*pp) {
-        pp = &(*pp)->next;
+    e->prev = g_names_tail;
+    if (g_names_tail) {
+        g_names_tail->next = e;
+    } else {
+        g_names = e;
     }
-    *pp = e;
+    g_names_tail = e;
+    pool->ctl_name = e;
     pthread_rwlock_unlock(&g_names_lock);
 }
 
 void umf_ctl_pool_unregister(umf_memory_pool_handle_t pool) {
     pthread_rwlock_wrlock(&g_names_lock);
-    for (ctl_named_pool_t **pp = &g_names; *pp; pp = &(*pp)->next) {
-        if ((*pp)->pool == pool) {
-            ctl_named_pool_t *e = *pp;
-            *pp = e->next;
-            free(e);
-            break;
-        }
+    ctl_named_pool_t *e = pool->ctl_name;
+    if (e) {
+        *(e->prev ? &e->prev->next : &g_names) = e->next;
+        *(e->next ? &e->next->prev : &g_names_tail) = e->prev;
+        pool->ctl_name = NULL;
+        free(e);
     }
     pthread_rwlock_unlock(&g_names_lock);
 }

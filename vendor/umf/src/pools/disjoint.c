@@ -331,6 +331,7 @@ typedef struct dp_pool {
     struct umf_disjoint_pool_params_t params;
     struct umf_disjoint_pool_shared_limits_t *limits; /* NULL: no limit */
     atomic_bool ready;
+    bool sealed; /* post_initialize ran: params are final, buckets come with the first allocation */
     pthread_mutex_t setup_lock;
 
     size_t unit;
@@ -1968,8 +1969,8 @@ static umf_result_t dp_ctl_param(dp_pool_t *p, umf_ctl_query_source_t source, co
     }
     pthread_mutex_lock(&p->setup_lock);
     umf_result_t rc = UMF_RESULT_SUCCESS;
-    if (atomic_load(&p->ready)) {
-        rc = UMF_RESULT_ERROR_NOT_SUPPORTED; /* the buckets are made already */
+    if (p->sealed || atomic_load(&p->ready)) {
+        rc = UMF_RESULT_ERROR_NOT_SUPPORTED; /* the pool is created: its geometry is fixed */
     } else if (field) {
         if (field == &p->params.min_bucket_size && !IS_POWER_OF_2(new_size)) {
             rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -2006,7 +2007,12 @@ static umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char
         if (queryType != CTL_QUERY_RUNNABLE) {
             rc = UMF_RESULT_ERROR_NOT_SUPPORTED;
         } else {
-            rc = dp_setup(p);
+            /* only seals the params: the buckets (narenas * nclasses of them, hundreds of KiB on a
+             * many-core machine) wait for the first allocation, so an unused pool stays small */
+            pthread_mutex_lock(&p->setup_lock);
+            p->sealed = true;
+            pthread_mutex_unlock(&p->setup_lock);
+            rc = UMF_RESULT_SUCCESS;
         }
     } else if (strcmp(n1, "params") == 0 && has2 && !has3) {
         rc = dp_ctl_param(p, source, dp_ctl_name(n2, &ap), arg, size, queryType);
