@@ -397,6 +397,7 @@ export function toCOps(value: bigint, kind: 'provider' | 'pool'): bigint {
         ffi.umfFileMemoryProviderOps,
         ffi.umfDevDaxMemoryProviderOps,
         ffi.umfCUDAMemoryProviderOps,
+        ffi.umfLevelZeroMemoryProviderOps,
       ]),
       pool: of([ffi.umfProxyPoolOps, ffi.umfDisjointPoolOps, ffi.umfJemallocPoolOps, ffi.umfScalablePoolOps]),
     }

@@ -35,6 +35,16 @@ export { CudaMemoryProviderParamsSchema } from './config/cuda_memory_provider.js
 export type { CudaMemoryProviderParams, CudaMemoryProviderParamsParsed, CudaMemoryType } from './config/cuda_memory_provider.js'
 export { cudaCurrentContext, cudaUsePrimaryContext, CudaError } from './cuda.js'
 export type { CudaCurrentContext } from './cuda.js'
+export { LevelZeroMemoryProvider } from './providers/level_zero_memory_provider.js'
+export { LevelZeroMemoryProviderParamsSchema } from './config/level_zero_memory_provider.js'
+export type {
+  LevelZeroFreePolicy,
+  LevelZeroMemoryProviderParams,
+  LevelZeroMemoryProviderParamsParsed,
+  LevelZeroMemoryType,
+} from './config/level_zero_memory_provider.js'
+export { levelZeroInit, LevelZeroError } from './level_zero.js'
+export type { LevelZeroSetup } from './level_zero.js'
 export { FixedMemoryProviderParamsSchema } from './config/fixed_memory_provider.js'
 export type {
   FixedMemoryProviderParams,

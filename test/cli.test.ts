@@ -1,6 +1,7 @@
 // The `umf` command (lib/cli/umf.ts): `umf info` and `--json` on this machine, on a fake two-node topology
 // (HWLOC_XMLFILE), with components made unloadable, and with no library at all; bad arguments.
 import t from 'tap'
+import { buildZeFixture } from './fixtures/ze-fixture.js'
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -57,6 +58,12 @@ t.test('umf info --json on this machine: the package build, its version and its 
   }
   // no NVIDIA driver on this machine: the CUDA provider is built but cannot load libcuda.so.1
   t.match(info.components.cuda, { built: true, usable: false, detail: /^libumf cannot use libcuda\.so\.1 \(UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE\)/ })
+  // the Level Zero loader is installed (libze1) but no driver: not usable, saying why
+  t.match(info.components.levelZero, {
+    built: true,
+    usable: false,
+    detail: 'libze_loader.so.1 finds no usable Level Zero driver (zeInit: ZE_RESULT_ERROR_UNINITIALIZED)',
+  })
   t.same(Object.keys(info.memspaces), ['HostAll', 'HighestCapacity', 'HighestBandwidth', 'LowestLatency'])
   // this machine: the memspaces of its NUMA nodes exist; it has no HMAT, so bandwidth and latency do not
   const nodes = info.components.hwloc.numaNodes.map((n) => n.id)
@@ -151,4 +158,12 @@ t.test('umf info --json with the stand-in libcuda.so.1 on LD_LIBRARY_PATH: the C
     usable: true,
     detail: 'libcuda.so.1 loaded by libumf with the 14 entry points the CUDA provider needs',
   })
+})
+
+t.test('umf info: the Level Zero provider is usable with a driver behind the loader (fixture driver)', async (t) => {
+  const fixture = buildZeFixture()
+  t.teardown(fixture.cleanup)
+  const { status, info, stderr } = infoJson({ ZE_ENABLE_ALT_DRIVERS: fixture.so })
+  t.equal(status, 0, stderr)
+  t.same(info.components.levelZero, { built: true, usable: true, detail: 'a Level Zero driver with 2 device(s) behind libze_loader.so.1' })
 })

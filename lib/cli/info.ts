@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import koffi from 'koffi'
 import { defaultLibraryPath, packageRoot } from '../../ffi/location.js'
+import { LevelZeroError, loadLevelZero, zeSetup } from '../level_zero_loader.js'
 
 /** One optional component: whether the loaded libumf has it, whether it works here, and why not. */
 export interface ComponentInfo {
@@ -235,6 +236,18 @@ export async function systemInfo(): Promise<SystemInfo> {
     return { built: true, usable: true, detail: 'libcuda.so.1 loaded by libumf with the 14 entry points the CUDA provider needs' }
   }
 
+  /** The Level Zero provider needs a driver behind the loader: usable when zeInit finds one with a device. */
+  const levelZero = (built: ComponentInfo): ComponentInfo => {
+    if (!built.built || !built.usable) return built
+    try {
+      const ze = zeSetup(loadLevelZero())
+      return { built: true, usable: true, detail: `a Level Zero driver with ${ze.devices.length} device(s) behind libze_loader.so.1` }
+    } catch (e) {
+      const why = e instanceof LevelZeroError ? `${e.func}: ${e.zeName}` : (e as Error).message
+      return { built: true, usable: false, detail: `libze_loader.so.1 finds no usable Level Zero driver (${why})` }
+    }
+  }
+
   const memspaces: Record<string, { available: boolean; detail: string }> = {}
   // declared here rather than taken from ffi/ so that a libumf without them is reported, not fatal
   const declare = <F>(proto: string): F | null => {
@@ -288,7 +301,7 @@ export async function systemInfo(): Promise<SystemInfo> {
       jemalloc: pool('umfJemallocPoolOps', (p) => new lib.JemallocPool(p), 'the jemalloc pool works'),
       tbbmalloc: pool('umfScalablePoolOps', (p) => new lib.ScalablePool(p), 'libtbbmalloc.so.2 loaded; the scalable pool works'),
       cuda: cuda(gpu('umfCUDAMemoryProviderOps', 'libcuda.so.1')),
-      levelZero: gpu('umfLevelZeroMemoryProviderOps', 'libze_loader.so.1'),
+      levelZero: levelZero(gpu('umfLevelZeroMemoryProviderOps', 'libze_loader.so.1')),
     },
     memspaces,
     environment,

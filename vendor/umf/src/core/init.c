@@ -14,6 +14,7 @@ extern void umf_topology_fini(void) __attribute__((weak));
 extern void umf_topology_prefork(void) __attribute__((weak));
 extern void umf_scalable_fini(void) __attribute__((weak));
 extern void umf_cuda_fini(void) __attribute__((weak));
+extern void umf_ze_fini(void) __attribute__((weak));
 extern umf_result_t umf_ipc_init(void) __attribute__((weak));
 extern void umf_ipc_fini(void) __attribute__((weak));
 
@@ -89,6 +90,9 @@ umf_result_t umfTearDown(void) {
         umf_ctl_fini();
         if (umf_cuda_fini) {
             umf_cuda_fini();
+        }
+        if (umf_ze_fini) {
+            umf_ze_fini();
         }
         LOG_DEBUG("UMF torn down");
         umf_log_fini();

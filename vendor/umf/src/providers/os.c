@@ -32,6 +32,7 @@
 
 #include "base/ctl_value.h"
 #include "base/topology.h"
+#include "base/fd_copy.h"
 #include "base/utils.h"
 #include "core/ipc_internal.h"
 #include "providers/provider_stats.h"
@@ -975,13 +976,6 @@ _Static_assert(sizeof(os_ipc_data_t) == 40 && offsetof(os_ipc_data_t, fd_offset)
                    offsetof(os_ipc_data_t, protection) == 24 && offsetof(os_ipc_data_t, shm_name) == 40,
                "os_ipc_data_t must keep UMF 1.1's layout");
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
 static const char *os_ipc_name(const os_provider_t *p) { return p->shm_name ? p->shm_name + 1 : ""; }
 
 static umf_result_t os_check_ipc(const os_provider_t *p) {
@@ -1003,31 +997,6 @@ static umf_result_t os_get_ipc_handle_size(void *provider, size_t *size) {
     return rc;
 }
 
-/*
- * Under Yama's ptrace_scope 1 only ancestors may pidfd_getfd from a process: a producer of
- * anonymous-fd handles lets any process of its user do it (PR_SET_PTRACER_ANY). Without Yama
- * the call fails with EINVAL and nothing is needed; with scope 2 or 3 it cannot help.
- */
-static void os_allow_fd_copy(int pid) {
-    static _Atomic int done_for; /* the pid it was done in (a fork child does it again) */
-    if (atomic_load_explicit(&done_for, memory_order_relaxed) == pid) {
-        return;
-    }
-    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
-    char scope = '?'; /* unknown: try */
-    if (fd >= 0) {
-        if (read(fd, &scope, 1) != 1) {
-            scope = '?';
-        }
-        close(fd);
-    }
-    if ((scope == '1' || scope == '?') && prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0) != 0 &&
-        errno != EINVAL) {
-        LOG_WARN("prctl(PR_SET_PTRACER) failed (errno %d): other processes may not open IPC handles", errno);
-    }
-    atomic_store_explicit(&done_for, pid, memory_order_relaxed);
-}
-
 static umf_result_t os_get_ipc_handle(void *provider, const void *ptr, size_t size, void *providerIpcData) {
     if (provider == NULL || ptr == NULL || providerIpcData == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -1046,7 +1015,7 @@ static umf_result_t os_get_ipc_handle(void *provider, const void *ptr, size_t si
     const char *name = os_ipc_name(p);
     d->pid = (int)getpid();
     if (name[0] == '\0') {
-        os_allow_fd_copy(d->pid);
+        umf_fd_allow_copy();
     }
     d->fd = p->fd;
     d->fd_offset = offset;
@@ -1106,19 +1075,14 @@ static int os_ipc_fd(const os_ipc_data_t *d, umf_result_t *rc) {
         shm_unlink(path); /* as UMF does: the object lives on while it is mapped */
         return fd;
     }
-    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)d->pid, 0);
-    if (pidfd < 0) {
-        int err = errno;
-        *rc = err == ENOSYS ? UMF_RESULT_ERROR_NOT_SUPPORTED
-                            : os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, "pidfd_open of the IPC handle's process failed");
-        return -1;
-    }
-    fd = (int)syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
-    int err = errno;
-    close(pidfd);
+    const char *failed = NULL;
+    fd = umf_fd_copy_from(d->pid, d->fd, &failed);
     if (fd < 0) {
-        *rc = err == ENOSYS ? UMF_RESULT_ERROR_NOT_SUPPORTED
-                            : os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, "pidfd_getfd of the IPC handle's fd failed");
+        int err = errno;
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s of the IPC handle's %s failed", failed,
+                 strcmp(failed, "pidfd_open") == 0 ? "process" : "fd");
+        *rc = err == ENOSYS ? UMF_RESULT_ERROR_NOT_SUPPORTED : os_fail(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, msg);
         return -1;
     }
     return fd;
