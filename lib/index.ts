@@ -16,7 +16,7 @@
  *
  * @module umf
  */
-export { UmfError, ConfigError, DestroyedError, ReentrancyError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
+export { UmfError, ConfigError, DestroyedError, ReentrancyError, LevelZeroSetupError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
 export type { NativeError, UmfErrorOptions } from './errors.js'
 export { UmfHandle } from './handle.js'
 export type { AdoptOptions } from './handle.js'
@@ -43,7 +43,7 @@ export type {
   LevelZeroMemoryProviderParamsParsed,
   LevelZeroMemoryType,
 } from './config/level_zero_memory_provider.js'
-export { levelZeroInit, LevelZeroError } from './level_zero.js'
+export { levelZeroInit, levelZeroCreateContext, levelZeroRegisterContext, LevelZeroError } from './level_zero.js'
 export type { LevelZeroSetup } from './level_zero.js'
 export { FixedMemoryProviderParamsSchema } from './config/fixed_memory_provider.js'
 export type {
