@@ -33,21 +33,24 @@ if [ "$cuda" = no ] && [ "$ze" = no ]; then
 fi
 echo "gpu-check: CUDA driver: $cuda; Level Zero GPU driver: $ze"
 
-# build: libumf and the C tests (plain cmake, no cmake-js or jemalloc needed)
+# build: libumf and the C tests (plain cmake, no cmake-js or jemalloc needed), in a folder of its own outside
+# the checkout (CMake's Makefile generator leaves compiler_depend.ts files that tap would take for tests)
+bdir=$(mktemp -d "${TMPDIR:-/tmp}/umf-gpu-check.XXXXXX")
+trap 'rm -rf "$bdir"' EXIT
 targets=()
 [ "$cuda" = yes ] && targets+=(--target provider_cuda)
 [ "$ze" = yes ] && targets+=(--target provider_level_zero)
-cmake -S vendor/umf -B build/gpu-check -DCMAKE_BUILD_TYPE=Release -DUMF_BUILD_BENCHMARKS=OFF \
+cmake -S vendor/umf -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DUMF_BUILD_BENCHMARKS=OFF \
     -DUMF_WITH_JEMALLOC=OFF >/dev/null
-cmake --build build/gpu-check -j"$(nproc)" "${targets[@]}" >/dev/null
+cmake --build "$bdir" -j"$(nproc)" "${targets[@]}" >/dev/null
 [ -d node_modules ] || npm ci --ignore-scripts >/dev/null
-lib="$PWD/build/gpu-check/libumf.so.1"
+lib="$bdir/libumf.so.1"
 checked=()
 
 if [ "$cuda" = yes ]; then
     command -v nvidia-smi >/dev/null && nvidia-smi -L
     echo "gpu-check: C test provider_cuda on the real driver"
-    UMF_TEST_CUDA_DRIVER=real build/gpu-check/test/provider_cuda
+    UMF_TEST_CUDA_DRIVER=real "$bdir"/test/provider_cuda
 
     echo "gpu-check: the CUDA example on the real driver"
     UMF_LIBRARY_PATH="$lib" npx tsx examples/cuda_shared_memory.ts 0
@@ -57,7 +60,7 @@ fi
 if [ "$ze" = yes ]; then
     echo "gpu-check: C test provider_level_zero on the real Level Zero driver"
     rc=0
-    env -u ZE_ENABLE_ALT_DRIVERS UMF_TEST_ZE_DRIVER=real build/gpu-check/test/provider_level_zero || rc=$?
+    env -u ZE_ENABLE_ALT_DRIVERS UMF_TEST_ZE_DRIVER=real "$bdir"/test/provider_level_zero || rc=$?
     if [ "$rc" = 2 ]; then
         echo "gpu-check: the Level Zero driver is installed but zeInit found no device: Level Zero not checked" >&2
     elif [ "$rc" != 0 ]; then
