@@ -276,6 +276,20 @@ const TYPED_ARRAYS: ReadonlySet<unknown> = new Set([
 
 // ---- live pools by handle ----
 
+/**
+ * The JS-side cleanup of a pool once C freed it. Made outside the constructor so that the closure keeps
+ * only these few values, not the constructor's whole scope (a forgotten pool holds it until the finalizer
+ * runs, and 100,000 forgotten pools must stay small: issue 14).
+ */
+function poolCleanup(h: bigint, id: number | undefined, sizes: SizeTable, dependsOn: readonly UmfHandle[]): () => void {
+  return () => {
+    live.freed(h)
+    if (id !== undefined) slots.remove(id)
+    sizes.clear()
+    for (const d of dependsOn) UmfHandle.dropDependent(d)
+  }
+}
+
 const live = new LiveObjects<MemoryPool>()
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 // the hot paths call these directly (a namespace property read per call is measurable)
@@ -365,30 +379,21 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       }
       check(rc, 'umfPoolCreate')
       const h = out[0]!
-      const sizes = this.#sizes
-      const dropProvider = UmfHandle.depend([provider])
       // objects the params refer to (shared limits) outlive the pool, like its provider
       const extra = paramsHandle?.parents ?? []
-      const dropExtra = UmfHandle.depend(extra)
+      // the provider's destroy() is refused while the pool lives (unless the pool takes it over)
+      const dependsOn = opts.ownProvider ? extra : extra.length === 0 ? [provider] : [provider, ...extra]
+      for (const d of dependsOn) UmfHandle.addDependent(d)
       this.adopt(h, ffi.umfPoolDestroy, 'umfPoolDestroy', {
-        parents: [provider, ...extra],
-        after: () => {
-          live.freed(h)
-          if (id !== undefined) slots.remove(id)
-          sizes.clear()
-          dropProvider()
-          dropExtra()
-        },
+        parents: extra.length === 0 ? [provider] : [provider, ...extra],
+        after: poolCleanup(h, id, this.#sizes, dependsOn),
       })
       live.set(h, this)
       for (const w of wrappers) if (UmfHandle.isBorrowed(w)) UmfHandle.revokeWith(this, w)
       this.#provider = provider
       this.#access = provider.memoryAccess
       this.#js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
-      if (opts.ownProvider) {
-        dropProvider()
-        MemoryProvider.moveToPool(provider, this)
-      }
+      if (opts.ownProvider) MemoryProvider.moveToPool(provider, this)
     } finally {
       paramsHandle?.destroy()
     }
