@@ -361,6 +361,19 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     else (o.borrowers ??= []).push(new WeakRef(borrowed))
   }
 
+  /**
+   * Wraps the function that frees an object's handle (a shared pool is freed by its last user).
+   *
+   * @param h - the object
+   * @param wrap - given the current function and the parents, returns the new function
+   * @internal
+   */
+  static wrapFree(h: UmfHandle, wrap: (free: (handle: bigint) => number, parents: readonly object[]) => (handle: bigint) => number): void {
+    const r = h.#release
+    if (r === undefined || r.free === null || r.done) return
+    r.free = wrap(r.free, r.parents ?? [])
+  }
+
   /** Whether an object was created with `borrowed` (does not own its handle). @internal */
   static isBorrowed(h: UmfHandle): boolean {
     return h.#borrowed
