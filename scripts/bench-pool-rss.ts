@@ -14,9 +14,10 @@
  *
  * Measured on the 2-core development machine (Node 22, default flags), before → after the issue-14 work
  * (size classes of the disjoint pool made at its first allocation; small release records in lib/):
- *   rss per empty pool                6.8 KiB → 4.4 KiB (C: 3.0 → 1.45 KiB; JS heap: 1.7 → 0.8 KiB)
- *   100,000 forgotten pools, peak     554 MiB → 324 MiB
- *   100,000 create+destroy, peak      233 MiB → 181 MiB
+ *   rss per empty pool (--pools 20000) 5.3 KiB → 3.1 KiB (C: 3.0 → 1.45 KiB; JS heap: 1.7 → 0.8 KiB);
+ *                                     the default 2000 pools give noisier figures (4 to 7 KiB)
+ *   100,000 forgotten pools, peak     554 MiB → 324-328 MiB (with --yield: 259 MiB)
+ *   100,000 create+destroy, peak      233 MiB → 181-186 MiB
  */
 import { DisjointPool, OsMemoryProvider } from '../lib/index.js'
 import { arg } from './bench-common.js'
