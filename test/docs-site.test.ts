@@ -46,6 +46,8 @@ t.test('typedoc builds the site without warnings', async (t) => {
     t.match(examples, firstLine.slice(0, 40).replace(/&/g, '&amp;').replace(/'/g, '&#39;'), `the examples page shows ${file}`)
   }
 
+  t.match(page('documents/Worker_threads.html'), 'MemoryPool.adopt', 'the site has the worker-threads page (docs/workers.md)')
+
   const disjoint = page('classes/umf.DisjointPool.html')
   const ctor = disjoint.slice(disjoint.indexOf('id="constructor"'))
   t.match(ctor, /slabMinSize[\s\S]*64 KiB/, "the constructor's documentation tables UMF's defaults")

@@ -36,6 +36,14 @@ function buildParams(p: DisjointPoolParamsParsed): ParamsHandle {
   )
 }
 
+let defaultParams: DisjointPoolParamsParsed | undefined
+
+/** Whether a value is `{}` (a plain object without own properties): the params that give the defaults. */
+function isEmptyPlainObject(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false
+  return Reflect.ownKeys(v).length === 0
+}
+
 /**
  * The disjoint pool: allocations up to `maxPoolableSize` are chunks of size classes (`minBucketSize`,
  * then x1.5 and x2 steps: 8, 12, 16, 24, 32...) cut from slabs of at least `slabMinSize` bytes taken from
@@ -102,6 +110,8 @@ export class DisjointPool extends MemoryPool {
    * @throws ConfigError
    */
   static parseParams(params: unknown): DisjointPoolParamsParsed {
+    // the defaults, parsed once and shared (frozen): most pools use them, and each pool keeps its params
+    if (isEmptyPlainObject(params)) return (defaultParams ??= Object.freeze(parseConfig(DisjointPoolParamsSchema, {}, 'DisjointPool params')))
     return parseConfig(DisjointPoolParamsSchema, params, 'DisjointPool params')
   }
 }

@@ -326,6 +326,15 @@ typedef struct dp_radix {
     pthread_mutex_t lock; /* writers */
 } dp_radix_t;
 
+/* The size classes of a pool, made with its buckets at the first allocation (1.5 KiB that a pool which
+ * is never used does not hold: 100,000 forgotten empty pools must fit in a few hundred MiB). Only the
+ * slower paths read them; the thread-cache fast path uses small_class, kept in the pool. */
+typedef struct dp_classes {
+    size_t class_size[DP_MAX_CLASSES];
+    int pow_class[64];  /* class of 2^k, or -1 */
+    int half_class[64]; /* class of 3 * 2^(k-1), or -1 */
+} dp_classes_t;
+
 typedef struct dp_pool {
     umf_memory_provider_handle_t provider;
     struct umf_disjoint_pool_params_t params;
@@ -339,9 +348,7 @@ typedef struct dp_pool {
     size_t max_pooled; /* largest size served from slabs */
     unsigned nclasses;
     unsigned narenas; /* a power of 2 */
-    size_t class_size[DP_MAX_CLASSES];
-    int pow_class[64];  /* class of 2^k, or -1 */
-    int half_class[64]; /* class of 3 * 2^(k-1), or -1 */
+    dp_classes_t *cls;    /* allocated by setup: an empty pool does not pay for these tables */
     dp_bucket_t *buckets; /* narenas * nclasses, arena-major */
 
     dp_radix_t radix;
@@ -604,15 +611,15 @@ static inline unsigned dp_log2_floor(size_t x) { return 63u - (unsigned)__builti
 
 /* The class of an allocation of size bytes (0 < size <= largest class). */
 static inline unsigned dp_class_of(const dp_pool_t *p, size_t size) {
-    if (size <= p->class_size[0]) {
+    if (size <= p->cls->class_size[0]) {
         return 0;
     }
     unsigned k = dp_log2_floor(size - 1); /* 2^k < size <= 2^(k+1) */
-    int half = p->half_class[k];
-    if (half >= 0 && size <= p->class_size[half]) {
+    int half = p->cls->half_class[k];
+    if (half >= 0 && size <= p->cls->class_size[half]) {
         return (unsigned)half;
     }
-    return (unsigned)p->pow_class[k + 1];
+    return (unsigned)p->cls->pow_class[k + 1];
 }
 
 static size_t dp_next_pow2(size_t x) {
@@ -639,9 +646,12 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     p->unit = unit;
     p->slab_align = UMF_MAX(page, (size_t)1 << DP_PAGE_SHIFT);
 
+    if (p->cls == NULL && (p->cls = calloc(1, sizeof(*p->cls))) == NULL) {
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
     for (int i = 0; i < 64; i++) {
-        p->pow_class[i] = -1;
-        p->half_class[i] = -1;
+        p->cls->pow_class[i] = -1;
+        p->cls->half_class[i] = -1;
     }
     size_t min = p->params.min_bucket_size;
     if (!IS_POWER_OF_2(min)) {
@@ -651,34 +661,34 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     unsigned n = 0;
     if (maxp > 0) {
         unsigned k = dp_log2_floor(min);
-        p->pow_class[k] = (int)n;
-        p->class_size[n++] = min;
-        while (p->class_size[n - 1] < maxp && n + 2 <= DP_MAX_CLASSES && k + 1 < 48) {
+        p->cls->pow_class[k] = (int)n;
+        p->cls->class_size[n++] = min;
+        while (p->cls->class_size[n - 1] < maxp && n + 2 <= DP_MAX_CLASSES && k + 1 < 48) {
             size_t pw = (size_t)1 << k;
             size_t half = pw + pw / 2;
             if (pw >= 2) {
-                p->half_class[k] = (int)n;
-                p->class_size[n++] = half;
+                p->cls->half_class[k] = (int)n;
+                p->cls->class_size[n++] = half;
                 if (half >= maxp) {
                     break;
                 }
             }
             k++;
-            p->pow_class[k] = (int)n;
-            p->class_size[n++] = (size_t)1 << k;
+            p->cls->pow_class[k] = (int)n;
+            p->cls->class_size[n++] = (size_t)1 << k;
         }
     }
     p->nclasses = n;
-    p->max_pooled = n > 0 ? UMF_MIN(maxp, p->class_size[n - 1]) : 0;
+    p->max_pooled = n > 0 ? UMF_MIN(maxp, p->cls->class_size[n - 1]) : 0;
     p->tc_classes = 0;
     pthread_once(&dp_tc_once, dp_tc_make_key);
     /* the fast paths read the key only when tc_classes > 0 */
     if (p->params.pool_trace == 0 && atomic_load(&dp_tc_key_ready) && min >= 4) {
-        while (p->tc_classes < n && p->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
+        while (p->tc_classes < n && p->cls->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
             p->tc_classes++;
         }
     }
-    p->tc_max_size = p->tc_classes ? UMF_MIN(p->class_size[p->tc_classes - 1], p->max_pooled) : 0;
+    p->tc_max_size = p->tc_classes ? UMF_MIN(p->cls->class_size[p->tc_classes - 1], p->max_pooled) : 0;
     for (size_t sz = 4; sz <= p->tc_max_size; sz += 4) {
         /* classes of at least 4 bytes are multiples of 4: a size and its round-up to 4 share one */
         p->small_class[sz / 4] = (uint8_t)dp_class_of(p, sz);
@@ -702,7 +712,7 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     for (unsigned a = 0; a < narenas; a++) {
         for (unsigned c = 0; c < n; c++) {
             dp_bucket_t *b = &p->buckets[a * n + c];
-            size_t sz = p->class_size[c];
+            size_t sz = p->cls->class_size[c];
             size_t slab;
             if (sz <= unit) {
                 slab = (unit % sz) * 64 <= unit ? unit : 3 * unit;
@@ -1730,6 +1740,7 @@ static umf_result_t dp_finalize(void *pool) {
         }
     }
     free(p->large_tab);
+    free(p->cls);
     pthread_mutex_destroy(&p->large_lock);
     pthread_mutex_destroy(&p->setup_lock);
     free(p);
@@ -1817,7 +1828,7 @@ static void dp_collect(dp_pool_t *p, long cls, dp_stats_t *st) {
         for (dp_tcache_t *tc = p->tc_list; tc; tc = tc->next) {
             for (unsigned c = 0; c < tc->nclasses; c++) {
                 if (cls < 0 || (unsigned long)cls == c) {
-                    st->used -= atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed) * p->class_size[c];
+                    st->used -= atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed) * p->cls->class_size[c];
                 }
             }
         }
@@ -2043,7 +2054,7 @@ static umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char
             rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
         } else if (is_size) {
             rc = queryType != CTL_QUERY_READ ? UMF_RESULT_ERROR_NOT_SUPPORTED
-                                             : dp_ctl_size_out(arg, size, p->class_size[idx]);
+                                             : dp_ctl_size_out(arg, size, p->cls->class_size[idx]);
         } else {
             rc = dp_ctl_stat(p, (long)idx, stat, arg, size, queryType);
         }
