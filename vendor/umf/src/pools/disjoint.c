@@ -56,6 +56,7 @@
 #include "base/log.h"
 #include "base/utils.h"
 #include "pools/disjoint_internal.h"
+#include "pools/pool_xstats.h"
 
 void dp_lock_slow(dp_lock_t *l) {
     unsigned spins = 0;
@@ -1026,7 +1027,7 @@ static inline dp_tcache_t *dp_tc_find(dp_pool_t *p) {
     return NULL;
 }
 
-static void *dp_malloc(void *pool, size_t size) {
+static inline __attribute__((always_inline)) void *dp_raw_malloc(void *pool, size_t size) {
     dp_pool_t *p = pool;
     if (UMF_LIKELY(size - 1 < p->tc_max_size)) {
         /* the thread cache: no lock */
@@ -1064,10 +1065,10 @@ static void *dp_malloc_slow(dp_pool_t *p, size_t size) {
     return ptr;
 }
 
-static void *dp_aligned_malloc(void *pool, size_t size, size_t alignment) {
+static void *dp_raw_aligned_malloc(void *pool, size_t size, size_t alignment) {
     dp_pool_t *p = pool;
     if (alignment <= 1) {
-        return dp_malloc(pool, size);
+        return dp_raw_malloc(pool, size);
     }
     if (!IS_POWER_OF_2(alignment)) {
         return dp_fail(UMF_RESULT_ERROR_INVALID_ALIGNMENT);
@@ -1156,7 +1157,7 @@ static umf_result_t dp_locate_chunk(dp_pool_t *p, const void *ptr, dp_where_t *w
 
 static __attribute__((noinline)) umf_result_t dp_free_slow(dp_pool_t *p, void *ptr);
 
-static umf_result_t dp_free(void *pool, void *ptr) {
+static inline __attribute__((always_inline)) umf_result_t dp_raw_free(void *pool, void *ptr) {
     dp_pool_t *p = pool;
     if (UMF_LIKELY(p->tc_classes != 0 && ptr != NULL)) {
         /* the thread cache: no lock */
@@ -1239,25 +1240,25 @@ static umf_result_t dp_usable_size(void *pool, const void *ptr, size_t *size) {
     return e ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-static void *dp_calloc(void *pool, size_t num, size_t size) {
+static void *dp_raw_calloc(void *pool, size_t num, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(num, size, &total)) {
         return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
     }
-    void *ptr = dp_malloc(pool, total);
+    void *ptr = dp_raw_malloc(pool, total);
     if (ptr) {
         memset(ptr, 0, total);
     }
     return ptr;
 }
 
-static void *dp_realloc(void *pool, void *ptr, size_t size) {
+static void *dp_raw_realloc(void *pool, void *ptr, size_t size) {
     dp_pool_t *p = pool;
     if (ptr == NULL) {
-        return dp_malloc(pool, size);
+        return dp_raw_malloc(pool, size);
     }
     if (size == 0) {
-        umf_result_t rc = dp_free(pool, ptr);
+        umf_result_t rc = dp_raw_free(pool, ptr);
         dp_last_error = rc;
         return NULL;
     }
@@ -1293,12 +1294,12 @@ static void *dp_realloc(void *pool, void *ptr, size_t size) {
         old = e->usable;
         pthread_mutex_unlock(&p->large_lock);
     }
-    void *nptr = dp_malloc(pool, size);
+    void *nptr = dp_raw_malloc(pool, size);
     if (nptr == NULL) {
         return NULL;
     }
     memcpy(nptr, ptr, UMF_MIN(old, size));
-    dp_free(pool, ptr);
+    dp_raw_free(pool, ptr);
     return nptr;
 }
 
@@ -1339,6 +1340,7 @@ static umf_result_t dp_initialize(umf_memory_provider_handle_t provider, const v
     atomic_init(&p->ready, false);
     pthread_mutex_init(&p->setup_lock, NULL);
     pthread_mutex_init(&p->large_lock, NULL);
+    umf_xstats_init(&p->xs);
     *pool = p;
     return UMF_RESULT_SUCCESS;
 }
@@ -1405,6 +1407,7 @@ static umf_result_t dp_finalize(void *pool) {
     free(p->large_tab);
     pthread_mutex_destroy(&p->large_lock);
     pthread_mutex_destroy(&p->setup_lock);
+    umf_xstats_fini(&p->xs);
     free(p);
     return UMF_RESULT_SUCCESS;
 }
@@ -1451,6 +1454,10 @@ static umf_result_t dp_trim(void *pool, size_t minBytesToKeep) {
     return UMF_RESULT_SUCCESS;
 }
 
+
+/* The ops: the functions above, or while params.extended_stats is on, their counted versions. */
+#define DP_XS(pool) (&((dp_pool_t *)(pool))->xs)
+UMF_XSTATS_DEFINE_OPS(dp, DP_XS)
 
 static const umf_memory_pool_ops_t DP_OPS = {
     .version = UMF_POOL_OPS_VERSION_CURRENT,

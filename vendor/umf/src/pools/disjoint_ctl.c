@@ -221,9 +221,12 @@ umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char *name,
     if (p == NULL || name == NULL) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    umf_result_t rc = umf_xstats_ctl(&p->xs, source, name, arg, size, queryType, args);
+    if (rc != UMF_RESULT_ERROR_INVALID_CTL_PATH) {
+        return rc;
+    }
     va_list ap;
     va_copy(ap, args);
-    umf_result_t rc = UMF_RESULT_ERROR_INVALID_CTL_PATH;
     const char *path = name;
     char n1[64], n2[64], n3[64], n4[64];
     bool has1 = dp_next_node(&path, n1, sizeof(n1));
@@ -243,7 +246,7 @@ umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char *name,
             pthread_mutex_lock(&p->setup_lock);
             p->sealed = true;
             pthread_mutex_unlock(&p->setup_lock);
-            rc = UMF_RESULT_SUCCESS;
+            rc = umf_xstats_seal(&p->xs);
         }
     } else if (strcmp(n1, "params") == 0 && has2 && !has3) {
         rc = dp_ctl_param(p, source, dp_ctl_name(n2, &ap), arg, size, queryType);

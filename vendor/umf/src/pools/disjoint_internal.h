@@ -24,6 +24,7 @@
 #include <umf/pools/pool_disjoint.h>
 
 #include "base/utils.h"
+#include "pools/pool_xstats.h"
 
 #define DP_DEFAULT_SLAB_MIN_SIZE ((size_t)64 * 1024)
 #define DP_DEFAULT_MAX_POOLABLE_SIZE ((size_t)2 * 1024 * 1024)
@@ -180,6 +181,7 @@ typedef struct dp_pool {
     struct umf_disjoint_pool_params_t params;
     struct umf_disjoint_pool_shared_limits_t *limits; /* NULL: no limit */
     atomic_bool ready;
+    umf_xstats_t xs; /* the extended statistics (pool_xstats.h) */
     bool sealed; /* post_initialize ran: params are final, buckets come with the first allocation */
     pthread_mutex_t setup_lock;
 
