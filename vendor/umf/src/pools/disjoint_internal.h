@@ -5,6 +5,7 @@
  *                       malloc/free, create/destroy/trim, the ops table
  *   disjoint_params.c   the params object and the shared limits (public API of pool_disjoint.h)
  *   disjoint_ctl.c      the statistics and the pool's CTL nodes
+ *   disjoint_maps.c     page -> slab (radix tree) and the map of large allocations
  *
  * See the top of disjoint.c for how the pool is laid out.
  */
@@ -247,6 +248,35 @@ typedef struct dp_thread {
     dp_tls_entry_t tc[DP_TLS_POOLS];
     unsigned misses; /* lookups that found every slot busy */
 } dp_thread_t;
+
+/* ------------------------------------------------------------------------- */
+/* The maps (disjoint_maps.c)                                                  */
+
+void dp_radix_init(dp_radix_t *r);
+/* Sets the pages of [base, base + size) to slab (or NULL). */
+umf_result_t dp_radix_set(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab);
+void dp_radix_destroy(dp_radix_t *r);
+/* The slab of the page of ptr, or NULL; lock-free. */
+static inline dp_slab_t *dp_radix_get(const dp_radix_t *r, const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    if (UMF_UNLIKELY((a >> (DP_R0_SHIFT + DP_R0_BITS)) != 0 || r->root == NULL)) {
+        return NULL;
+    }
+    _Atomic(void *) *n1 = atomic_load_explicit(&r->root[a >> DP_R0_SHIFT], memory_order_acquire);
+    if (UMF_UNLIKELY(n1 == NULL)) {
+        return NULL;
+    }
+    _Atomic(void *) *n2 = atomic_load_explicit(&n1[(a >> DP_R1_SHIFT) & ((1u << DP_R1_BITS) - 1)], memory_order_acquire);
+    if (UMF_UNLIKELY(n2 == NULL)) {
+        return NULL;
+    }
+    return atomic_load_explicit(&n2[(a >> DP_PAGE_SHIFT) & ((1u << DP_R2_BITS) - 1)], memory_order_acquire);
+}
+
+/* Records a large allocation (taking large_lock); false when the map cannot grow. */
+bool dp_large_insert(dp_pool_t *p, dp_large_t *e);
+/* Finds (and with remove, unlinks) the large allocation at ptr; the caller holds large_lock. */
+dp_large_t *dp_large_find_locked(dp_pool_t *p, const void *ptr, bool remove);
 
 /* Guards every pool's list of thread caches and the caches' links (disjoint.c). */
 extern pthread_mutex_t dp_tc_lock;
