@@ -96,6 +96,23 @@ export interface PoolStats {
   allocCount: number
 }
 
+/**
+ * The extended statistics of a disjoint, jemalloc or scalable pool created with `extendedStats: true`
+ * (this library's extension of UMF's CTL: `stats.allocated_bytes`, `stats.peak_allocated_bytes`,
+ * `stats.size_histogram.*`).
+ */
+export interface PoolExtendedStats {
+  /** Live bytes, as the callers asked for them (not as the pool rounded them). */
+  allocatedBytes: number
+  /** The most `allocatedBytes` has been, since creation or {@link MemoryPool.resetPeakAllocatedBytes}. */
+  peakAllocatedBytes: number
+  /**
+   * Allocations asked for, by size class: entry i counts the sizes from 2^i to 2^(i+1) - 1 (64 entries),
+   * since creation or {@link MemoryPool.resetSizeHistogram}.
+   */
+  sizeHistogram: number[]
+}
+
 // ---- the TypeScript pool trampolines, shared by every instance ----
 
 const S = ffi.UMF_RESULT_SUCCESS
@@ -708,6 +725,62 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   get stats(): PoolStats {
     return { allocCount: ctl.get('umf.pool.by_handle.{}.stats.alloc_count', this) }
+  }
+
+  /**
+   * The extended statistics (this library's extension), or undefined for a pool that does not keep them
+   * (created without `extendedStats: true`, or of a kind that has none: proxy, TypeScript pools).
+   */
+  get extendedStats(): PoolExtendedStats | undefined {
+    let on: boolean
+    try {
+      on = ctl.get('umf.pool.by_handle.{}.params.extended_stats', this)
+    } catch (e) {
+      if (e instanceof UmfError && e.code === ffi.UMF_RESULT_ERROR_INVALID_CTL_PATH) return undefined
+      throw e
+    }
+    if (!on) return undefined
+    const count = ctl.get('umf.pool.by_handle.{}.stats.size_histogram.count', this)
+    const sizeHistogram: number[] = []
+    for (let i = 0; i < count; i++) sizeHistogram.push(ctl.get('umf.pool.by_handle.{}.stats.size_histogram.{}.alloc_num', this, i))
+    return {
+      allocatedBytes: ctl.get('umf.pool.by_handle.{}.stats.allocated_bytes', this),
+      peakAllocatedBytes: ctl.get('umf.pool.by_handle.{}.stats.peak_allocated_bytes', this),
+      sizeHistogram,
+    }
+  }
+
+  /**
+   * Sets the peak of {@link extendedStats} to the bytes allocated now (`stats.peak_allocated_bytes.reset`).
+   *
+   * @throws UmfError `UMF_RESULT_ERROR_NOT_SUPPORTED` when the pool keeps no extended statistics
+   */
+  resetPeakAllocatedBytes(): void {
+    ctl.exec('umf.pool.by_handle.{}.stats.peak_allocated_bytes.reset', this)
+  }
+
+  /**
+   * Sets every class of {@link extendedStats}' size histogram back to 0 (`stats.size_histogram.reset`).
+   *
+   * @throws UmfError `UMF_RESULT_ERROR_NOT_SUPPORTED` when the pool keeps no extended statistics
+   */
+  resetSizeHistogram(): void {
+    ctl.exec('umf.pool.by_handle.{}.stats.size_histogram.reset', this)
+  }
+
+  /**
+   * Turns the extended statistics on, for the `extendedStats` param of the built-in pools (there is no C
+   * params setter for it): done in the constructor, before any allocation. Destroys the pool if C refuses.
+   *
+   * @internal
+   */
+  protected startExtendedStats(): void {
+    try {
+      ctl.set('umf.pool.by_handle.{}.params.extended_stats', true, this)
+    } catch (e) {
+      this.destroy()
+      throw e
+    }
   }
 
   /** The pool's name (`umfPoolGetName`), e.g. `'proxy'`. */

@@ -81,6 +81,7 @@ export class DisjointPool extends MemoryPool {
    * | `trace` | `…SetTrace` | 0 (none) to 3 (every operation logged through `UMF_LOG`) | 0 |
    * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'disjoint'` |
    * | `sharedLimits` | `…SetSharedLimits` | a {@link DisjointPoolSharedLimits}, or null | null |
+   * | `extendedStats` | (none: `params.extended_stats` through CTL, this library's extension) | true: keep {@link MemoryPool.extendedStats} | false |
    *
    * @param provider - the provider
    * @param params - see {@link DisjointPoolParamsSchema}
@@ -95,6 +96,7 @@ export class DisjointPool extends MemoryPool {
     if (ops === null) throw new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfDisjointPoolOps')
     super(ops, provider, opts, buildParams(parsed))
     this.params = Object.freeze(parsed)
+    if (parsed.extendedStats) this.startExtendedStats()
   }
 
   /** The shared limits the pool was created with, or null. */
