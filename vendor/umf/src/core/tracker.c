@@ -94,10 +94,9 @@ typedef struct tr_entry {
     umf_alloc_info_t info; /* first: the public pointer is the entry pointer */
     struct tr_entry *next_free;
     unsigned level;
-    /* Set when a range was added inside this one (or may lie inside it): lookups must not answer
-     * this entry from their cache (see "lookup cache"), as a deeper range may hold the pointer. Never
-     * cleared while the entry lives. */
-    _Atomic uint32_t has_nested;
+    /* info.has_nested is set when a range was added inside this one (or may lie inside it): lookups
+     * must not answer this entry from their cache (see "lookup cache"), as a deeper range may hold
+     * the pointer. Never cleared while the entry lives. */
 } tr_entry_t;
 
 typedef struct tr_level {
@@ -651,6 +650,7 @@ typedef struct tr_cache_slot {
 typedef struct tr_cache {
     uint64_t serial; /* the tracker the slots belong to */
     unsigned next;   /* the slot the next fill replaces */
+    unsigned misses; /* lookups the cache missed since its last hit */
     tr_cache_slot_t slot[TR_CACHE_SLOTS];
 } tr_cache_t;
 
@@ -665,7 +665,8 @@ static inline tr_entry_t *tr_cache_get(tr_cache_t *c, const umf_tracker_t *t, ui
         if (x - s->base < s->size) {
             tr_entry_t *e = s->entry;
             if (__atomic_load_n(&e->info.id, __ATOMIC_ACQUIRE) == s->id &&
-                !atomic_load_explicit(&e->has_nested, memory_order_acquire)) {
+                !__atomic_load_n(&e->info.has_nested, __ATOMIC_ACQUIRE)) {
+                c->misses = 0;
                 return e;
             }
             s->size = 0; /* removed, or a range was added inside it */
@@ -675,10 +676,19 @@ static inline tr_entry_t *tr_cache_get(tr_cache_t *c, const umf_tracker_t *t, ui
     return NULL;
 }
 
-/* Caches e, found by a lookup as [base, base + size), if it is still that range and holds no other. */
+/*
+ * Caches e, found by a lookup as [base, base + size), if it is still that range and holds no other.
+ * After a few misses in a row (lookups in random order over many ranges) only one miss in
+ * TR_CACHE_SAMPLE fills a slot: filling on every miss cost random lookups about a third more.
+ */
+#define TR_CACHE_SAMPLE 16
 static inline void tr_cache_put(tr_cache_t *c, const umf_tracker_t *t, tr_entry_t *e, uintptr_t base, size_t size) {
+    unsigned misses = ++c->misses;
+    if (misses > 2 && misses % TR_CACHE_SAMPLE != 0) {
+        return;
+    }
     uint64_t id = __atomic_load_n(&e->info.id, __ATOMIC_ACQUIRE);
-    if (id == 0 || atomic_load_explicit(&e->has_nested, memory_order_acquire) || tr_entry_base(e) != base ||
+    if (id == 0 || __atomic_load_n(&e->info.has_nested, __ATOMIC_ACQUIRE) || tr_entry_base(e) != base ||
         tr_entry_size(e) != size) {
         return;
     }
@@ -772,10 +782,10 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     e->info.owner = info->owner;
     e->info.ipc_cache = info->ipc_cache;
     e->level = level;
-    atomic_store_explicit(&e->has_nested, t->orphans && tr_holds_deeper(t, level, base, last), memory_order_release);
+    __atomic_store_n(&e->info.has_nested, (uint32_t)(t->orphans && tr_holds_deeper(t, level, base, last)), __ATOMIC_RELEASE);
     if (container) {
         /* before the new range is linked, so no lookup can answer container for a pointer in it */
-        atomic_store_explicit(&container->has_nested, 1, memory_order_release);
+        __atomic_store_n(&container->info.has_nested, 1, __ATOMIC_RELEASE);
     }
     tr_level_t *lv = &t->levels[level];
     if (base < atomic_load_explicit(&lv->lo, memory_order_relaxed)) {
@@ -817,7 +827,7 @@ umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *
         }
         /* id 0: lookup caches holding this entry miss from now on */
         __atomic_store_n(&e->info.id, 0, __ATOMIC_RELEASE);
-        if (atomic_load_explicit(&e->has_nested, memory_order_relaxed)) {
+        if (__atomic_load_n(&e->info.has_nested, __ATOMIC_RELAXED)) {
             t->orphans = true;
         }
         tr_unlink(t, lv, &spot);
