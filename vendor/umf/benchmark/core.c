@@ -332,10 +332,6 @@ int main(int argc, char **argv) {
                "");
     }
 
-    printf("\n| %-38s | %9s | %9s | %9s | %9s |\n", "umfPoolByPtr, live allocations", "1t seq", "2t seq", "1t random",
-           "2t random");
-    printf("|%s|%s|%s|%s|%s|\n", "----------------------------------------", "-----------", "-----------",
-           "-----------", "-----------");
     /* writer scaling: each thread its own proxy pool (its own ranges in the tracker) */
     umf_memory_pool_handle_t own[2];
     for (int i = 0; i < 2; i++) {
@@ -346,11 +342,15 @@ int main(int argc, char **argv) {
     }
     case_t own_case = {OP_PROXY_POOL, 64, 2000000, NULL, NULL};
     double w1 = measure_on(&own_case, 1, own), w2 = measure_on(&own_case, 2, own);
-    printf("\n| %-38s | %9.1f | %9.1f | %9s | %9s |\n", "own proxy pool per thread, 64 B (CPU)", w1, w2, "", "");
+    printf("| %-38s | %9.1f | %9.1f | %9s | %9s |\n", "own proxy pool per thread, 64 B (CPU)", w1, w2, "", "");
     for (int i = 0; i < 2; i++) {
         umfPoolDestroy(own[i]);
     }
 
+    printf("\n| %-38s | %9s | %9s | %9s | %9s |\n", "umfPoolByPtr, live allocations", "1t seq", "2t seq", "1t random",
+           "2t random");
+    printf("|%s|%s|%s|%s|%s|\n", "----------------------------------------", "-----------", "-----------",
+           "-----------", "-----------");
     size_t counts[] = {1000, 100000, 1000000};
     double last_rand = 0;
     void **ptrs = malloc(sizeof(void *) * 1000000);
