@@ -41,7 +41,7 @@
 #define DP_TC_BATCH 16      /* chunks moved between a thread cache and a bucket at once */
 #define DP_TC_MAX_SIZE 1024 /* the largest class thread caches keep */
 #define DP_OWNERS 4         /* threads a pool finds caches for without TLS */
-#define DP_TLS_POOLS 4      /* pools a thread caches for at the same time */
+#define DP_TLS_POOLS 128    /* pools a thread caches for at the same time (127 nested pools fit) */
 #define DP_TC_EVICT_EVERY 64 /* with every slot busy, one miss in this many takes a slot over */
 
 /* ------------------------------------------------------------------------- */
