@@ -15,9 +15,10 @@
  */
 import { z } from 'zod'
 import * as ffi from '../ffi/index.js'
-import { check, guarded } from './errors.js'
+import { ForeignThreadError, check, guarded } from './errors.js'
 import { UmfHandle } from './handle.js'
 import { describe } from './validate.js'
+import { DEAD, F_JS, myTid, poolsNamed, type NamedPool } from './threads.js'
 
 /** The C type of a node's value. */
 export type CtlType = 'size_t' | 'int' | 'bool' | 'string'
@@ -203,6 +204,45 @@ function resolve(path: unknown, args: readonly unknown[], fn: string): { path: s
   return { path: nodes.join('.'), handles }
 }
 
+/** A pool whose TypeScript code this thread cannot run: another thread's, or an ended thread's. */
+function foreignCode(p: NamedPool): boolean {
+  return (p.flags & F_JS) !== 0 && (p.owner !== myTid || p.state === DEAD || !p.ownerAlive)
+}
+
+/**
+ * Refuses a query by name (`umf.pool.by_name.<name>[.<i>].<rest>`, the path as C gets it) that C would
+ * send to a pool with TypeScript code of another thread, or of one that ended: that code does not exist
+ * in this thread and C would crash the process running it. Pools of this thread (and pools without
+ * TypeScript code) are left to C. There is no `umf.provider.by_name` (C refuses it before reaching any
+ * provider), and `<name>.count` reaches no pool.
+ */
+function checkByName(path: string, fn: string): void {
+  const nodes = path.split('.')
+  if (nodes.length < 5 || nodes[0] !== 'umf' || nodes[1] !== 'pool' || nodes[2] !== 'by_name') return
+  if (nodes.length === 5 && nodes[4] === 'count') return
+  const name = nodes[3]!
+  const named = poolsNamed(name)
+  const bad = named.find(foreignCode)
+  if (bad === undefined) return
+  const what = `${fn}: ${path}`
+  if (!/^[0-9]+$/.test(nodes[4]!)) throw new ForeignThreadError(what, bad.owner, bad.ownerAlive)
+  if (nodes.length < 6) return // C refuses <name>.<i> with nothing after it
+  // with an index: C counts the pools of the name by age, and lib/ knows the order of those it registered
+  const index = Number(nodes[4])
+  const count = Buffer.alloc(8)
+  if (ffi.umfCtlGet(`umf.pool.by_name.${name}.count`, count as unknown as bigint, 8) !== ffi.UMF_RESULT_SUCCESS) return
+  const total = Number(count.readBigUInt64LE(0))
+  if (!(index < total)) return // C refuses an index past the pools of the name, reaching none
+  if (total === named.length) {
+    const target = named[index]!
+    if (foreignCode(target)) throw new ForeignThreadError(what, target.owner, target.ownerAlive)
+    return
+  }
+  // pools lib/ did not register (of this thread, or made through ffi/) share the name: which pool the
+  // index names cannot be told, and it may be one that would crash
+  throw new ForeignThreadError(what, bad.owner, bad.ownerAlive, ` (${total} pools have this name, and lib/ cannot tell which one index ${index} is)`)
+}
+
 function variadic(handles: bigint[]): unknown[] {
   return handles.flatMap((h) => ['void *', h])
 }
@@ -270,6 +310,7 @@ function typeFor(path: string, type: CtlType | undefined, fn: string): CtlType {
 function doGet(type: CtlType | undefined, path: unknown, args: readonly unknown[], fn: string): CtlValue {
   const r = resolve(path, args, fn)
   const t = typeFor(r.path, type, fn)
+  checkByName(r.path, fn)
   const buf = Buffer.alloc(sizeOf(t))
   // guarded: a TypeScript pool or provider may answer, and its exception is rethrown here
   check(guarded(() => ffi.umfCtlGet(r.path, buf as unknown as bigint, buf.length, ...variadic(r.handles))), `umfCtlGet(${r.path})`)
@@ -280,6 +321,7 @@ function doSet(type: CtlType | undefined, path: unknown, value: unknown, args: r
   const r = resolve(path, args, fn)
   const t = typeFor(r.path, type, fn)
   const buf = encode(value, t, fn, r.path)
+  checkByName(r.path, fn)
   check(guarded(() => ffi.umfCtlSet(r.path, buf as unknown as bigint, buf.length, ...variadic(r.handles))), `umfCtlSet(${r.path})`)
 }
 
@@ -339,6 +381,7 @@ export function setAs<T extends CtlType>(type: T, path: string, value: CtlTypeVa
  */
 export function exec(path: string, ...args: CtlArg[]): void {
   const r = resolve(path, args, 'ctl.exec')
+  checkByName(r.path, 'ctl.exec')
   check(guarded(() => ffi.umfCtlExec(r.path, null, 0, ...variadic(r.handles))), `umfCtlExec(${r.path})`)
 }
 

@@ -167,6 +167,38 @@ export class ReentrancyError extends Error {
 }
 
 /**
+ * A CTL query by name (`umf.pool.by_name.<name>...`) would reach TypeScript code (the ops of a pool, or of
+ * its provider) of another thread, or of a thread that has ended: C would run that code in this thread,
+ * where it does not exist, and crash the process. lib/ refuses before calling C. Query such a pool in its
+ * own thread (by name or `by_handle`).
+ */
+export class ForeignThreadError extends Error {
+  /** The thread id of the owner of the pool that stopped the query. */
+  readonly ownerThread: number
+  /** Whether that thread still runs. */
+  readonly ownerAlive: boolean
+
+  /**
+   * @param what - what was asked, e.g. `'ctl.get: umf.pool.by_name.x.stats.alloc_count'`
+   * @param owner - the Linux thread id of the pool's owner
+   * @param alive - whether the owner still runs
+   * @param detail - what else to say (an index that cannot be placed)
+   */
+  constructor(what: string, owner: number, alive: boolean, detail = '') {
+    super(
+      alive
+        ? `${what}: a pool of that name runs TypeScript code (pool or provider ops) of another thread (tid ${owner}), ` +
+            `which runs only in that thread: query it there${detail}`
+        : `${what}: a pool of that name runs TypeScript code (pool or provider ops) of a thread that has ended ` +
+            `(tid ${owner}); that code ended with it, so the pool can no longer be queried${detail}`,
+    )
+    this.name = 'ForeignThreadError'
+    this.ownerThread = owner
+    this.ownerAlive = alive
+  }
+}
+
+/**
  * Reads the native error of the provider that failed last on this thread
  * (`umfGetLastFailedMemoryProvider` + `umfMemoryProviderGetLastNativeError`).
  *

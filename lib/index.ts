@@ -16,7 +16,7 @@
  *
  * @module umf
  */
-export { UmfError, ConfigError, DestroyedError, ReentrancyError, LevelZeroSetupError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
+export { UmfError, ConfigError, DestroyedError, ReentrancyError, ForeignThreadError, LevelZeroSetupError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
 export type { NativeError, UmfErrorOptions } from './errors.js'
 export { UmfHandle } from './handle.js'
 export type { AdoptOptions } from './handle.js'

@@ -343,6 +343,16 @@ let workerPoolsMade = 0
  * How a registered pool (a worker's, or a shared one) is freed by its owner: in C only when no other
  * thread adopted it; else the last adopter frees it (lib/threads.ts).
  */
+/** The name C's CTL knows a new pool by (`umfPoolGetName`: what its `by_name` entry holds), or ''. */
+function ctlName(h: umf_memory_pool_handle_t): string {
+  const out: [string | null] = [null]
+  try {
+    return guarded(() => ffi.umfPoolGetName(h, out)) === S ? (out[0] ?? '') : ''
+  } catch {
+    return ''
+  }
+}
+
 function registeredFree(ref: SlotRef): (free: (h: bigint) => number, parents: readonly object[]) => (h: bigint) => number {
   return (free, parents) => (handle) => {
     if (ownerDone(ref) === 'kept') {
@@ -507,8 +517,10 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       const dependsOn = opts.ownProvider ? extra : extra.length === 0 ? [provider] : [provider, ...extra]
       for (const d of dependsOn) UmfHandle.addDependent(d)
       const js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
-      // a worker's pools are known to every thread: others free them once the worker ends (lib/threads.ts)
-      const ref = inWorker ? register(h, js ? F_JS : 0, ph) : null
+      // a worker's pools are known to every thread: others free them once the worker ends (lib/threads.ts);
+      // so are pools with TypeScript code, with their CTL name: other threads must not reach that code
+      // through C (umf.pool.by_name.<name>..., umfFree), see ctl.ts
+      const ref = inWorker || js ? register(h, js ? F_JS : 0, ph, ctlName(h)) : null
       this.adopt(h, ffi.umfPoolDestroy, 'umfPoolDestroy', {
         parents: extra.length === 0 ? [provider] : [provider, ...extra],
         after: poolCleanup(h, id, this.#sizes as SizeTable, dependsOn),

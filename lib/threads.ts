@@ -1,7 +1,7 @@
 /**
- * What lib/ shares between the threads of a process (worker_threads): a registry of the pools (and of the
- * providers of worker threads) with their owner thread, their adopters and their state, and the size
- * tables of shared pools. See docs/workers.md for the model; this module is the machinery.
+ * What lib/ shares between the threads of a process (worker_threads): a registry of the pools and
+ * providers of worker threads, of shared pools and of pools with TypeScript code (with their CTL name), with
+ * their owner thread, their adopters and their state, and the size tables of shared pools. See docs/workers.md for the model; this module is the machinery.
  *
  * Every thread (isolate) loads its own copy of lib/, but libumf and its handles are one per process. The
  * registry is a SharedArrayBuffer that the first thread to load lib/ publishes with
@@ -16,7 +16,7 @@
 import fs from 'node:fs'
 import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads'
 
-const KEY = 'umf.lib.threads.v1'
+const KEY = 'umf.lib.threads.v2'
 
 /** A growable SharedArrayBuffer (Node 20+; TypeScript's ES2022 library does not describe it yet). */
 type GrowableSAB = SharedArrayBuffer & { grow(bytes: number): void; readonly maxByteLength: number }
@@ -24,13 +24,14 @@ const GrowableSAB = SharedArrayBuffer as unknown as new (bytes: number, options:
 
 /** Int32 words of the header and of one slot. */
 const HEADER = 8
-const SLOT = 16
+const SLOT = 34
 const MAX_SLOTS = 1 << 20
 // header words
 const H_LOCK = 0 // tid of the thread holding the registry lock, 0 when free
 const H_USED = 1 // slots ever handed out (the high-water mark)
 const H_FREE = 2 // 1 + index of the first free slot, 0 when none
 const H_ID = 3 // a random non-zero number naming this registry (a buffer received by postMessage is another object)
+const H_SEQ = 4 // the sequence number of the last registration (orders pools of one name as C does: by age)
 // slot words
 const S_STATE = 0
 const S_OWNER = 1 // tid of the owner thread; for a free slot: 1 + next free slot
@@ -42,6 +43,10 @@ const S_P_HI = 6
 const S_GEN = 7 // bumped each time the slot is handed out: a token names slot and generation
 const S_ADOPTERS = 8 // 8 words: tids of the threads that adopted the pool (0: none)
 const ADOPTER_SLOTS = 8
+const S_SEQ = 16 // its registration's sequence number
+const S_NAME = 17 // 16 words: for a pool, the name C knows it by for CTL by_name (ASCII, NUL-padded; '' when none)
+/** The longest name C keeps for by_name (its entries hold 64 bytes with the NUL). */
+const NAME_BYTES = 63
 
 /** States of a slot. */
 export const FREE = 0
@@ -158,6 +163,31 @@ function getHandle(i: number, lo: number): bigint {
   return (BigInt(reg[i + lo + 1]! >>> 0) << 32n) | BigInt(reg[i + lo]! >>> 0)
 }
 
+/** Writes a name (ASCII: C's names are [A-Za-z0-9_-]) into a slot, cut as C cuts it. */
+function setName(i: number, name: string): void {
+  const n = name.length > NAME_BYTES ? name.slice(0, NAME_BYTES) : name
+  for (let w = 0; w < 16; w++) {
+    let word = 0
+    for (let b = 0; b < 4; b++) {
+      const c = 4 * w + b
+      if (c < n.length) word |= (n.charCodeAt(c) & 0xff) << (8 * b)
+    }
+    reg[i + S_NAME + w] = word
+  }
+}
+
+/** Whether a slot's name is `name` (as C compares: the stored, possibly cut, name against the whole query). */
+function nameIs(i: number, name: string): boolean {
+  if (name.length > NAME_BYTES) return false
+  for (let c = 0; c <= NAME_BYTES; c++) {
+    const byte = (reg[i + S_NAME + (c >> 2)]! >>> (8 * (c & 3))) & 0xff
+    const want = c < name.length ? name.charCodeAt(c) : 0
+    if (byte !== want) return false
+    if (byte === 0) return true
+  }
+  return true
+}
+
 /** A registered object's slot and generation. */
 export interface SlotRef {
   readonly slot: number
@@ -170,9 +200,10 @@ export interface SlotRef {
  * @param handle - its handle
  * @param flags - F_JS, F_PROVIDER
  * @param provider - for a pool: its provider's handle
+ * @param name - for a pool: the name C's CTL knows it by (`umf.pool.by_name.<name>`), '' for none
  * @returns its slot, or null when nothing is tracked here (or the registry is full)
  */
-export function register(handle: bigint, flags: number, provider: bigint = 0n): SlotRef | null {
+export function register(handle: bigint, flags: number, provider: bigint = 0n, name = ''): SlotRef | null {
   if (!tracked) return null
   return locked(() => {
     let slot: number
@@ -192,6 +223,10 @@ export function register(handle: bigint, flags: number, provider: bigint = 0n): 
     reg[i + S_FLAGS] = flags
     setHandle(i, S_H_LO, handle)
     setHandle(i, S_P_LO, provider)
+    const seq = (reg[H_SEQ]! + 1) | 0
+    reg[H_SEQ] = seq
+    reg[i + S_SEQ] = seq
+    setName(i, name)
     const gen = (reg[i + S_GEN]! + 1) | 0
     reg[i + S_GEN] = gen
     for (let a = 0; a < ADOPTER_SLOTS; a++) reg[i + S_ADOPTERS + a] = 0
@@ -353,6 +388,40 @@ export function lookupPool(handle: bigint): ForeignPool | null {
       return { owner, flags: reg[i + S_FLAGS]!, state, ownerAlive: threadAlive(owner) }
     }
     return null
+  })
+}
+
+/** A pool of the registry that C's CTL knows by a name: see {@link poolsNamed}. */
+export interface NamedPool {
+  owner: number
+  flags: number
+  state: number
+  ownerAlive: boolean
+}
+
+/**
+ * The registered pools C's CTL knows by a name, oldest first (the order of `umf.pool.by_name.<name>.<i>`
+ * among them): those of worker threads and those with TypeScript code, in any thread. A linear scan: for
+ * CTL queries by name only.
+ *
+ * @param name - the name
+ * @returns them, oldest first
+ */
+export function poolsNamed(name: string): NamedPool[] {
+  if (!tracked) return []
+  return locked(() => {
+    const used = reg[H_USED]!
+    const found: { seq: number; pool: NamedPool }[] = []
+    for (let s = 0; s < used; s++) {
+      const i = base(s)
+      const state = reg[i + S_STATE]!
+      if (state === FREE || (reg[i + S_FLAGS]! & F_PROVIDER) !== 0 || !nameIs(i, name)) continue
+      const owner = reg[i + S_OWNER]!
+      found.push({ seq: reg[i + S_SEQ]!, pool: { owner, flags: reg[i + S_FLAGS]!, state, ownerAlive: threadAlive(owner) } })
+    }
+    // sequence numbers wrap at 2^32: compared as differences, they stay ordered for 2^31 registrations
+    found.sort((a, b) => ((a.seq - b.seq) | 0))
+    return found.map((f) => f.pool)
   })
 }
 

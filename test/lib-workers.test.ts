@@ -1,6 +1,7 @@
 // Issue 14: worker threads. A pool shared with workers (share/adopt), frees and views across threads,
 // frees of allocations made through ffi/, the pools of a worker that ends (normally or by terminate()),
-// and crash class 8 (a pool over a TypeScript provider of a terminated worker). Every case runs in a
+// crash class 8 (a pool over a TypeScript provider of a terminated worker), and CTL by name into the
+// TypeScript pools of other threads. Every case runs in a
 // child process with real worker_threads (test/fixtures/workers-child.ts): the test checks what it
 // printed and that it ended with status 0, never by a signal or a timeout.
 import t, { type Test } from 'tap'
@@ -77,4 +78,20 @@ t.test('crash class 8: a pool over a TypeScript provider of a terminated worker 
   const d = line(r, 'terminated')
   t.match(d['error'], /created in another thread that has ended; .* can no longer be used/, 'after terminate(): a clear error')
   t.equal(d['byPtr'], null, 'MemoryPool.byPtr finds no pool of this thread')
+})
+
+t.test('CTL by name reaches TypeScript pools of this thread only; those of other threads give a clear error', async (t) => {
+  const r = run(t, 'ctlByName')
+  t.equal(line(r, 'worker')['own'], 7, 'a worker reaches its own TypeScript pool by name')
+  t.same(line(r, 'same-thread'), { name: 'same-thread', plain: 42, wild: 42, indexed: 42, exec: null }, 'this thread reaches its own, by name, {} and index')
+  const running = /^ForeignThreadError: ctl\.(get|set|exec): umf\.pool\.by_name\.wts.* TypeScript code .* of another thread \(tid \d+\), which runs only in that thread: query it there/
+  const ended = /^ForeignThreadError: ctl\.(get|set|exec): umf\.pool\.by_name\.wts.* TypeScript code .* of a thread that has ended .* can no longer be queried/
+  for (const [step, re] of [['running', running], ['terminated', ended]] as const) {
+    const q = line(r, step)
+    for (const k of ['plain', 'wild', 'index0', 'wildIndex0', 'set', 'exec']) t.match(q[k], re, `${step}: ${k} refused`)
+    t.equal(q['index1'], 43, `${step}: index 1 names this thread's pool of the same name, which answers`)
+    t.match(q['index2'], /UMF_RESULT_ERROR_INVALID_ARGUMENT/, `${step}: an index past the pools is C's error (no pool reached)`)
+    t.equal(q['count'], 2, `${step}: count reaches no pool`)
+  }
+  t.equal(line(r, 'after')['mts'], 42)
 })
