@@ -17,6 +17,8 @@ import { z } from 'zod'
 import * as ffi from '../ffi/index.js'
 import { ForeignThreadError, check, guarded } from './errors.js'
 import { UmfHandle } from './handle.js'
+import { MemoryPool } from './memory_pool.js'
+import { MemoryProvider } from './memory_provider.js'
 import { describe } from './validate.js'
 import { DEAD, F_JS, myTid, poolsNamed, type NamedPool } from './threads.js'
 
@@ -176,6 +178,30 @@ export function ctlTypeOf(path: string): CtlType | undefined {
   return best
 }
 
+/** The handle of an object given for the `{}` of `by_handle`: a pool for `umf.pool`, a provider for `umf.provider`. */
+function objectHandle(a: UmfHandle<bigint>, area: string | undefined, fn: string): bigint {
+  const fits = area === 'pool' ? a instanceof MemoryPool : area === 'provider' ? a instanceof MemoryProvider : false
+  if (!fits) {
+    throw new TypeError(`${fn}: the {} after umf.${area}.by_handle takes a ${area} (got ${a.constructor.name}): C would take it for one`)
+  }
+  return a.handle
+}
+
+/**
+ * A raw handle given for the `{}` of `by_handle`: C dereferences it, so it must be the handle of a live
+ * pool (or provider) object of lib/ in this thread (created here or adopted); anything else is refused.
+ */
+function liveRawHandle(h: bigint, area: string | undefined, fn: string): bigint {
+  const known = area === 'pool' ? MemoryPool.byHandle(h) : area === 'provider' ? MemoryProvider.byHandle(h) : null
+  if (known === null) {
+    throw new TypeError(
+      `${fn}: 0x${h.toString(16)} is not the handle of a live ${area ?? 'pool or provider'} object of lib/ in this thread ` +
+        '(C would dereference it); pass the object itself',
+    )
+  }
+  return known.handle
+}
+
 /** The path with every `{}` not taking a handle replaced by its argument, and the handles to pass. */
 function resolve(path: unknown, args: readonly unknown[], fn: string): { path: string; handles: bigint[] } {
   const parsed = PathSchema.safeParse(path)
@@ -190,8 +216,9 @@ function resolve(path: unknown, args: readonly unknown[], fn: string): { path: s
     if (nodes[i - 1] === 'by_handle') {
       // C dereferences this handle: only a live object, or a handle of one, may get there
       let h: bigint
-      if (a instanceof UmfHandle) h = a.handle
-      else if (typeof a === 'bigint' && a > 0n) h = a
+      const area = nodes[i - 2]
+      if (a instanceof UmfHandle) h = objectHandle(a, area, fn)
+      else if (typeof a === 'bigint' && a > 0n) h = liveRawHandle(a, area, fn)
       else throw new TypeError(`${fn}: the {} after by_handle takes a pool or a provider (got ${describe(a)})`)
       handles.push(h)
       continue

@@ -85,6 +85,12 @@ t.test('7. made-up raw addresses are refused before C dereferences them', async 
   failed(t, r, 'lastNativeError of a made-up handle', 'TypeError', /handle of a live memory provider/)
   failed(t, r, 'check with a made-up handle', 'TypeError', /handle of a live memory provider/)
   ok(t, r, 'fromHandle of a live one')
+  failed(t, r, 'ctl by_handle of a made-up handle', 'TypeError', /not the handle of a live pool object of lib/)
+  failed(t, r, 'ctl pool path with a provider', 'TypeError', /umf\.pool\.by_handle takes a pool \(got OsMemoryProvider\)/)
+  failed(t, r, 'ctl provider path with a pool', 'TypeError', /umf\.provider\.by_handle takes a provider \(got DisjointPool\)/)
+  failed(t, r, 'ctl pool path with a provider handle', 'TypeError', /not the handle of a live pool object/)
+  failed(t, r, 'ctl by_handle of a destroyed pool handle', 'TypeError', /not the handle of a live pool object/)
+  ok(t, r, 'ctl by_handle of a live pool handle')
 })
 
 t.test('9. a provider whose alloc re-enters its disjoint pool gets an error, not a deadlock', async (t) => {
