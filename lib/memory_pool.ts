@@ -17,6 +17,7 @@ import { UmfError, check, enter, failure, guarded, leave } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey, nativeBuffer } from './sizes.js'
+import { batch, poolFreeN, poolMallocN } from './fast_calls.js'
 import { describe, toParamsAddress, toPtr, toSize, type Size } from './validate.js'
 
 /**
@@ -280,6 +281,9 @@ const live = new LiveObjects<MemoryPool>()
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 // the hot paths call these directly (a namespace property read per call is measurable)
 const { umfPoolMalloc, umfPoolFree } = ffi
+/** Slots of a pool's cache of the bigints of freed addresses (see MemoryPool.#bigKeys). */
+const BIGINT_CACHE = 64
+const BIGINT_CACHE_SHIFT = 32 - Math.log2(BIGINT_CACHE)
 
 /**
  * A memory pool: allocations of any size, carved from its provider's memory.
@@ -312,6 +316,15 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   #access: 'readwrite' | 'read' | 'none' = 'readwrite'
   /** Whether TypeScript code (this pool's or its provider's ops) can run in a malloc or free. */
   #js = true
+  /** The handle as a number for the number-typed hot-path calls (fast_calls.ts); 0 when it is past 2^53. */
+  #hn = 0
+  /**
+   * The bigints of recently freed addresses, direct-mapped by address ({@link BIGINT_CACHE} slots; made at
+   * the first free): pools reuse freed blocks first, and handing out the same (immutable) bigint again
+   * saves making one, about as costly as the koffi call itself.
+   */
+  #bigKeys: Float64Array | null = null
+  #bigs: bigint[] | null = null
 
   /**
    * Creates a pool (`umfPoolCreate`).
@@ -385,6 +398,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       this.#provider = provider
       this.#access = provider.memoryAccess
       this.#js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
+      this.#hn = h <= BigInt(MAX_SAFE) ? Number(h) : 0
       if (opts.ownProvider) {
         dropProvider()
         MemoryProvider.moveToPool(provider, this)
@@ -522,6 +536,23 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this._h
     if (h === null) throw this.deadError()
     if (typeof size !== 'number' || !(size >= 0 && size <= MAX_SAFE) || size % 1 !== 0) toSize(size, 'size')
+    const hn = this.#hn
+    if (!this.#js && hn !== 0 && typeof size === 'number') {
+      // the lean path: a C pool over a C provider (no callback can run), the address as a number
+      const a = poolMallocN(hn, size)
+      if (typeof a === 'number') {
+        if (a === 0) throw this.#allocFailed('umfPoolMalloc', size)
+        this.#sizes.setKey(a, size)
+        const keys = this.#bigKeys
+        if (keys !== null) {
+          const slot = Math.imul(a >>> 3, 0x9e3779b1) >>> BIGINT_CACHE_SHIFT
+          if (keys[slot] === a) return this.#bigs![slot]!
+        }
+        return BigInt(a)
+      }
+      this.#sizes.set(a, size) // an address past 2^53
+      return a
+    }
     let p: bigint | null
     if (this.#js) {
       // busy while C runs: a callback calling back into this pool gets ReentrancyError (see UmfHandle.busy)
@@ -653,9 +684,17 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     // comparisons cost about 6 ns each, a third of this method)
     if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
     if (this.#lent !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'free')
-    if (this.#sizes.delete(ptr) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
+    const k = addressKey(ptr)
+    if (this.#sizes.deleteKey(k) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
     let rc: number
-    if (this.#js) {
+    if (!this.#js && this.#hn !== 0 && k <= MAX_SAFE) {
+      // the lean path (see malloc); keep the bigint for the next malloc that returns this address
+      const slot = Math.imul(k >>> 3, 0x9e3779b1) >>> BIGINT_CACHE_SHIFT
+      const keys = (this.#bigKeys ??= new Float64Array(BIGINT_CACHE))
+      keys[slot] = k
+      ;(this.#bigs ??= new Array<bigint>(BIGINT_CACHE).fill(0n))[slot] = ptr
+      rc = poolFreeN(this.#hn, k)
+    } else if (this.#js) {
       this.busy()
       enter()
       rc = umfPoolFree(h, ptr)

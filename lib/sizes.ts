@@ -122,14 +122,28 @@ export class SizeTable {
     }
   }
 
+  /**
+   * Records (or replaces) the size of an address given as its {@link addressKey} (a number: what the
+   * hot paths get from koffi, with no bigint to split).
+   *
+   * @param k - the address as a number (not 0)
+   * @param size - its size
+   */
+  setKey(k: number, size: number): void {
+    if (this.#count >= this.#limit) this.#grow()
+    this.#insert(k, this.#slotOfLow(k >>> 0), size)
+  }
+
   #find(ptr: bigint): number {
     u64[0] = ptr
-    const lo = u32[LO]!
-    const k = u32[HI]! * 4294967296 + lo
+    return this.#findKey(u32[HI]! * 4294967296 + u32[LO]!)
+  }
+
+  #findKey(k: number): number {
     if (k === 0) return -1 // 0 marks an empty slot
     const keys = this.#keys
     const mask = this.#mask
-    let i = this.#slotOfLow(lo)
+    let i = this.#slotOfLow(k >>> 0)
     for (;;) {
       const cur = keys[i]!
       if (cur === k) return i
@@ -156,7 +170,20 @@ export class SizeTable {
    * @returns its size, or -1 when it was not held
    */
   delete(ptr: bigint): number {
-    const i = this.#find(ptr)
+    return this.#deleteAt(this.#find(ptr))
+  }
+
+  /**
+   * Forgets an address given as its {@link addressKey}.
+   *
+   * @param k - the address as a number
+   * @returns its size, or -1 when it was not held
+   */
+  deleteKey(k: number): number {
+    return this.#deleteAt(this.#findKey(k))
+  }
+
+  #deleteAt(i: number): number {
     if (i < 0) return -1
     const keys = this.#keys
     const sizes = this.#sizes
