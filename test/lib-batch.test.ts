@@ -80,7 +80,7 @@ t.test('bad arguments are refused before C, nothing allocated', async (t) => {
 t.test('a failed allocation frees the ones before it and throws the pool error', async (t) => {
   using provider = new OsMemoryProvider()
   using pool = new DisjointPool(provider)
-  t.throws(() => pool.mallocMany(4, 0), { codeName: 'UMF_RESULT_ERROR_INVALID_ARGUMENT', func: 'umfPoolMalloc' }, 'size 0: as malloc(0)')
+  t.throws(() => pool.mallocMany(4, 0), { codeName: 'UMF_RESULT_ERROR_INVALID_ARGUMENT', func: 'umfPoolMalloc' } as object as Error, 'size 0: as malloc(0)')
   t.throws(() => pool.mallocMany(4, 2 ** 50), UmfError, 'size huge: the provider cannot')
   const into = new BigUint64Array([1n, 2n, 3n])
   t.throws(() => pool.mallocMany(3, 2 ** 50, into), UmfError)
@@ -98,7 +98,7 @@ t.test('a failed allocation frees the ones before it and throws the pool error',
     free: (p) => void freed.push(p),
   }
   using ts = new MemoryPool(impl, provider)
-  t.throws(() => ts.mallocMany(10, 8), { codeName: 'UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY' })
+  t.throws(() => ts.mallocMany(10, 8), { codeName: 'UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY' } as object as Error)
   t.equal(freed.length, 5, 'the five made before were freed')
   t.equal(ts.liveAllocations, 0, 'lib/ holds none')
   calls = 100
