@@ -42,7 +42,7 @@ const helper = batch
  */
 function rounds_(bodies: [(n: number) => number | void, number][]): { med: number[]; per: number[][] } {
   const per: number[][] = bodies.map(() => [])
-  for (const [b, n] of bodies) b(n) // warm-up
+  for (const [b, n] of bodies) b(Math.ceil(Math.max(n, 20_000) / n) * n) // warm-up (JIT), whole batches
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < bodies.length; k++) {
       const i = (k + r) % bodies.length

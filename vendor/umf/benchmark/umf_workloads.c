@@ -2,9 +2,15 @@
  * UMF 1.1's own benchmark workloads (docs: shared/reference/umf-1.1-more.md section 5), rebuilt here so
  * that the disjoint pool is measured on them against glibc malloc and jemalloc's mallocx in the same run.
  *
- *   bench_umf_workloads [runs] [ops] [filter]
+ *   bench_umf_workloads [--tsv] [runs] [ops] [filter]
  *
  * filter: run only the workloads whose name contains it (e.g. "stacked 8..128"; "lookup" for the last part).
+ * --tsv: print, instead of the tables, one tab-separated line per row for programs to read (npm run
+ * bench:report): "row", workload, allocator, ns/op, x glibc, held/in use ("-" where not measured); and
+ * "lookup", call, nested ns, single ns, ratio.
+ *
+ * On mmf the jemalloc and scalable pools (over the same counting OS provider) run too when libumf has
+ * them (the scalable pool needs libtbbmalloc.so.2 at run time); their rows are left out otherwise.
  *
  * Disjoint pool parameters are UMF's: slab_min_size 4096, capacity 4, min_bucket_size 8,
  * max_poolable_size 65536, over the OS provider.
@@ -32,6 +38,8 @@
 #include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_disjoint.h>
+#include <umf/pools/pool_jemalloc.h>
+#include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
@@ -47,8 +55,8 @@
 typedef enum { S_FIXED4K, S_TO4K, S_TO128, S_COUNT } sizes_t;
 static const char *const SIZE_NAMES[S_COUNT] = {"fixed 4096", "8..4096", "8..128"};
 
-typedef enum { K_GLIBC, K_JEMALLOC, K_DISJOINT, K_COUNT } kind_t;
-static const char *const KIND_NAMES[K_COUNT] = {"glibc", "jemalloc", "disjoint"};
+typedef enum { K_GLIBC, K_JEMALLOC, K_DISJOINT, K_JEPOOL, K_SCALABLE, K_COUNT } kind_t;
+static const char *const KIND_NAMES[K_COUNT] = {"glibc", "jemalloc", "disjoint", "je-pool", "scalable"};
 
 static inline uint64_t rng(uint64_t *s) {
     uint64_t x = *s;
@@ -261,7 +269,27 @@ static lookup_t run_lookup(umf_memory_pool_handle_t pool, unsigned rounds) {
     return (lookup_t){(t1 - t0) / n, (t2 - t1) / n};
 }
 
+/* A pool of kind k (disjoint, je-pool, scalable) over prov, or NULL when libumf cannot make it. */
+static umf_memory_pool_handle_t make_pool(kind_t k, umf_memory_provider_handle_t prov) {
+    umf_memory_pool_handle_t pool = NULL;
+    if (k == K_DISJOINT) {
+        umf_disjoint_pool_params_handle_t params = umf_params();
+        umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &pool);
+        umfDisjointPoolParamsDestroy(params);
+    } else if (k == K_JEPOOL && umfJemallocPoolOps() != NULL) {
+        umfPoolCreate(umfJemallocPoolOps(), prov, NULL, 0, &pool);
+    } else if (k == K_SCALABLE && umfScalablePoolOps() != NULL) {
+        umfPoolCreate(umfScalablePoolOps(), prov, NULL, 0, &pool);
+    }
+    return pool;
+}
+
 int main(int argc, char **argv) {
+    bool tsv = argc > 1 && strcmp(argv[1], "--tsv") == 0;
+    if (tsv) {
+        argv++;
+        argc--;
+    }
     unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
     size_t ops = argc > 2 ? (size_t)atol(argv[2]) : 400000;
     runs = runs < 1 ? 1 : runs > MAX_RUNS ? MAX_RUNS : runs;
@@ -280,10 +308,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     bool have_je = BENCH_HAVE_JEMALLOC;
+    bool have[K_COUNT] = {true, have_je, true, false, false};
+    for (int k = K_JEPOOL; k < K_COUNT; k++) {
+        umf_memory_pool_handle_t probe = make_pool((kind_t)k, prov);
+        have[k] = probe != NULL;
+        if (probe) {
+            umfPoolDestroy(probe);
+        }
+    }
+    if (!tsv) {
     printf("UMF 1.1 workloads: %u runs, %zu operations per run; disjoint: slab_min_size 4096, capacity 4, "
            "min_bucket_size 8, max_poolable_size 65536, OS provider; jemalloc: %s\n",
            runs, ops, have_je ? "5.3.0 (static)" : "not built");
     printf("%-30s %-9s %10s %8s %14s\n", "workload", "allocator", "ns/op", "x glibc", "held/in use");
+    }
 
     for (int stacked = 0; stacked <= 1; stacked++) {
         bool any = false;
@@ -308,39 +346,52 @@ int main(int argc, char **argv) {
             if (!strstr(name, filter)) {
                 continue;
             }
-            double ns[K_COUNT][MAX_RUNS], ratio[K_COUNT][MAX_RUNS], held[MAX_RUNS];
+            double ns[K_COUNT][MAX_RUNS], ratio[K_COUNT][MAX_RUNS], held[K_COUNT][MAX_RUNS];
+            /* the jemalloc and scalable pools run on mmf only (the nested pools are disjoint pools) */
+            bool run_k[K_COUNT];
+            for (int k = 0; k < K_COUNT; k++) {
+                run_k[k] = have[k] && (!stacked || k <= K_DISJOINT);
+            }
             for (unsigned r = 0; r < runs; r++) {
                 for (int k = 0; k < K_COUNT; k++) {
-                    if (k == K_JEMALLOC && !have_je) {
+                    if (!run_k[k]) {
                         continue;
                     }
                     target_t t = {.kind = (kind_t)k, .stacked = stacked != 0};
-                    if (k == K_DISJOINT && !stacked) {
-                        umf_disjoint_pool_params_handle_t params = umf_params();
-                        umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &t.pool);
-                        umfDisjointPoolParamsDestroy(params);
+                    if (k >= K_DISJOINT && !stacked) {
+                        t.pool = make_pool((kind_t)k, prov);
                     }
                     double h = 0;
                     ns[k][r] = run_mmf(&t, (sizes_t)d, ops, r, &h);
-                    if (k == K_DISJOINT) {
-                        held[r] = h;
-                    }
+                    held[k][r] = h;
                     if (t.pool) {
                         umfPoolDestroy(t.pool);
                     }
                 }
                 for (int k = 0; k < K_COUNT; k++) {
-                    ratio[k][r] = ns[k][r] / ns[K_GLIBC][r];
+                    ratio[k][r] = run_k[k] ? ns[k][r] / ns[K_GLIBC][r] : 0;
                 }
             }
             for (int k = 0; k < K_COUNT; k++) {
-                if (k == K_JEMALLOC && !have_je) {
+                if (!run_k[k]) {
                     continue;
                 }
-                printf("%-30s %-9s %10.1f %8.2f", name, KIND_NAMES[k], bench_median(ns[k], (int)runs),
-                       bench_median(ratio[k], (int)runs));
-                if (k == K_DISJOINT && !stacked) {
-                    printf(" %14.3f", bench_median(held, (int)runs));
+                /* held: the counting provider under the pools, so only for a pool that is not nested */
+                bool with_held = k >= K_DISJOINT && !stacked;
+                double ns_med = bench_median(ns[k], (int)runs), r_med = bench_median(ratio[k], (int)runs);
+                double h_med = with_held ? bench_median(held[k], (int)runs) : 0;
+                if (tsv) {
+                    printf("row\t%s\t%s\t%.2f\t%.3f\t", name, KIND_NAMES[k], ns_med, r_med);
+                    if (with_held) {
+                        printf("%.4f\n", h_med);
+                    } else {
+                        printf("-\n");
+                    }
+                    continue;
+                }
+                printf("%-30s %-9s %10.1f %8.2f", name, KIND_NAMES[k], ns_med, r_med);
+                if (with_held) {
+                    printf(" %14.3f", h_med);
                 }
                 printf("\n");
             }
@@ -364,6 +415,14 @@ int main(int argc, char **argv) {
                 rf[r] = n.free_malloc / s.free_malloc;
             }
             umfPoolDestroy(single);
+            if (tsv) {
+                printf("lookup\tumfPoolByPtr\t%.2f\t%.2f\t%.3f\n", bench_median(by_n, (int)runs),
+                       bench_median(by_s, (int)runs), bench_median(rb, (int)runs));
+                printf("lookup\tumfFree + umfPoolMalloc\t%.2f\t%.2f\t%.3f\n", bench_median(fm_n, (int)runs),
+                       bench_median(fm_s, (int)runs), bench_median(rf, (int)runs));
+                stack_destroy();
+                continue;
+            }
             printf("\nnested lookup, 64 B, %d pointers: innermost of %d levels vs a single pool (same run)\n",
                    LOOKUP_PTRS, LEVELS);
             printf("%-30s %10s %10s %8s\n", "call", "nested ns", "single ns", "ratio");
