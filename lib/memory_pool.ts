@@ -758,9 +758,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
         out.fill(0n, 0, n)
         throw err
       }
-      const w = new Uint32Array(out.buffer, out.byteOffset, 2 * n)
-      const sizes = this.#sizes
-      for (let i = 0; i < n; i++) sizes.setKey(w[2 * i + HI]! * 4294967296 + w[2 * i + LO]!, recorded)
+      this.#sizes.setMany(new Uint32Array(out.buffer, out.byteOffset, 2 * n), n, recorded)
       return out
     }
     let i = 0
@@ -811,14 +809,20 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const lent = this.#lent
     if (takenSizes.length < n) takenSizes = new Float64Array(Math.max(n, 2 * takenSizes.length))
     const taken = takenSizes
-    for (let i = 0; i < n; i++) {
-      const k = w[2 * i + HI]! * 4294967296 + w[2 * i + LO]!
-      const s = k === 0 || (lent !== null && lent.has(arr[i]!)) ? -1 : sizes.deleteKey(k)
-      if (s < 0) {
-        for (let j = 0; j < i; j++) sizes.setKey(w[2 * j + HI]! * 4294967296 + w[2 * j + LO]!, taken[j]!)
-        throw this.#badBatchEntry(arr, i)
+    if (lent === null) {
+      const bad = sizes.deleteMany(w, n, taken)
+      if (bad >= 0) throw this.#badBatchEntry(arr, bad)
+    } else {
+      // some allocations are lent: check each entry against the loans too
+      for (let i = 0; i < n; i++) {
+        const k = w[2 * i + HI]! * 4294967296 + w[2 * i + LO]!
+        const s = k === 0 || lent.has(arr[i]!) ? -1 : sizes.deleteKey(k)
+        if (s < 0) {
+          for (let j = 0; j < i; j++) sizes.setKey(w[2 * j + HI]! * 4294967296 + w[2 * j + LO]!, taken[j]!)
+          throw this.#badBatchEntry(arr, i)
+        }
+        taken[i] = s
       }
-      taken[i] = s
     }
     if (batch !== null && !this.#js) {
       const rc = batch.free(h, arr, n)
