@@ -71,6 +71,18 @@ export interface CtlObjectNodes {
   'buckets.count': number
   'size': number
   count: number
+  /** This library's extension (disjoint, jemalloc, scalable pools): switches the extended statistics on. */
+  'params.extended_stats': boolean
+  /** Extension: live bytes as the callers asked for them. */
+  'stats.allocated_bytes': number
+  /** Extension: the most `stats.allocated_bytes` has been (since creation or the last reset). */
+  'stats.peak_allocated_bytes': number
+  /** Extension: `stats.size_histogram.{}.min_size`, the smallest size of a class (2^i). */
+  min_size: number
+  /** Extension: `stats.size_histogram.{}.max_size`, the largest size of a class (2^(i+1) - 1). */
+  max_size: number
+  /** Extension: `stats.size_histogram.{}.alloc_num`, allocations asked for with a size of the class. */
+  alloc_num: number
 }
 
 const LOGGER_TYPES: Record<keyof CtlLoggerNodes, CtlType> = {
@@ -105,6 +117,12 @@ const OBJECT_TYPES: Record<keyof CtlObjectNodes, CtlType> = {
   'buckets.count': 'size_t',
   size: 'size_t',
   count: 'size_t',
+  'params.extended_stats': 'bool',
+  'stats.allocated_bytes': 'size_t',
+  'stats.peak_allocated_bytes': 'size_t',
+  min_size: 'size_t',
+  max_size: 'size_t',
+  alloc_num: 'size_t',
 }
 
 /**

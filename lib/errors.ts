@@ -124,6 +124,32 @@ export class DestroyedError extends Error {
 }
 
 /**
+ * A LevelZeroMemoryProvider was asked for before Level Zero was ready for it, or with a context or device that
+ * Level Zero does not know. Level Zero follows its handles as pointers without checking them, so lib/ checks
+ * first and nothing reached the C library. The message says what to do, in short: call `levelZeroInit()`
+ * first and pass the context and device it returns (or, for a context made by other code,
+ * `levelZeroRegisterContext(context)`).
+ */
+export class LevelZeroSetupError extends Error {
+  /**
+   * What is wrong: `'not-initialized'` (zeInit was not called, or found no driver), `'unknown-context'` (a
+   * context this process did not get from levelZeroInit, levelZeroCreateContext or levelZeroRegisterContext),
+   * `'unknown-device'` (a device that no driver lists).
+   */
+  readonly reason: 'not-initialized' | 'unknown-context' | 'unknown-device'
+
+  /**
+   * @param reason - what is wrong
+   * @param message - what went wrong and what to do
+   */
+  constructor(reason: LevelZeroSetupError['reason'], message: string) {
+    super(message)
+    this.name = 'LevelZeroSetupError'
+    this.reason = reason
+  }
+}
+
+/**
  * A TypeScript callback (of a provider or pool written in TypeScript) called back into, or destroyed, the
  * object whose C call is running it: a pool from its provider's `alloc`, a provider from its own `alloc`.
  * C may hold a lock of that object (the call would wait for ever) or still use its memory (a destroy

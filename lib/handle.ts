@@ -29,14 +29,21 @@ interface Release {
   freeName: string
   /** JS-side cleanup to run once the handle is freed (callback ids, registries). */
   after: (() => void) | undefined
-  /** Objects that must outlive this handle. */
-  parents: object[]
+  /** Objects that must outlive this handle (null: none). */
+  parents: readonly object[] | null
   /** Releases of moved children: freed by C along with this handle; their `after` runs after ours. */
-  owned: Release[]
+  owned: Release[] | null
   /** Borrowed wrappers of handles that live inside this one (a pool's tracking provider): revoked with it. */
-  borrowers: WeakRef<UmfHandle>[]
+  borrowers: WeakRef<UmfHandle>[] | null
   done: boolean
+  /** Ownership moved to another handle's C side: the finalizer of this object must not free it. */
+  moved: boolean
 }
+
+// Every object of lib/ may be forgotten by the thousands (issue 14: 100,000 forgotten pools in one
+// synchronous loop, where no finalizer can run until the loop returns), so a release record is kept small:
+// no arrays until something is owned or borrowed, one FinalizationRegistry cell per object, and no
+// unregister token (destroy() marks the record done instead; the finalizer then does nothing).
 
 // set in UmfHandle's static block: marks a borrowed wrapper dead (its #state is private to the class)
 let revoke: (h: UmfHandle) => void = () => {}
@@ -48,23 +55,30 @@ function runRelease(r: Release): number {
   try {
     if (r.free !== null) rc = r.free(r.handle)
   } finally {
-    for (const child of r.owned) {
-      child.done = true
-      child.after?.()
+    const { owned, borrowers, after } = r
+    r.owned = r.borrowers = r.parents = null
+    r.after = undefined
+    if (owned !== null) {
+      for (const child of owned) {
+        child.done = true
+        child.after?.()
+      }
     }
-    r.after?.()
-    for (const b of r.borrowers) {
-      const w = b.deref()
-      if (w !== undefined) revoke(w)
+    after?.()
+    if (borrowers !== null) {
+      for (const b of borrowers) {
+        const w = b.deref()
+        if (w !== undefined) revoke(w)
+      }
     }
-    r.borrowers.length = 0
-    r.owned.length = 0
-    r.parents.length = 0
   }
   return rc
 }
 
+let finalizedCount = 0
 const registry = new FinalizationRegistry<Release>((r) => {
+  finalizedCount++
+  if (r.moved) return
   try {
     runRelease(r)
   } catch {
@@ -72,10 +86,8 @@ const registry = new FinalizationRegistry<Release>((r) => {
   }
 })
 
-let finalizedCount = 0
-const finalizeCounter = new FinalizationRegistry<null>(() => {
-  finalizedCount++
-})
+/** The record of a borrowed object: nothing to free (registered only so finalizedObjects() counts it). */
+const NOTHING: Release = { handle: 0n, free: null, freeName: '', after: undefined, parents: null, owned: null, borrowers: null, done: true, moved: false }
 
 /**
  * How many objects of lib/ the garbage collector has reclaimed so far (for tests of the finalizers).
@@ -144,15 +156,15 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
       free: this.#borrowed ? null : (free as ((h: bigint) => number) | null),
       freeName,
       after: options.after,
-      parents: options.parents ? [...options.parents] : [],
-      owned: [],
-      borrowers: [],
+      parents: options.parents !== undefined && options.parents.length > 0 ? options.parents : null,
+      owned: null,
+      borrowers: null,
       done: false,
+      moved: false,
     }
     this.#release = r
     if (options.owner !== undefined) UmfHandle.revokeWith(options.owner, this)
-    if (!this.#borrowed) registry.register(this, r, this)
-    finalizeCounter.register(this, null)
+    registry.register(this, this.#borrowed ? NOTHING : r)
   }
 
   /** A short name of the object for messages, e.g. `MemoryPool "proxy"`. @internal */
@@ -259,7 +271,6 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     // ends): it must not keep its release record, parents and cleanup closures with it
     this.#release = undefined
     if (r === undefined) return
-    registry.unregister(this)
     check(guarded(() => runRelease(r)), r.freeName)
   }
 
@@ -287,10 +298,10 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
     this._h = null
     this.#state = 'moved'
     if (r === undefined) return
-    registry.unregister(this)
+    r.moved = true
     const target = owner.#release
     if (target === undefined) throw new Error('moveTo: the new owner holds no handle')
-    target.owned.push(r)
+    ;(target.owned ??= []).push(r)
   }
 
   /** Internal access to moveTo for sibling classes. @internal */
@@ -347,7 +358,20 @@ export abstract class UmfHandle<H extends bigint = bigint> implements Disposable
   static revokeWith(owner: UmfHandle, borrowed: UmfHandle): void {
     const o = owner.#release
     if (o === undefined || o.done) revoke(borrowed)
-    else o.borrowers.push(new WeakRef(borrowed))
+    else (o.borrowers ??= []).push(new WeakRef(borrowed))
+  }
+
+  /**
+   * Wraps the function that frees an object's handle (a shared pool is freed by its last user).
+   *
+   * @param h - the object
+   * @param wrap - given the current function and the parents, returns the new function
+   * @internal
+   */
+  static wrapFree(h: UmfHandle, wrap: (free: (handle: bigint) => number, parents: readonly object[]) => (handle: bigint) => number): void {
+    const r = h.#release
+    if (r === undefined || r.free === null || r.done) return
+    r.free = wrap(r.free, r.parents ?? [])
   }
 
   /** Whether an object was created with `borrowed` (does not own its handle). @internal */

@@ -16,14 +16,14 @@
  *
  * @module umf
  */
-export { UmfError, ConfigError, DestroyedError, ReentrancyError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
+export { UmfError, ConfigError, DestroyedError, ReentrancyError, LevelZeroSetupError, check, resultName, lastNativeError, takeCallbackError } from './errors.js'
 export type { NativeError, UmfErrorOptions } from './errors.js'
 export { UmfHandle } from './handle.js'
 export type { AdoptOptions } from './handle.js'
 export { MemoryProvider } from './memory_provider.js'
 export type { MemoryProviderImpl, ProviderOps, ParamsHandle, ProviderStats } from './memory_provider.js'
-export { MemoryPool, MAX_BATCH, umfFree, poolByPtr } from './memory_pool.js'
-export type { MemoryPoolImpl, PoolOps, PoolStats, TypedArrayClass } from './memory_pool.js'
+export { MemoryPool, MAX_BATCH, umfFree, poolByPtr, reclaimExitedThreads } from './memory_pool.js'
+export type { MemoryPoolImpl, PoolOps, PoolExtendedStats, PoolStats, SharedPoolToken, TypedArrayClass } from './memory_pool.js'
 export * as ctl from './ctl.js'
 export type { CtlArg, ObjectTail, CtlType, CtlTypeValue, CtlValue, CtlValueOf, CtlLoggerNodes, CtlObjectNodes, CtlSource, CtlQueryType } from './ctl.js'
 export { OsMemoryProvider } from './providers/os_memory_provider.js'
@@ -43,7 +43,7 @@ export type {
   LevelZeroMemoryProviderParamsParsed,
   LevelZeroMemoryType,
 } from './config/level_zero_memory_provider.js'
-export { levelZeroInit, LevelZeroError } from './level_zero.js'
+export { levelZeroInit, levelZeroCreateContext, levelZeroRegisterContext, LevelZeroError } from './level_zero.js'
 export type { LevelZeroSetup } from './level_zero.js'
 export { FixedMemoryProviderParamsSchema } from './config/fixed_memory_provider.js'
 export type {
@@ -58,7 +58,7 @@ export type { DevDaxMemoryProviderParams, DevDaxMemoryProviderParamsParsed } fro
 export { ProxyPool } from './pools/proxy_pool.js'
 export type { ProxyPoolOptions } from './pools/proxy_pool.js'
 export { DisjointPool, DisjointPoolSharedLimits } from './pools/disjoint_pool.js'
-export { BuiltinPoolOptionsSchema } from './config/builtin_pool.js'
+export { BuiltinPoolOptionsSchema, ExtendedStatsSchema } from './config/builtin_pool.js'
 export type { BuiltinPoolOptions } from './config/builtin_pool.js'
 export { JemallocPool } from './pools/jemalloc_pool.js'
 export { ScalablePool } from './pools/scalable_pool.js'

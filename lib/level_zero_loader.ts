@@ -30,10 +30,11 @@ export class LevelZeroError extends Error {
   /**
    * @param code - the ze_result_t
    * @param func - the failing function
+   * @param hint - what it means and what to do, appended to the message
    */
-  constructor(code: number, func: string) {
+  constructor(code: number, func: string, hint?: string) {
     const zeName = ZE_NAMES[code] ?? `ZE_RESULT_0x${code.toString(16)}`
-    super(`${func} failed with ${zeName} (0x${code.toString(16)})`)
+    super(`${func} failed with ${zeName} (0x${code.toString(16)})${hint ? `: ${hint}` : ''}`)
     this.name = 'LevelZeroError'
     this.code = code
     this.zeName = zeName
@@ -59,6 +60,7 @@ export interface Loader {
   zeDriverGet: KoffiFunc<(count: [number], drivers: bigint[] | null) => number>
   zeDeviceGet: KoffiFunc<(driver: bigint, count: [number], devices: bigint[] | null) => number>
   zeContextCreate: KoffiFunc<(driver: bigint, desc: Buffer, out: [unknown]) => number>
+  zeDeviceGetSubDevices: KoffiFunc<(device: bigint, count: [number], devices: bigint[] | null) => number>
 }
 
 let loader: Loader | undefined
@@ -79,9 +81,98 @@ export function loadLevelZero(): Loader {
     zeDriverGet: lib.func('uint32_t zeDriverGet(_Inout_ uint32_t *count, _Out_ uint64_t *drivers)'),
     zeDeviceGet: lib.func('uint32_t zeDeviceGet(uint64_t driver, _Inout_ uint32_t *count, _Out_ uint64_t *devices)'),
     zeContextCreate: lib.func('uint32_t zeContextCreate(uint64_t driver, const void *desc, _Out_ uint64_t *ctx)'),
+    zeDeviceGetSubDevices: lib.func('uint32_t zeDeviceGetSubDevices(uint64_t device, _Inout_ uint32_t *count, _Out_ uint64_t *devices)'),
   } as Loader
   return loader
 }
+
+/** ZE_RESULT_ERROR_UNINITIALIZED. @internal */
+export const ZE_UNINITIALIZED = 0x78000001
+
+/**
+ * The contexts made by this module (levelZeroInit, levelZeroCreateContext) or declared by the program
+ * (levelZeroRegisterContext): the ones a LevelZeroMemoryProvider may be given. A context handle is a
+ * pointer that the loader and the driver follow without any check, so one from nowhere would crash.
+ *
+ * @internal
+ */
+export const knownContexts = new Set<bigint>()
+
+/**
+ * Creates a context on a driver (ze_context_desc_t with no flags) and records it as known.
+ *
+ * @param l - the loader
+ * @param driver - the ze_driver_handle_t
+ * @returns the context
+ * @throws LevelZeroError
+ * @internal
+ */
+export function zeNewContext(l: Loader, driver: bigint): bigint {
+  // ze_context_desc_t: stype ZE_STRUCTURE_TYPE_CONTEXT_DESC (0xd), pNext NULL, flags 0
+  const desc = Buffer.alloc(24)
+  desc.writeUInt32LE(0xd, 0)
+  const ctx: [unknown] = [null]
+  const rc = l.zeContextCreate(driver, desc, ctx)
+  if (rc !== 0) throw new LevelZeroError(rc, 'zeContextCreate')
+  const context = BigInt(ctx[0] as number | bigint)
+  knownContexts.add(context)
+  return context
+}
+
+/**
+ * The drivers zeDriverGet lists.
+ *
+ * @param l - the loader
+ * @returns the drivers (empty when there are none)
+ * @throws LevelZeroError, ZE_RESULT_ERROR_UNINITIALIZED when zeInit was not called (or found no driver)
+ * @internal
+ */
+export function zeDrivers(l: Loader): bigint[] {
+  const count: [number] = [0]
+  let rc = l.zeDriverGet(count, null)
+  if (rc !== 0) throw new LevelZeroError(rc, 'zeDriverGet')
+  if (count[0] < 1) return []
+  const out: bigint[] = new Array<bigint>(count[0]).fill(0n)
+  rc = l.zeDriverGet(count, out)
+  if (rc !== 0) throw new LevelZeroError(rc, 'zeDriverGet')
+  return out.slice(0, count[0]).map((d) => BigInt(d))
+}
+
+function zeList(call: (count: [number], out: bigint[] | null) => number): bigint[] | undefined {
+  const n: [number] = [0]
+  if (call(n, null) !== 0) return undefined
+  if (n[0] < 1) return []
+  const out: bigint[] = new Array<bigint>(n[0]).fill(0n)
+  if (call(n, out) !== 0) return undefined
+  return out.slice(0, n[0]).map((d) => BigInt(d))
+}
+
+/**
+ * Every device of every driver, sub-devices included (a sub-device query the driver refuses counts as none).
+ *
+ * @param l - the loader
+ * @returns the devices
+ * @throws LevelZeroError as zeDrivers
+ * @internal
+ */
+export function zeAllDevices(l: Loader): Set<bigint> {
+  const all = new Set<bigint>()
+  const walk = (d: bigint, depth: number): void => {
+    if (all.has(d)) return
+    all.add(d)
+    if (depth > 2) return
+    for (const s of zeList((n, o) => l.zeDeviceGetSubDevices(d, n, o)) ?? []) walk(s, depth + 1)
+  }
+  for (const driver of zeDrivers(l)) {
+    for (const d of zeList((n, o) => l.zeDeviceGet(driver, n, o)) ?? []) walk(d, 0)
+  }
+  return all
+}
+
+/** What zeInit's ZE_RESULT_ERROR_UNINITIALIZED means for a program. */
+const NO_DRIVER =
+  'no Level Zero driver with a device was found (install the GPU\'s Level Zero driver, for Intel GPUs the ' +
+  'compute runtime\'s libze_intel_gpu.so.1, or name a driver library with ZE_ENABLE_ALT_DRIVERS=/abs/path.so)'
 
 /**
  * zeInit, the first driver, its devices and a new context (what levelZeroInit returns).
@@ -93,26 +184,21 @@ export function loadLevelZero(): Loader {
  */
 export function zeSetup(l: Loader): LevelZeroSetup {
   let rc = l.zeInit(0)
-  if (rc !== 0) throw new LevelZeroError(rc, 'zeInit')
+  if (rc !== 0) throw new LevelZeroError(rc, 'zeInit', rc === ZE_UNINITIALIZED ? NO_DRIVER : undefined)
   const count: [number] = [1]
   const drivers: bigint[] = [0n]
   rc = l.zeDriverGet(count, drivers)
   if (rc !== 0) throw new LevelZeroError(rc, 'zeDriverGet')
-  if (count[0] < 1) throw new LevelZeroError(0x78000001, 'zeDriverGet')
+  if (count[0] < 1) throw new LevelZeroError(ZE_UNINITIALIZED, 'zeDriverGet', NO_DRIVER)
   const driver = BigInt(drivers[0]!)
   const n: [number] = [0]
   rc = l.zeDeviceGet(driver, n, null)
   if (rc !== 0) throw new LevelZeroError(rc, 'zeDeviceGet')
-  if (n[0] < 1) throw new LevelZeroError(0x70010001, 'zeDeviceGet')
+  if (n[0] < 1) throw new LevelZeroError(0x70010001, 'zeDeviceGet', 'the Level Zero driver has no device')
   const out: bigint[] = new Array<bigint>(n[0]).fill(0n)
   rc = l.zeDeviceGet(driver, n, out)
   if (rc !== 0) throw new LevelZeroError(rc, 'zeDeviceGet')
   const devices = out.slice(0, n[0]).map((d) => BigInt(d))
-  // ze_context_desc_t: stype ZE_STRUCTURE_TYPE_CONTEXT_DESC (0xd), pNext NULL, flags 0
-  const desc = Buffer.alloc(24)
-  desc.writeUInt32LE(0xd, 0)
-  const ctx: [unknown] = [null]
-  rc = l.zeContextCreate(driver, desc, ctx)
-  if (rc !== 0) throw new LevelZeroError(rc, 'zeContextCreate')
-  return { driver, devices, device: devices[0]!, context: BigInt(ctx[0] as number | bigint) }
+  const context = zeNewContext(l, driver)
+  return { driver, devices, device: devices[0]!, context }
 }

@@ -7,6 +7,7 @@
  */
 import koffi from 'koffi'
 import * as ffi from '../ffi/index.js'
+import { defaultLibraryPath, libraryPath } from '../ffi/library.js'
 import * as ctl from './ctl.js'
 import type { CtlQueryType, CtlSource } from './ctl.js'
 import type { umf_memory_pool_handle_t, umf_memory_pool_ops_t, umf_memory_provider_handle_t } from '../ffi/index.js'
@@ -18,6 +19,26 @@ import { LiveObjects, UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey, nativeBuffer } from './sizes.js'
 import { batch, poolFreeN, poolMallocN } from './fast_calls.js'
+import {
+  DEAD,
+  F_JS,
+  F_SHARED,
+  SharedSizeTable,
+  addFlags,
+  adoptSlot,
+  adopterCount,
+  inWorker,
+  isThisRegistry,
+  lookupPool,
+  ownerDone,
+  register,
+  registryBuffer,
+  setDestroyers,
+  sweepExitedThreads,
+  tracked,
+  unadoptSlot,
+  type SlotRef,
+} from './threads.js'
 import { describe, toParamsAddress, toPtr, toSize, type Size } from './validate.js'
 
 /**
@@ -74,6 +95,23 @@ export type PoolOps = bigint | MemoryPoolImpl
 export interface PoolStats {
   /** Live allocations: mallocs (of any kind) not yet freed. */
   allocCount: number
+}
+
+/**
+ * The extended statistics of a disjoint, jemalloc or scalable pool created with `extendedStats: true`
+ * (this library's extension of UMF's CTL: `stats.allocated_bytes`, `stats.peak_allocated_bytes`,
+ * `stats.size_histogram.*`).
+ */
+export interface PoolExtendedStats {
+  /** Live bytes, as the callers asked for them (not as the pool rounded them). */
+  allocatedBytes: number
+  /** The most `allocatedBytes` has been, since creation or {@link MemoryPool.resetPeakAllocatedBytes}. */
+  peakAllocatedBytes: number
+  /**
+   * Allocations asked for, by size class: entry i counts the sizes from 2^i to 2^(i+1) - 1 (64 entries),
+   * since creation or {@link MemoryPool.resetSizeHistogram}.
+   */
+  sizeHistogram: number[]
 }
 
 // ---- the TypeScript pool trampolines, shared by every instance ----
@@ -277,7 +315,79 @@ const TYPED_ARRAYS: ReadonlySet<unknown> = new Set([
 
 // ---- live pools by handle ----
 
+/**
+ * How a pool is freed, and the JS-side cleanup once C freed it. Made outside the constructor so that the
+ * closures keep only these few values, not the constructor's whole scope (a forgotten pool holds them
+ * until the finalizer runs, and 100,000 forgotten pools must stay small: issue 14).
+ *
+ * A pool that other threads adopted is not freed when its owner is done with it (by a finalizer, or the
+ * end of its thread): the last adopter frees it, and its provider and parents are kept until the process
+ * ends, as C still uses them.
+ */
+function poolCleanup(h: bigint, id: number | undefined, sizes: SizeTable, dependsOn: readonly UmfHandle[]): () => void {
+  return () => {
+    live.freed(h)
+    if (id !== undefined) slots.remove(id)
+    sizes.clear()
+    // kept for adopters: its provider stays in use by C, so it stays undestroyable
+    if (!keptForAdopters.has(h)) for (const d of dependsOn) UmfHandle.dropDependent(d)
+  }
+}
+
+/** Pools this thread dropped while other threads still use them, with their parents (kept alive). */
+const keptForAdopters = new Map<bigint, readonly object[]>()
+
+/** Pools this (worker) thread created: every 256th looks for what ended workers left. */
+let workerPoolsMade = 0
+
+/**
+ * How a registered pool (a worker's, or a shared one) is freed by its owner: in C only when no other
+ * thread adopted it; else the last adopter frees it (lib/threads.ts).
+ */
+function registeredFree(ref: SlotRef): (free: (h: bigint) => number, parents: readonly object[]) => (h: bigint) => number {
+  return (free, parents) => (handle) => {
+    if (ownerDone(ref) === 'kept') {
+      keptForAdopters.set(handle, parents)
+      return S
+    }
+    return free(handle)
+  }
+}
+
+/** Marks the constructor call of {@link MemoryPool.adopt}. */
+const ADOPTED: unique symbol = Symbol('adopted')
+
+/**
+ * What {@link MemoryPool.share} returns: a plain object that `postMessage` can send to another thread
+ * (it holds SharedArrayBuffers, which are shared, not copied), for {@link MemoryPool.adopt} there.
+ * Treat it as opaque.
+ */
+export interface SharedPoolToken {
+  readonly type: 'umf.MemoryPool'
+  /** The pool's handle. */
+  readonly handle: bigint
+  /** Its entry in lib/'s registry of this process. */
+  readonly slot: number
+  readonly gen: number
+  /** lib/'s registry of this process (the same buffer in every thread started after lib/ was loaded). */
+  readonly registry: SharedArrayBuffer
+  /** The pool's table of allocation sizes, shared by every thread that holds it. */
+  readonly sizes: { readonly ctl: SharedArrayBuffer; readonly data: SharedArrayBuffer }
+  /** What views of the pool's memory may do, and why there are none (memory the CPU cannot touch). */
+  readonly access: 'readwrite' | 'read' | 'none'
+  readonly notHostAccessible: string | null
+  /** The pool's name. */
+  readonly name: string
+}
+
+setDestroyers({
+  pool: (h) => void ffi.umfPoolDestroy(h as umf_memory_pool_handle_t),
+  provider: (h) => void ffi.umfMemoryProviderDestroy(h as umf_memory_provider_handle_t),
+})
+
 const live = new LiveObjects<MemoryPool>()
+/** Whether libumf is this repository's (its disjoint pool checks addresses; see MemoryPool#vouched). */
+const ownLibumf = libraryPath === defaultLibraryPath
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 // the hot paths call these directly (a namespace property read per call is measurable)
 const { umfPoolMalloc, umfPoolFree } = ffi
@@ -314,7 +424,14 @@ const BIGINT_CACHE_SHIFT = 32 - Math.log2(BIGINT_CACHE)
  * before freeing, and copy (`.slice()`) any data that must outlive the allocation.
  */
 export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
-  readonly #sizes = new SizeTable()
+  #sizes: SizeTable | SharedSizeTable = new SizeTable()
+  /** Its entry in lib/'s registry of pools across threads (see lib/threads.ts), or null. */
+  #ref: SlotRef | null = null
+  /** 'owner' of a shared pool, 'adopter' of a pool adopted from another thread, else null. */
+  #sharing: 'owner' | 'adopter' | null = null
+  /** Whether the pool itself can tell a live allocation start (a C disjoint pool of this libumf). */
+  #vouches = false
+  #noHost: string | undefined
   readonly #provider: MemoryProvider
   #name: string | undefined
   #impl: MemoryPoolImpl | undefined
@@ -347,6 +464,26 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   constructor(ops: PoolOps, provider: MemoryProvider, options: PoolOptions = {}, paramsHandle?: ParamsHandle) {
     super()
+    if ((ops as unknown) === ADOPTED) {
+      // MemoryPool.adopt(): options is the token, already checked
+      const token = options as unknown as SharedPoolToken
+      const ref = { slot: token.slot, gen: token.gen }
+      const h = token.handle as umf_memory_pool_handle_t
+      this.#sizes = new SharedSizeTable(token.sizes)
+      this.#ref = ref
+      this.#sharing = 'adopter'
+      this.#provider = provider
+      this.#access = token.access
+      this.#noHost = token.notHostAccessible ?? undefined
+      this.#js = false
+      this.#hn = h <= BigInt(MAX_SAFE) ? Number(h) : 0 // the shared table has the number-key methods too
+      this.#name = token.name
+      this.adopt(h, (handle) => (unadoptSlot(ref) ? ffi.umfPoolDestroy(handle) : S), 'umfPoolDestroy', {
+        after: () => live.freed(h),
+      })
+      live.set(h, this)
+      return
+    }
     try {
       if (!(provider instanceof MemoryProvider)) {
         throw new TypeError(`provider must be a MemoryProvider, got ${describe(provider)}`)
@@ -386,31 +523,31 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       }
       check(rc, 'umfPoolCreate')
       const h = out[0]!
-      const sizes = this.#sizes
-      const dropProvider = UmfHandle.depend([provider])
       // objects the params refer to (shared limits) outlive the pool, like its provider
       const extra = paramsHandle?.parents ?? []
-      const dropExtra = UmfHandle.depend(extra)
+      // the provider's destroy() is refused while the pool lives (unless the pool takes it over)
+      const dependsOn = opts.ownProvider ? extra : extra.length === 0 ? [provider] : [provider, ...extra]
+      for (const d of dependsOn) UmfHandle.addDependent(d)
+      const js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
+      // a worker's pools are known to every thread: others free them once the worker ends (lib/threads.ts)
+      const ref = inWorker ? register(h, js ? F_JS : 0, ph) : null
       this.adopt(h, ffi.umfPoolDestroy, 'umfPoolDestroy', {
-        parents: [provider, ...extra],
-        after: () => {
-          live.freed(h)
-          if (id !== undefined) slots.remove(id)
-          sizes.clear()
-          dropProvider()
-          dropExtra()
-        },
+        parents: extra.length === 0 ? [provider] : [provider, ...extra],
+        after: poolCleanup(h, id, this.#sizes as SizeTable, dependsOn),
       })
+      if (ref !== null) UmfHandle.wrapFree(this, registeredFree(ref))
+      this.#ref = ref
       live.set(h, this)
       for (const w of wrappers) if (UmfHandle.isBorrowed(w)) UmfHandle.revokeWith(this, w)
       this.#provider = provider
       this.#access = provider.memoryAccess
-      this.#js = this.#impl !== undefined || provider.impl !== undefined || UmfHandle.isBorrowed(provider)
+      this.#js = js
       this.#hn = h <= BigInt(MAX_SAFE) ? Number(h) : 0
-      if (opts.ownProvider) {
-        dropProvider()
-        MemoryProvider.moveToPool(provider, this)
-      }
+      this.#vouches = typeof ops === 'bigint' && ops === ffi.umfDisjointPoolOps() && ownLibumf
+      // now and then (a scan of the registry): what terminated workers left behind
+      if (ref !== null && (++workerPoolsMade & 255) === 1) sweepExitedThreads()
+      // with ownProvider the provider is not in dependsOn (no dependency to drop before the move)
+      if (opts.ownProvider) MemoryProvider.moveToPool(provider, this)
     } finally {
       paramsHandle?.destroy()
     }
@@ -440,6 +577,163 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     return live.get(handle)
   }
 
+  /**
+   * Makes this pool usable in other threads (worker_threads): returns a token to send with `postMessage`,
+   * which {@link MemoryPool.adopt} turns into a {@link MemoryPool} there. See docs/workers.md.
+   *
+   * From then on the pool's table of allocation sizes is shared by every thread that holds the pool (so
+   * an allocation made in one thread can be viewed and freed in another), and the pool lives until its
+   * owner and every adopter are done with it: its owner's `destroy()` throws while another running thread
+   * holds it; if the owner forgets it or its thread ends, the last adopter frees it.
+   *
+   * @returns the token (call it again for more; each adopting thread counts once)
+   * @throws TypeError for a pool with TypeScript code (its ops or its provider's): C would run that code
+   *   in other threads, where it does not exist; Error where threads cannot be tracked (no Linux /proc)
+   */
+  share(): SharedPoolToken {
+    const h = this.handle
+    if (this.#js) {
+      throw new TypeError(
+        `share: ${this.describeSelf()} runs TypeScript code (its ops or its provider's), which exists only in the thread ` +
+          'that created it; share a pool of C ops over a C provider instead',
+      )
+    }
+    const registry = registryBuffer()
+    if (!tracked || registry === null) throw new Error('share: lib/ tracks threads through /proc, which this system does not have')
+    if (this.#sharing === null) {
+      let ref = this.#ref
+      if (ref === null) {
+        const out: [umf_memory_provider_handle_t | null] = [null]
+        check(ffi.umfPoolGetMemoryProvider(h, out), 'umfPoolGetMemoryProvider')
+        ref = register(h, 0, out[0] ?? 0n)
+        if (ref === null) throw new Error('share: lib/ registry of pools is full')
+        UmfHandle.wrapFree(this, registeredFree(ref))
+        this.#ref = ref
+      }
+      const shared = new SharedSizeTable()
+      const local = this.#sizes
+      if (local instanceof SizeTable) local.forEach((p, n) => shared.set(p, n))
+      this.#sizes = shared
+      addFlags(ref, F_SHARED)
+      this.#sharing = 'owner'
+    }
+    sweepExitedThreads()
+    const ref = this.#ref!
+    return {
+      type: 'umf.MemoryPool',
+      handle: h,
+      slot: ref.slot,
+      gen: ref.gen,
+      registry,
+      sizes: (this.#sizes as SharedSizeTable).buffers,
+      access: this.#access,
+      notHostAccessible: this.#noHost ?? this.#provider.notHostAccessible ?? null,
+      name: this.name,
+    }
+  }
+
+  /**
+   * The pool of a token from {@link MemoryPool.share} (made in another thread, or this one): a borrowed
+   * object that can allocate, free, view and look up pointers (`MemoryPool.byPtr` finds it), but not
+   * destroy the pool. `release()` (or `using`, or forgetting it) ends this thread's hold; so does the end
+   * of the thread. Adopting the same pool again in one thread gives the same object.
+   *
+   * @param token - the token, as received from `postMessage`
+   * @returns the pool
+   * @throws TypeError for something else than a token; Error when the pool is gone, or the token comes
+   *   from a thread that does not share this thread's lib/ registry (a worker started before umf was
+   *   imported)
+   */
+  static adopt(token: SharedPoolToken): MemoryPool {
+    const t = token as Partial<Record<keyof SharedPoolToken, unknown>> | null
+    const sizes = t?.sizes as { ctl?: unknown; data?: unknown } | undefined
+    if (
+      typeof t !== 'object' || t === null || t.type !== 'umf.MemoryPool' || typeof t.handle !== 'bigint' ||
+      t.handle <= 0n || !Number.isSafeInteger(t.slot) || !Number.isSafeInteger(t.gen) ||
+      !(t.registry instanceof SharedArrayBuffer) || typeof sizes !== 'object' || sizes === null ||
+      !(sizes.ctl instanceof SharedArrayBuffer) || !(sizes.data instanceof SharedArrayBuffer) ||
+      !['readwrite', 'read', 'none'].includes(t.access as string) || typeof t.name !== 'string' ||
+      (t.notHostAccessible !== null && typeof t.notHostAccessible !== 'string')
+    ) {
+      throw new TypeError(`MemoryPool.adopt: token must be what pool.share() returned, got ${describe(token)}`)
+    }
+    if (!isThisRegistry(t.registry)) {
+      throw new Error(
+        'MemoryPool.adopt: the token comes from a thread that does not share this thread\'s lib/ registry ' +
+          '(import umf in the main thread before starting workers)',
+      )
+    }
+    sweepExitedThreads()
+    const known = live.get(t.handle)
+    if (known !== null) {
+      // this thread holds the pool already (its owner, or an earlier adoption): the same object
+      const r = known.#ref
+      if (r !== null && r.slot === t.slot && r.gen === t.gen) return known
+      throw new Error('MemoryPool.adopt: the pool of this token was destroyed (or the token is not from this process)')
+    }
+    const { flags } = adoptSlot({ slot: t.slot as number, gen: t.gen as number }, t.handle)
+    if ((flags & F_JS) !== 0) throw new Error('MemoryPool.adopt: the pool runs TypeScript code of another thread')
+    const out: [umf_memory_provider_handle_t | null] = [null]
+    const rc = ffi.umfPoolGetMemoryProvider(t.handle as umf_memory_pool_handle_t, out)
+    if (rc !== S || out[0] === null) {
+      unadoptSlot({ slot: t.slot as number, gen: t.gen as number })
+      check(rc === S ? ffi.UMF_RESULT_ERROR_UNKNOWN : rc, 'umfPoolGetMemoryProvider')
+    }
+    return new MemoryPool(ADOPTED as unknown as PoolOps, MemoryProvider.fromCHandle(out[0]!), token as unknown as PoolOptions)
+  }
+
+  /** Whether this object is a pool adopted from a token (see {@link MemoryPool.adopt}). */
+  get adopted(): boolean {
+    return this.#sharing === 'adopter'
+  }
+
+  /**
+   * Ends this thread's hold on an adopted pool (see {@link MemoryPool.adopt}); the object then reads as
+   * destroyed. When the pool's owner is already done with it and no other thread holds it, the pool is
+   * freed now. Does nothing for a released object.
+   *
+   * @throws Error for a pool that was not adopted (its owner destroys it)
+   */
+  release(): void {
+    if (this.#sharing !== 'adopter') throw new Error(`release: ${this.describeSelf()} was not adopted; destroy() it`)
+    this.#releasing = true
+    try {
+      super.destroy()
+    } finally {
+      this.#releasing = false
+    }
+  }
+
+  #releasing = false
+
+  /**
+   * Frees the pool (`umfPoolDestroy`); see {@link UmfHandle.destroy}.
+   *
+   * @throws Error for an adopted pool (use release()), or a shared pool that a running thread still holds
+   */
+  override destroy(): void {
+    if (this.#sharing === 'adopter' && !this.#releasing) {
+      if (!this.alive) return
+      throw new Error(`${this.describeSelf()} is adopted from another thread, which owns it: release() it instead`)
+    }
+    if (this.#sharing === 'owner' && this.alive && !UmfHandle.isBusy(this)) {
+      const n = adopterCount(this.#ref!)
+      if (n > 0) {
+        throw new Error(
+          `${this.describeSelf()} is still held by ${n} other thread(s) that adopted it; they must release() it (or end) first`,
+        )
+      }
+    }
+    super.destroy()
+  }
+
+  /** `using` support: destroys an owned pool, releases an adopted one. */
+  override [Symbol.dispose](): void {
+    if (!this.alive) return
+    if (this.#sharing === 'adopter') this.release()
+    else super[Symbol.dispose]()
+  }
+
   /** The TypeScript implementation, for a pool written in TypeScript. */
   get impl(): MemoryPoolImpl | undefined {
     return this.#impl
@@ -455,6 +749,62 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
    */
   get stats(): PoolStats {
     return { allocCount: ctl.get('umf.pool.by_handle.{}.stats.alloc_count', this) }
+  }
+
+  /**
+   * The extended statistics (this library's extension), or undefined for a pool that does not keep them
+   * (created without `extendedStats: true`, or of a kind that has none: proxy, TypeScript pools).
+   */
+  get extendedStats(): PoolExtendedStats | undefined {
+    let on: boolean
+    try {
+      on = ctl.get('umf.pool.by_handle.{}.params.extended_stats', this)
+    } catch (e) {
+      if (e instanceof UmfError && e.code === ffi.UMF_RESULT_ERROR_INVALID_CTL_PATH) return undefined
+      throw e
+    }
+    if (!on) return undefined
+    const count = ctl.get('umf.pool.by_handle.{}.stats.size_histogram.count', this)
+    const sizeHistogram: number[] = []
+    for (let i = 0; i < count; i++) sizeHistogram.push(ctl.get('umf.pool.by_handle.{}.stats.size_histogram.{}.alloc_num', this, i))
+    return {
+      allocatedBytes: ctl.get('umf.pool.by_handle.{}.stats.allocated_bytes', this),
+      peakAllocatedBytes: ctl.get('umf.pool.by_handle.{}.stats.peak_allocated_bytes', this),
+      sizeHistogram,
+    }
+  }
+
+  /**
+   * Sets the peak of {@link extendedStats} to the bytes allocated now (`stats.peak_allocated_bytes.reset`).
+   *
+   * @throws UmfError `UMF_RESULT_ERROR_NOT_SUPPORTED` when the pool keeps no extended statistics
+   */
+  resetPeakAllocatedBytes(): void {
+    ctl.exec('umf.pool.by_handle.{}.stats.peak_allocated_bytes.reset', this)
+  }
+
+  /**
+   * Sets every class of {@link extendedStats}' size histogram back to 0 (`stats.size_histogram.reset`).
+   *
+   * @throws UmfError `UMF_RESULT_ERROR_NOT_SUPPORTED` when the pool keeps no extended statistics
+   */
+  resetSizeHistogram(): void {
+    ctl.exec('umf.pool.by_handle.{}.stats.size_histogram.reset', this)
+  }
+
+  /**
+   * Turns the extended statistics on, for the `extendedStats` param of the built-in pools (there is no C
+   * params setter for it): done in the constructor, before any allocation. Destroys the pool if C refuses.
+   *
+   * @internal
+   */
+  protected startExtendedStats(): void {
+    try {
+      ctl.set('umf.pool.by_handle.{}.params.extended_stats', true, this)
+    } catch (e) {
+      this.destroy()
+      throw e
+    }
   }
 
   /** The pool's name (`umfPoolGetName`), e.g. `'proxy'`. */
@@ -644,20 +994,43 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   /** The recorded size of an address this pool handed out, else throws. */
   /** Refuses a view of memory the CPU cannot touch (reading it would crash the process). */
   #checkHostAccessible(op: string): void {
-    const why = this.#provider.notHostAccessible
+    const why = this.#noHost ?? this.#provider.notHostAccessible
     if (why !== undefined) throw new TypeError(`${op}: no view of this pool's memory: ${why}`)
   }
 
   #known(ptr: unknown, op: string): number {
     const size = this.#sizes.get(toPtr(ptr, 'ptr'))
-    if (size < 0) throw this.#foreign(ptr as bigint, op)
+    if (size < 0) {
+      const n = this.#vouched(ptr as bigint)
+      if (n < 0) throw this.#foreign(ptr as bigint, op)
+      return n
+    }
     return size
+  }
+
+  /**
+   * An address lib/ did not record (allocated through ffi/): its usable size when the pool itself says
+   * it is the start of one of its live allocations, else -1. Only a C disjoint pool of this repository's
+   * libumf says so exactly (it checks the chunk is allocated and not in this thread's cache); it is not
+   * asked for a shared pool, whose chunks other threads' caches may hold. The allocation is recorded.
+   */
+  #vouched(ptr: bigint): number {
+    if (!this.#vouches || this.#sharing !== null || this._h === null) return -1
+    const h = this._h
+    const pool: [umf_memory_pool_handle_t | null] = [null]
+    if (ffi.umfPoolByPtr(ptr, pool) !== S || pool[0] !== h) return -1
+    const out: [number | bigint | null] = [null]
+    if (ffi.umfPoolMallocUsableSize(h, ptr, out) !== S) return -1
+    const n = Number(out[0])
+    if (!(n > 0) || !Number.isSafeInteger(n)) return -1
+    this.#sizes.set(ptr, n)
+    return n
   }
 
   #foreign(ptr: bigint, op: string): Error {
     return new RangeError(
       `${op}: 0x${ptr.toString(16)} is not a live allocation of ${this.describeSelf()} ` +
-        '(not allocated by it through lib/, or freed already)',
+        '(not the start of one of its allocations, or freed already)',
     )
   }
 
@@ -693,7 +1066,12 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
     if (this.#lent !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'free')
     const k = addressKey(ptr)
-    if (this.#sizes.deleteKey(k) < 0) throw ptr === 0n ? new TypeError('ptr must be a non-NULL address below 2^64, got 0n') : this.#foreign(ptr, 'free')
+    if (this.#sizes.deleteKey(k) < 0) {
+      if (ptr === 0n) throw new TypeError('ptr must be a non-NULL address below 2^64, got 0n')
+      // an allocation made through ffi/ that the pool vouches for (recorded by #vouched, forgotten here)
+      if (this.#vouched(ptr) < 0) throw this.#foreign(ptr, 'free')
+      this.#sizes.deleteKey(k)
+    }
     let rc: number
     if (!this.#js && this.#hn !== 0 && k <= MAX_SAFE) {
       // the lean path (see malloc); keep the bigint for the next malloc that returns this address
@@ -864,7 +1242,10 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     if (this._h === null) throw this.deadError()
     if (this.#lent?.has(ptr) === true) throw this.#lentError(ptr, func)
     if (this.#sizes.delete(ptr) < 0) {
-      throw new RangeError(`${func}: 0x${ptr.toString(16)} is not the start of a live allocation of ${this.describeSelf()} made through lib/`)
+      if (this.#vouched(ptr) < 0) {
+        throw new RangeError(`${func}: 0x${ptr.toString(16)} is not the start of a live allocation of ${this.describeSelf()}`)
+      }
+      this.#sizes.delete(ptr)
     }
     check(this.inCall(() => ffi.umfFree(ptr)), 'umfFree')
   }
@@ -1028,12 +1409,29 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
  */
 export function umfFree(ptr: bigint): void {
   const p = toPtr(ptr, 'ptr')
-  const pool = MemoryPool.byPtr(p)
-  if (pool === null) {
-    check(guarded(() => ffi.umfFree(p)), 'umfFree')
-    return
+  const out: [umf_memory_pool_handle_t | null] = [null]
+  if (ffi.umfPoolByPtr(p, out) === S && out[0] !== null) {
+    const pool = live.get(out[0])
+    if (pool !== null) return pool.freeAddress(p, 'umfFree')
+    // a pool of lib/ in another thread: this thread knows neither its sizes nor (for TypeScript code)
+    // how to run its ops, so C is not called
+    const other = lookupPool(out[0])
+    if (other !== null) throw foreignThreadError(p, other.flags, other.state, other.ownerAlive)
   }
-  pool.freeAddress(p, 'umfFree')
+  check(guarded(() => ffi.umfFree(p)), 'umfFree')
+}
+
+function foreignThreadError(p: bigint, flags: number, state: number, ownerAlive: boolean): Error {
+  const where = `umfFree: 0x${p.toString(16)} belongs to a pool of lib/ created in another thread`
+  if ((flags & F_JS) !== 0 || state === DEAD) {
+    return new Error(
+      ownerAlive
+        ? `${where}, whose TypeScript code (pool or provider ops) runs only in that thread: free it there`
+        : `${where} that has ended; the pool's TypeScript code (pool or provider ops) ended with it, so the pool ` +
+            'can no longer be used (its memory stays allocated until the process ends)',
+    )
+  }
+  return new Error(`${where}: adopt the pool in this thread (pool.share() there, MemoryPool.adopt(token) here) to free it through lib/`)
 }
 
 /**
@@ -1054,4 +1452,17 @@ export function poolByPtr(ptr: bigint): MemoryPool | null {
  */
 export function liveTypeScriptPools(): number {
   return slots.live
+}
+
+/**
+ * Frees the pools (and providers) of worker threads that have ended without freeing them (a worker
+ * stopped by `terminate()` runs no more JavaScript), unless another running thread adopted them: see
+ * docs/workers.md. lib/ does this itself now and then when a worker creates pools, and whenever a pool is shared
+ * or adopted; call it to do it now. A pool whose ops or provider are written in TypeScript in an ended
+ * thread cannot be freed (its code is gone): it is left allocated, and lib/ calls reaching it throw.
+ *
+ * @returns how many pools and providers were freed
+ */
+export function reclaimExitedThreads(): number {
+  return sweepExitedThreads()
 }

@@ -14,6 +14,7 @@ import { check, guarded, lastNativeError, setProviderHandleCheck, type NativeErr
 import { LiveObjects, UmfHandle } from './handle.js'
 import { SizeTable, addressKey } from './sizes.js'
 import { describe, toParamsAddress, toPtr, toSize, type Size } from './validate.js'
+import { F_JS, F_PROVIDER, inWorker, ownerDone, register, type SlotRef } from './threads.js'
 
 /** The counters of {@link MemoryProvider.stats}. */
 export interface ProviderStats {
@@ -381,17 +382,24 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   #adoptCreated(h: umf_memory_provider_handle_t, id: number | undefined, parents: readonly UmfHandle[], release?: () => void): void {
     // objects the params refer to (a fixed provider's memory) outlive the provider, as a pool's provider does
     const dropParents = UmfHandle.depend(parents)
+    // a worker's providers are known to every thread: others free them once the worker ends (lib/threads.ts)
+    const ref = inWorker ? register(h, F_PROVIDER | (id !== undefined ? F_JS : 0)) : null
     this.adopt(h, ffi.umfMemoryProviderDestroy, 'umfMemoryProviderDestroy', {
       parents: [...parents],
       after: () => {
+        if (ref !== null) ownerDone(ref)
         live.freed(h)
         if (id !== undefined) slots.remove(id)
         dropParents()
         release?.()
       },
     })
+    this.#ref = ref
     live.set(h, this)
   }
+
+  /** Its entry in lib/'s registry across threads (a worker's provider), or null. */
+  #ref: SlotRef | null = null
 
   /**
    * A non-owning wrapper of a provider handle that something else owns (e.g. the provider a pool written
@@ -717,6 +725,9 @@ export class MemoryProvider extends UmfHandle<umf_memory_provider_handle_t> {
   /** Moves ownership to a pool (see {@link MemoryPool}'s `ownProvider`). @internal */
   static moveToPool(provider: MemoryProvider, pool: UmfHandle): void {
     const h = provider.handle
+    // the pool frees it now: no other thread may free it after the worker ends
+    if (provider.#ref !== null) ownerDone(provider.#ref)
+    provider.#ref = null
     UmfHandle.moveHandle(provider, pool)
     live.delete(h)
   }

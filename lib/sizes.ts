@@ -309,6 +309,16 @@ export class SizeTable {
     return null
   }
 
+  /**
+   * Calls `f` for every address held.
+   *
+   * @param f - given the address and its size
+   */
+  forEach(f: (ptr: bigint, size: number) => void): void {
+    const keys = this.#keys
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) f(BigInt(keys[i]!), this.#sizes[i]!)
+  }
+
   /** Forgets every address and gives the arrays back (a destroyed pool keeps no memory here). */
   clear(): void {
     this.#keys = this.#sizes = NO_SLOTS

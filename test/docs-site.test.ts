@@ -41,10 +41,12 @@ t.test('typedoc builds the site without warnings', async (t) => {
   t.match(page('functions/umf_ffi_umf_memory_pool.umfPoolMalloc.html'), 'void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size);', 'C functions are documented as functions, with the C prototype')
 
   const examples = page('documents/Examples.html')
-  for (const file of ['basic.ts', 'custom_provider.ts', 'ipc_ipcapi/producer.ts', 'consumer/app.mjs']) {
+  for (const file of ['basic.ts', 'custom_provider.ts', 'ipc_ipcapi/producer.ts', 'consumer/app.mjs', 'level_zero_shared_memory.ts', 'ipc_level_zero.ts']) {
     const firstLine = readFileSync(path.join(repo, 'examples', file), 'utf8').split('\n')[0]!.replace(/^\/\/ /, '')
     t.match(examples, firstLine.slice(0, 40).replace(/&/g, '&amp;').replace(/'/g, '&#39;'), `the examples page shows ${file}`)
   }
+
+  t.match(page('documents/Worker_threads.html'), 'MemoryPool.adopt', 'the site has the worker-threads page (docs/workers.md)')
 
   const disjoint = page('classes/umf.DisjointPool.html')
   const ctor = disjoint.slice(disjoint.indexOf('id="constructor"'))

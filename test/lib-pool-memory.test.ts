@@ -24,6 +24,14 @@ t.test('an empty disjoint pool costs at most 64 KiB of host memory', async (t) =
   t.ok(Number(m![1]) <= 64, `${m![1]} KiB per pool`)
 })
 
+t.test('100,000 forgotten pools (never destroyed) in one synchronous loop stay under 512 MiB', async (t) => {
+  // no finalizer can run before the loop returns: every forgotten pool is still held at its end, so this
+  // bounds what one forgotten pool costs (C pool + lib/ objects), not the garbage collector's timing
+  const m = /forgotten pools: 100000, peak rss: (\d+) MiB/.exec(bench(['--phase', 'forget', '--loops', '100000']))
+  t.ok(m, 'the benchmark printed the peak RSS')
+  t.ok(Number(m![1]) < 512, `peak ${m![1]} MiB`)
+})
+
 t.test('100,000 pools created and destroyed in one synchronous loop stay under 512 MiB', async (t) => {
   const m = /create\+destroy pools: 100000, peak rss: (\d+) MiB/.exec(bench(['--phase', 'churn', '--loops', '100000']))
   t.ok(m, 'the benchmark printed the peak RSS')

@@ -55,6 +55,7 @@ t.test('params: UMF defaults, accepted values, the C name', async (t) => {
     trace: 0,
     name: 'disjoint',
     sharedLimits: null,
+    extendedStats: false,
   })
   t.equal(ffi.UMF_DISJOINT_POOL_MIN_BUCKET_DEFAULT_SIZE, DisjointPool.parseParams({}).minBucketSize, 'the header default')
   const p = DisjointPool.parseParams({ slabMinSize: 1n << 20n, maxPoolableSize: 0, capacity: 0, minBucketSize: 1, trace: 3, name: 'a-B_9' })

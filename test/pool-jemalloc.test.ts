@@ -33,11 +33,11 @@ t.test('the pool is built in', async (t) => {
   using provider = new OsMemoryProvider()
   using pool = new JemallocPool(provider)
   t.equal(pool.name, 'jemalloc')
-  t.same(pool.params, { numArenas: 0, name: 'jemalloc' })
+  t.same(pool.params, { numArenas: 0, name: 'jemalloc', extendedStats: false })
 })
 
 t.test('params: UMF defaults, accepted values, the C name', async (t) => {
-  t.same(JemallocPool.parseParams({}), { numArenas: 0, name: 'jemalloc' })
+  t.same(JemallocPool.parseParams({}), { numArenas: 0, name: 'jemalloc', extendedStats: false })
   t.equal(JEMALLOC_MAX_ARENAS, 4095)
   using provider = new OsMemoryProvider()
   for (const numArenas of [1, 3, JEMALLOC_MAX_ARENAS]) {

@@ -29,11 +29,12 @@ import {
 const MiB = 1024 * 1024
 
 t.test('params: UMF defaults, accepted values, the C name', async (t) => {
-  t.same(ScalablePool.parseParams({}), { granularity: 2 * MiB, keepAllMemory: false, name: 'scalable' })
+  t.same(ScalablePool.parseParams({}), { granularity: 2 * MiB, keepAllMemory: false, name: 'scalable', extendedStats: false })
   t.same(ScalablePool.parseParams({ granularity: 1, keepAllMemory: true, name: 'tbb-1' }), {
     granularity: 1,
     keepAllMemory: true,
     name: 'tbb-1',
+    extendedStats: false,
   })
   t.equal(ScalablePoolParamsSchema.safeParse({ granularity: (1n << 64n) - 1n }).success, true, 'bigint up to 2^64 - 1')
   using provider = new OsMemoryProvider()
@@ -41,7 +42,7 @@ t.test('params: UMF defaults, accepted values, the C name', async (t) => {
   t.equal(pool.name, 'my-scalable', 'the name reaches C')
   using plain = new ScalablePool(provider)
   t.equal(plain.name, 'scalable')
-  t.same(plain.params, { granularity: 2 * MiB, keepAllMemory: false, name: 'scalable' })
+  t.same(plain.params, { granularity: 2 * MiB, keepAllMemory: false, name: 'scalable', extendedStats: false })
 })
 
 t.test('params: every bad value is a ConfigError naming the key', async (t) => {

@@ -26,8 +26,26 @@ const line = (r: CaseResult, name: string) => r.byName.get(name) ?? {}
 t.test('without zeInit: creation and levelZeroInit fail with clear errors, no crash', async (t) => {
   const r = child('uninitialized', false)
   t.equal(r.status, 0, r.stderr)
-  t.match(line(r, 'create'), { ok: false, kind: 'UmfError', func: 'umfMemoryProviderCreate', code: 'UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC' })
-  t.match(line(r, 'init'), { ok: false, kind: 'LevelZeroError', func: 'zeInit', zeName: 'ZE_RESULT_ERROR_UNINITIALIZED' })
+  t.equal(r.signal, null, 'no signal')
+  const notInit = { ok: false, kind: 'LevelZeroSetupError', reason: 'not-initialized', message: /call levelZeroInit\(\) first/ }
+  t.match(line(r, 'create'), notInit, 'a provider before zeInit: what to do, nothing reached C')
+  t.match(line(r, 'create-context'), notInit)
+  t.match(line(r, 'init'), { ok: false, kind: 'LevelZeroError', func: 'zeInit', zeName: 'ZE_RESULT_ERROR_UNINITIALIZED', message: /no Level Zero driver with a device was found/ })
+  t.match(line(r, 'create-after-init'), notInit, 'a zeInit that found no driver leaves Level Zero uninitialized')
+})
+
+t.test('a context or device from nowhere is refused with what to do, no crash (fixture driver)', async (t) => {
+  const r = child('foreign', true)
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.signal, null, 'no signal')
+  t.match(line(r, 'before-init'), { ok: false, kind: 'LevelZeroSetupError', reason: 'not-initialized' })
+  t.match(line(r, 'foreign-context'), { ok: false, kind: 'LevelZeroSetupError', reason: 'unknown-context', message: /context 0x1000 .*levelZeroInit\(\).*levelZeroRegisterContext/ })
+  t.match(line(r, 'foreign-device'), { ok: false, kind: 'LevelZeroSetupError', reason: 'unknown-device', message: /device 0x2000 is not a device of any Level Zero driver/ })
+  t.match(line(r, 'bad-driver'), { ok: false, kind: 'TypeError', message: /not a Level Zero driver/ })
+  t.match(line(r, 'bad-register'), { ok: false, kind: 'TypeError' })
+  t.match(line(r, 'second-context'), { ok: true, value: { distinct: true } }, 'levelZeroCreateContext gives a usable context')
+  t.match(line(r, 'unregistered'), { ok: false, kind: 'LevelZeroSetupError', reason: 'unknown-context' }, "another binding's context, not declared")
+  t.match(line(r, 'registered'), { ok: true, value: 'LEVEL_ZERO' }, 'declared with levelZeroRegisterContext')
 })
 
 t.test('host, device and shared memory, free policies and relaxed limits (fixture driver)', async (t) => {

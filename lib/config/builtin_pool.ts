@@ -21,3 +21,11 @@ export const BuiltinPoolOptionsSchema = z.strictObject({
 
 /** What a program passes as options of a built-in pool class. */
 export type BuiltinPoolOptions = z.input<typeof BuiltinPoolOptionsSchema>
+
+/**
+ * The `extendedStats` param of DisjointPool, JemallocPool and ScalablePool (default false): this library's
+ * extended statistics (`params.extended_stats`: requested bytes, their peak, a size histogram; see
+ * {@link MemoryPool.extendedStats} and the CTL page). Off, they cost nothing; on, every allocation and
+ * free also records its size.
+ */
+export const ExtendedStatsSchema = z.boolean({ error: 'extendedStats must be true or false' }).default(false)

@@ -5,6 +5,7 @@
  * @module config/disjoint_pool
  */
 import { z } from 'zod'
+import { ExtendedStatsSchema } from './builtin_pool.js'
 import { DisjointPoolSharedLimits } from '../pools/disjoint_pool_shared_limits.js'
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
@@ -62,6 +63,7 @@ export const DisjointPoolParamsSchema = z.strictObject({
     .instanceof(DisjointPoolSharedLimits, { error: 'sharedLimits must be a DisjointPoolSharedLimits object, or null' })
     .nullable()
     .default(null),
+  extendedStats: ExtendedStatsSchema,
 })
 
 /** What a program passes to `new DisjointPool(provider, params)`. */

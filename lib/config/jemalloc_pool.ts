@@ -5,6 +5,7 @@
  * @module config/jemalloc_pool
  */
 import { z } from 'zod'
+import { ExtendedStatsSchema } from './builtin_pool.js'
 
 /** The most arenas a jemalloc pool may have (jemalloc's `MALLCTL_ARENAS_ALL` - 1). */
 export const JEMALLOC_MAX_ARENAS = 4095
@@ -26,6 +27,7 @@ export const JemallocPoolParamsSchema = z.strictObject({
     .string({ error: 'name must be a string' })
     .regex(/^[A-Za-z0-9_-]{1,63}$/, { error: 'name must be 1 to 63 characters of [A-Za-z0-9_-]' })
     .default('jemalloc'),
+  extendedStats: ExtendedStatsSchema,
 })
 
 /** What a program passes to `new JemallocPool(provider, params)`. */

@@ -5,6 +5,7 @@
  * @module config/scalable_pool
  */
 import { z } from 'zod'
+import { ExtendedStatsSchema } from './builtin_pool.js'
 
 const granularityMsg =
   'granularity must be an integer number of bytes above 0 (a number up to 2^53 - 1, or a bigint up to 2^64 - 1)'
@@ -33,6 +34,7 @@ export const ScalablePoolParamsSchema = z.strictObject({
     )
     .default(2 * 1024 * 1024),
   keepAllMemory: z.boolean({ error: 'keepAllMemory must be true or false' }).default(false),
+  extendedStats: ExtendedStatsSchema,
   name: z
     .string({ error: 'name must be a string' })
     .regex(/^[A-Za-z0-9_-]{1,63}$/, { error: 'name must be 1 to 63 characters of [A-Za-z0-9_-]' })

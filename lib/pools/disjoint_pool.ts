@@ -36,6 +36,14 @@ function buildParams(p: DisjointPoolParamsParsed): ParamsHandle {
   )
 }
 
+let defaultParams: DisjointPoolParamsParsed | undefined
+
+/** Whether a value is `{}` (a plain object without own properties): the params that give the defaults. */
+function isEmptyPlainObject(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false
+  return Reflect.ownKeys(v).length === 0
+}
+
 /**
  * The disjoint pool: allocations up to `maxPoolableSize` are chunks of size classes (`minBucketSize`,
  * then x1.5 and x2 steps: 8, 12, 16, 24, 32...) cut from slabs of at least `slabMinSize` bytes taken from
@@ -73,6 +81,7 @@ export class DisjointPool extends MemoryPool {
    * | `trace` | `…SetTrace` | 0 (none) to 3 (every operation logged through `UMF_LOG`) | 0 |
    * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'disjoint'` |
    * | `sharedLimits` | `…SetSharedLimits` | a {@link DisjointPoolSharedLimits}, or null | null |
+   * | `extendedStats` | (none: `params.extended_stats` through CTL, this library's extension) | true: keep {@link MemoryPool.extendedStats} | false |
    *
    * @param provider - the provider
    * @param params - see {@link DisjointPoolParamsSchema}
@@ -87,6 +96,7 @@ export class DisjointPool extends MemoryPool {
     if (ops === null) throw new UmfError(ffi.UMF_RESULT_ERROR_NOT_SUPPORTED, 'umfDisjointPoolOps')
     super(ops, provider, opts, buildParams(parsed))
     this.params = Object.freeze(parsed)
+    if (parsed.extendedStats) this.startExtendedStats()
   }
 
   /** The shared limits the pool was created with, or null. */
@@ -102,6 +112,8 @@ export class DisjointPool extends MemoryPool {
    * @throws ConfigError
    */
   static parseParams(params: unknown): DisjointPoolParamsParsed {
+    // the defaults, parsed once and shared (frozen): most pools use them, and each pool keeps its params
+    if (isEmptyPlainObject(params)) return (defaultParams ??= Object.freeze(parseConfig(DisjointPoolParamsSchema, {}, 'DisjointPool params')))
     return parseConfig(DisjointPoolParamsSchema, params, 'DisjointPool params')
   }
 }

@@ -55,6 +55,7 @@ export class JemallocPool extends MemoryPool {
    * |---|---|---|---|
    * | `numArenas` | `umfJemallocPoolParamsSetNumArenas` | 0 (four per CPU) to 4095 | 0 |
    * | `name` | `umfJemallocPoolParamsSetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'jemalloc'` |
+   * | `extendedStats` | (none: `params.extended_stats` through CTL, this library's extension) | true: keep {@link MemoryPool.extendedStats} | false |
    *
    * @param provider - the provider (it must support allocationSplit/allocationMerge)
    * @param params - see {@link JemallocPoolParamsSchema}
@@ -80,6 +81,7 @@ export class JemallocPool extends MemoryPool {
       throw e
     }
     this.params = Object.freeze(parsed)
+    if (parsed.extendedStats) this.startExtendedStats()
   }
 
   /**

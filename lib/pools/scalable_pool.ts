@@ -53,6 +53,7 @@ export class ScalablePool extends MemoryPool {
    * | `granularity` | `umfScalablePoolParamsSetGranularity` | bytes above 0: the smallest block the pool asks its provider for | 2 MiB |
    * | `keepAllMemory` | `umfScalablePoolParamsSetKeepAllMemory` | true: keep every block until the pool is destroyed | false |
    * | `name` | `umfScalablePoolParamsSetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'scalable'` |
+   * | `extendedStats` | (none: `params.extended_stats` through CTL, this library's extension) | true: keep {@link MemoryPool.extendedStats} | false |
    *
    * @param provider - the provider
    * @param params - see {@link ScalablePoolParamsSchema}
@@ -76,6 +77,7 @@ export class ScalablePool extends MemoryPool {
       throw e
     }
     this.params = Object.freeze(parsed)
+    if (parsed.extendedStats) this.startExtendedStats()
   }
 
   /**

@@ -17,6 +17,7 @@ import {
 import { parseConfig } from '../config/parse.js'
 import { UmfError, check } from '../errors.js'
 import { notBuiltIn, withHint } from '../hint.js'
+import { checkLevelZeroHandles } from '../level_zero.js'
 import { MemoryProvider, buildParamsHandle, type ParamsHandle } from '../memory_provider.js'
 
 function buildParams(p: LevelZeroMemoryProviderParamsParsed): ParamsHandle {
@@ -89,7 +90,9 @@ export class LevelZeroMemoryProvider extends MemoryProvider {
    * | `name` | `…SetName` | 1 to 63 characters of `[A-Za-z0-9_-]` | `'LEVEL_ZERO'` |
    *
    * @param params - see {@link LevelZeroMemoryProviderParamsSchema}
-   * @throws ConfigError for bad params; UmfError `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE` when
+   * @throws ConfigError for bad params; LevelZeroSetupError before {@link levelZeroInit} (zeInit) was called,
+   *   for a context this process did not get from levelZeroInit / levelZeroCreateContext (or declare with
+   *   levelZeroRegisterContext), or for a device no driver lists; UmfError `UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE` when
    *   libze_loader.so.1 cannot be loaded, `UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC` when the driver
    *   refuses (e.g. zeInit was never called)
    */
@@ -99,6 +102,8 @@ export class LevelZeroMemoryProvider extends MemoryProvider {
     if (ops === null) {
       throw notBuiltIn('umfLevelZeroMemoryProviderOps', 'this libumf was built without the Level Zero provider (UMF_WITH_LEVEL_ZERO=OFF)')
     }
+    // the loader and the driver follow these handles blindly: check them here, where a mistake is an error
+    checkLevelZeroHandles(parsed.context, parsed.device)
     try {
       super(ops, buildParams(parsed))
     } catch (e) {

@@ -4,6 +4,12 @@
  * for 1 and 2 threads.
  *
  *   build/Release/benchmark/bench_core [runs]
+ *
+ * Last, "goals" (issue 17): tracker writer scaling, as proxy-pool malloc+free pairs of 64 B with each
+ * thread on a pool of its own, in thread CPU time per pair: 2 threads at most 1 / 0.85 of 1 thread
+ * means 2 threads reach at least 1.7x the throughput of one, had they a core each (wall time on a
+ * shared 2-core machine cannot show it); and umfPoolByPtr in random order at 1,000,000 live
+ * allocations at most 4x its cost at 1,000.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -130,6 +136,7 @@ typedef struct thread_arg_t {
     const case_t *c;
     pthread_barrier_t *barrier;
     double ns_per_op;
+    umf_memory_pool_handle_t own_pool; /* when set: pairs on this pool, timed in thread CPU time */
 } thread_arg_t;
 
 static void *run_pairs(void *arg) {
@@ -137,6 +144,16 @@ static void *run_pairs(void *arg) {
     const case_t *c = t->c;
     size_t n = c->iters;
     pthread_barrier_wait(t->barrier);
+    if (t->own_pool) {
+        double start = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        for (size_t i = 0; i < n; i++) {
+            void *p = umfPoolMalloc(t->own_pool, c->size);
+            *(volatile char *)p = 1;
+            umfPoolFree(t->own_pool, p);
+        }
+        t->ns_per_op = (bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - start) / (double)n;
+        return NULL;
+    }
     double start = now_ns();
     for (size_t i = 0; i < n; i++) {
         void *p = NULL;
@@ -163,8 +180,9 @@ static void *run_pairs(void *arg) {
     return NULL;
 }
 
-/* Median over runs of the mean ns per pair across `threads` threads running at once. */
-static double measure(const case_t *c, int threads) {
+/* Median over runs of the mean ns per pair across `threads` threads running at once; with own_pools,
+ * thread i works on own_pools[i] and the time is its CPU time. */
+static double measure_on(const case_t *c, int threads, umf_memory_pool_handle_t *own_pools) {
     double samples[32];
     for (int r = 0; r < g_runs; r++) {
         pthread_t tid[2];
@@ -172,7 +190,7 @@ static double measure(const case_t *c, int threads) {
         pthread_barrier_t barrier;
         pthread_barrier_init(&barrier, NULL, (unsigned)threads);
         for (int i = 0; i < threads; i++) {
-            args[i] = (thread_arg_t){.c = c, .barrier = &barrier};
+            args[i] = (thread_arg_t){.c = c, .barrier = &barrier, .own_pool = own_pools ? own_pools[i] : NULL};
             pthread_create(&tid[i], NULL, run_pairs, &args[i]);
         }
         double sum = 0;
@@ -185,6 +203,8 @@ static double measure(const case_t *c, int threads) {
     }
     return bench_median(samples, g_runs);
 }
+
+static double measure(const case_t *c, int threads) { return measure_on(c, threads, NULL); }
 
 static void row(const char *name, const case_t *c, double base1, double base2) {
     double t1 = measure(c, 1), t2 = measure(c, 2);
@@ -312,11 +332,27 @@ int main(int argc, char **argv) {
                "");
     }
 
+    /* writer scaling: each thread its own proxy pool (its own ranges in the tracker) */
+    umf_memory_pool_handle_t own[2];
+    for (int i = 0; i < 2; i++) {
+        if (umfPoolCreate(umfProxyPoolOps(), arena_prov, NULL, 0, &own[i]) != UMF_RESULT_SUCCESS) {
+            fprintf(stderr, "setup failed\n");
+            return 1;
+        }
+    }
+    case_t own_case = {OP_PROXY_POOL, 64, 2000000, NULL, NULL};
+    double w1 = measure_on(&own_case, 1, own), w2 = measure_on(&own_case, 2, own);
+    printf("| %-38s | %9.1f | %9.1f | %9s | %9s |\n", "own proxy pool per thread, 64 B (CPU)", w1, w2, "", "");
+    for (int i = 0; i < 2; i++) {
+        umfPoolDestroy(own[i]);
+    }
+
     printf("\n| %-38s | %9s | %9s | %9s | %9s |\n", "umfPoolByPtr, live allocations", "1t seq", "2t seq", "1t random",
            "2t random");
     printf("|%s|%s|%s|%s|%s|\n", "----------------------------------------", "-----------", "-----------",
            "-----------", "-----------");
     size_t counts[] = {1000, 100000, 1000000};
+    double last_rand = 0;
     void **ptrs = malloc(sizeof(void *) * 1000000);
     size_t live = 0;
     double first_seq = 0, first_rand = 0;
@@ -339,10 +375,16 @@ int main(int argc, char **argv) {
         snprintf(label, sizeof(label), "%zu", counts[i]);
         printf("| %-38s | %9.1f | %9.1f | %9.1f | %9.1f |\n", label, s1, s2, r1, r2);
         if (i == 2) {
+            last_rand = r1;
             printf("| %-38s | %8.2fx | %9s | %8.2fx | %9s |\n", "1,000,000 vs 1,000 (1 thread)", s1 / first_seq, "",
                    r1 / first_rand, "");
         }
     }
+    printf("\ngoals (issue 17):\n");
+    printf("  writer scaling, own pools: 2-thread / 1-thread CPU ns per pair %5.2f  (target <= 1.18) %s\n", w2 / w1,
+           w2 / w1 <= 1 / 0.85 ? "met" : "NOT MET");
+    printf("  umfPoolByPtr random, 1,000,000 / 1,000 live: %6.2f  (target <= 4) %s\n", last_rand / first_rand,
+           last_rand / first_rand <= 4 ? "met" : "NOT MET");
     for (size_t i = 0; i < live; i++) {
         umfPoolFree(proxy, ptrs[i]);
     }

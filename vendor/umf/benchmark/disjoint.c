@@ -2,7 +2,7 @@
  * Benchmark of the disjoint pool against glibc malloc and jemalloc's mallocx,
  * all measured in the same run.
  *
- *   bench_disjoint [runs] [pairs-per-thread]
+ *   bench_disjoint [runs] [pairs-per-thread] [xstats]
  *
  * Patterns (each thread works on its own pointers; every allocation gets its
  * first byte written, as a program would):
@@ -25,6 +25,14 @@
  * while CPU ns per pair rises only when threads slow each other down (locks,
  * shared cache lines). After live10k on one thread it prints the bytes the pool
  * holds from its provider per byte the program has allocated.
+ *
+ * Last, the cost of the extended statistics (params.extended_stats, docs/ctl.md): fixed64 on one
+ * thread through umfPoolMalloc/umfPoolFree, on a pool with them off and one with them on, the two
+ * pools alternating within each run; medians over the runs and the on/off ratio of each run.
+ * With "xstats" as the third argument only these rows are measured. (There is no third row with
+ * UMF's always-on counters compiled out: the disjoint pool keeps none on this path. Its
+ * stats.alloc_count is read from the bucket counters, which move only when a thread cache refills
+ * or drains under a bucket lock, and the core's per-thread counter stripes are not used for it.)
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -38,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <umf/experimental/ctl.h>
 #include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_disjoint.h>
@@ -237,6 +246,52 @@ static umf_result_t ops_ctl(const char *path, ...) {
     return rc;
 }
 
+/* ns per 64 B malloc+free pair on pool, one thread (the first byte written, as in run_job). */
+static double pair_ns_64(umf_memory_pool_handle_t pool, size_t pairs) {
+    for (size_t i = 0; i < 1000; i++) { /* warm the thread cache */
+        umfPoolFree(pool, umfPoolMalloc(pool, 64));
+    }
+    double t0 = now_ns();
+    for (size_t i = 0; i < pairs; i++) {
+        char *p = umfPoolMalloc(pool, 64);
+        *(volatile char *)p = 1;
+        umfPoolFree(pool, p);
+    }
+    return (now_ns() - t0) / (double)pairs;
+}
+
+/* The extended statistics off and on, measured in the same runs (see the top of the file). */
+static void measure_xstats(umf_memory_provider_handle_t prov, unsigned runs, size_t pairs) {
+    umf_memory_pool_handle_t off = NULL, on = NULL;
+    int one = 1;
+    if (umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &off) != UMF_RESULT_SUCCESS ||
+        umfPoolCreate(umfDisjointPoolOps(), prov, NULL, 0, &on) != UMF_RESULT_SUCCESS ||
+        umfCtlSet("umf.pool.by_handle.{}.params.extended_stats", &one, sizeof(one), on) != UMF_RESULT_SUCCESS) {
+        printf("extended statistics: cannot set up the pools\n");
+        return;
+    }
+    double t_off[64], t_on[64], ratio[64];
+    for (unsigned r = 0; r < runs; r++) {
+        /* alternate which goes first, so that neither always meets a colder or warmer machine */
+        if (r % 2) {
+            t_on[r] = pair_ns_64(on, pairs);
+            t_off[r] = pair_ns_64(off, pairs);
+        } else {
+            t_off[r] = pair_ns_64(off, pairs);
+            t_on[r] = pair_ns_64(on, pairs);
+        }
+        ratio[r] = t_on[r] / t_off[r];
+    }
+    printf("\nextended statistics, disjoint pool, fixed64 (malloc(64)+free), 1 thread, umfPoolMalloc/umfPoolFree, "
+           "%u runs x %zu pairs\n",
+           runs, pairs);
+    printf("%-24s %10s %8s\n", "extended_stats", "ns/pair", "x off");
+    printf("%-24s %10.1f %8.2f\n", "off (the default)", bench_median(t_off, (int)runs), 1.0);
+    printf("%-24s %10.1f %8.2f\n", "on", bench_median(t_on, (int)runs), bench_median(ratio, (int)runs));
+    umfPoolDestroy(on);
+    umfPoolDestroy(off);
+}
+
 int main(int argc, char **argv) {
     unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
     size_t pairs = argc > 2 ? (size_t)atol(argv[2]) : 1000000;
@@ -268,6 +323,14 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    if (argc > 3 && strcmp(argv[3], "xstats") == 0) {
+        measure_xstats(prov, runs, pairs);
+        umfMemoryProviderDestroy(prov);
+        if (g_counting.inner) {
+            umfMemoryProviderDestroy(g_counting.inner);
+        }
+        return 0;
+    }
     printf("disjoint pool benchmark: %u runs, %zu pairs per thread per run (live10k: %zu), provider: %s, jemalloc: %s\n",
            runs, pairs, pairs / 4, backing, have_je ? "5.3.0 (static)" : "not built");
     printf("%-10s %-9s %10s %8s %10s %8s %9s %9s %9s %9s\n", "pattern", "allocator", "ns/pair 1T", "x glibc",
@@ -345,6 +408,7 @@ int main(int argc, char **argv) {
         ok &= g_reserved_ratio[k] <= 1.25;
         printf("%s: %s\n", ALLOC_NAMES[k], ok ? "all goals met" : "some goals missed (see above)");
     }
+    measure_xstats(prov, runs, pairs);
     umfMemoryProviderDestroy(prov);
     if (g_counting.inner) {
         umfMemoryProviderDestroy(g_counting.inner);

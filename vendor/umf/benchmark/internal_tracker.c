@@ -14,6 +14,12 @@
  * descheduled on a busy machine is left out. Each figure is the median of
  * several runs. glibc malloc(64)+free is measured in the same run
  * for scale. Usage: bench_internal_tracker [runs] (default 5).
+ *
+ * Last, "goals" (issue 17) with their targets: writer scaling, as the per-op
+ * thread CPU time of add+find+remove (hot) with 2 threads over 1 thread
+ * (at most 1 / 0.85 = 1.18 means 2 threads reach at least 1.7x the
+ * throughput of one, had they a core each), and find (random) at 1,000,000
+ * live ranges over 1,000 (target at most 4).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -234,6 +240,7 @@ int main(int argc, char **argv) {
     static const size_t sizes[] = {1000, 100000, 1000000};
     static const char *op_names[] = {"add+find+remove", "add+find+rm (hot)", "find (random)", "find (sequential)"};
     double samples[101];
+    double hot[2][3][2], rnd_find[2][3]; /* [sparse][size][threads] */
 
     for (int i = 0; i < runs; i++) {
         samples[i] = measure(NULL, NULL, OP_MALLOC, 1);
@@ -276,6 +283,13 @@ int main(int argc, char **argv) {
                     }
                     r[th - 1] = bench_median(samples, runs);
                 }
+                if (op == OP_CYCLE_HOT) {
+                    hot[sparse][s][0] = r[0];
+                    hot[sparse][s][1] = r[1];
+                }
+                if (op == OP_FIND) {
+                    rnd_find[sparse][s] = r[0];
+                }
                 printf("%-7s %-18s %10zu %12.1f %12.1f\n", sparse ? "sparse" : "dense", op_names[op], l.n, r[0], r[1]);
             }
             if (umf_tracker_count(t) != l.n) {
@@ -287,5 +301,17 @@ int main(int argc, char **argv) {
         }
     }
     printf("glibc malloc(64)+free, 1 thread: %.1f ns\n", malloc_ns);
+    printf("\ngoals (issue 17):\n");
+    for (int sparse = 0; sparse <= 1; sparse++) {
+        double w = hot[sparse][0][1] / hot[sparse][0][0];
+        printf("  %-6s writer scaling, add+find+rm (hot), 1,000 live: 2-thread / 1-thread CPU ns per op %5.2f"
+               "  (target <= 1.18) %s\n",
+               sparse ? "sparse" : "dense", w, w <= 1 / 0.85 ? "met" : "NOT MET");
+    }
+    for (int sparse = 0; sparse <= 1; sparse++) {
+        double g = rnd_find[sparse][2] / rnd_find[sparse][0];
+        printf("  %-6s find (random), 1,000,000 / 1,000 live: %6.2f  (target <= 4) %s\n", sparse ? "sparse" : "dense",
+               g, g <= 4 ? "met" : "NOT MET");
+    }
     return 0;
 }

@@ -6,8 +6,9 @@
  *
  * filter: run only the workloads whose name contains it (e.g. "stacked 8..128"; "lookup" for the last part).
  * --tsv: print, instead of the tables, one tab-separated line per row for programs to read (npm run
- * bench:report): "row", workload, allocator, ns/op, x glibc, held/in use ("-" where not measured); and
- * "lookup", call, nested ns, single ns, ratio.
+ * bench:report): "row", workload, allocator, ns/op, x glibc, held/in use ("-" where not measured);
+ * "lookup", call and order, nested ns, single ns (before the stack), ratio; "goal", what, value, unit,
+ * target, met / NOT MET.
  *
  * On mmf the jemalloc and scalable pools (over the same counting OS provider) run too when libumf has
  * them (the scalable pool needs libtbbmalloc.so.2 at run time); their rows are left out otherwise.
@@ -23,11 +24,19 @@
  *                    pools, every free is umfFree(ptr), which finds the pool through the tracker
  * sizes: fixed 4096 B, uniform 8..4096 B step 8, uniform 8..128 B step 8.
  *
+ * All times are thread CPU time (the workloads are single-threaded; time spent descheduled on a busy
+ * machine is left out).
+ *
  * Columns: median ns per operation over the runs, the median of the per-run ratios to glibc, and (for
  * the disjoint pool on mmf) the provider bytes held per byte in use at the end of the timed part.
  *
  * Then "nested lookup": umfPoolByPtr and umfFree+umfPoolMalloc of 64 B on the innermost of the 7
- * levels, against the same on a single pool, alternating in each run (ratio nested / single).
+ * levels, against the same on a single pool, with the pointers taken in allocation order and in a
+ * random order. The single pool is measured twice: before the nested pools exist (the fair baseline:
+ * a program with one pool has no nested ranges in the tracker) and alternating with the nested
+ * pool while they exist (same tracker population). Ratios are nested / single-before-the-stack.
+ *
+ * Last, "goals": the measured value of each goal of issue 17 next to its target.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -167,7 +176,7 @@ static double run_mmf(target_t *t, sizes_t d, size_t ops, unsigned seed, double 
         ((char *)slot[k])[0] = 1;
         in_use += slot_size[k];
     }
-    double t0 = bench_clock_ns(CLOCK_MONOTONIC);
+    double t0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (size_t op = 0; op < ops; op++) {
         bool alloc = nused == 0 || (nfree != 0 && (rng(&s) & 1));
         unsigned k;
@@ -184,7 +193,7 @@ static double run_mmf(target_t *t, sizes_t d, size_t ops, unsigned seed, double 
             in_use -= slot_size[k];
         }
     }
-    double t1 = bench_clock_ns(CLOCK_MONOTONIC);
+    double t1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 #undef TAKE_FROM
     *held = (double)__atomic_load_n(&g_counting.bytes, __ATOMIC_RELAXED) / (double)in_use;
     for (unsigned i = 0; i < SLOTS; i++) {
@@ -237,28 +246,46 @@ typedef struct lookup_t {
     double by_ptr, free_malloc; /* ns per call / per umfFree+umfPoolMalloc pair */
 } lookup_t;
 
-static lookup_t run_lookup(umf_memory_pool_handle_t pool, unsigned rounds) {
+/* The order the pointers are visited in: allocation order, or a fixed random permutation. */
+static unsigned g_order[2][LOOKUP_PTRS];
+
+static void make_orders(void) {
+    uint64_t s = 0x243F6A8885A308D3ULL;
+    for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
+        g_order[0][i] = g_order[1][i] = i;
+    }
+    for (unsigned i = LOOKUP_PTRS; i-- > 1;) {
+        unsigned j = (unsigned)(rng(&s) % (i + 1));
+        unsigned x = g_order[1][i];
+        g_order[1][i] = g_order[1][j];
+        g_order[1][j] = x;
+    }
+}
+
+static lookup_t run_lookup(umf_memory_pool_handle_t pool, unsigned rounds, int random_order) {
     static void *ptrs[LOOKUP_PTRS];
+    const unsigned *order = g_order[random_order != 0];
     for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
         ptrs[i] = umfPoolMalloc(pool, 64);
     }
     uintptr_t sink = 0;
-    double t0 = bench_clock_ns(CLOCK_MONOTONIC);
+    double t0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (unsigned r = 0; r < rounds; r++) {
         for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
             umf_memory_pool_handle_t p = NULL;
-            umfPoolByPtr(ptrs[i], &p);
+            umfPoolByPtr(ptrs[order[i]], &p);
             sink += (uintptr_t)p;
         }
     }
-    double t1 = bench_clock_ns(CLOCK_MONOTONIC);
+    double t1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (unsigned r = 0; r < rounds; r++) {
         for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
-            umfFree(ptrs[i]);
-            ptrs[i] = umfPoolMalloc(pool, 64);
+            unsigned k = order[i];
+            umfFree(ptrs[k]);
+            ptrs[k] = umfPoolMalloc(pool, 64);
         }
     }
-    double t2 = bench_clock_ns(CLOCK_MONOTONIC);
+    double t2 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (unsigned i = 0; i < LOOKUP_PTRS; i++) {
         umfFree(ptrs[i]);
     }
@@ -284,12 +311,103 @@ static umf_memory_pool_handle_t make_pool(kind_t k, umf_memory_provider_handle_t
     return pool;
 }
 
+/* Medians over the runs of the three pools' lookups, per order (0 allocation order, 1 random). */
+typedef struct lookup_stats_t {
+    double nested[2][2], single_before[2][2], single_with[2][2]; /* [order][by_ptr / free_malloc] */
+} lookup_stats_t;
+
+static umf_memory_pool_handle_t single_pool(umf_memory_provider_handle_t prov) {
+    umf_disjoint_pool_params_handle_t params = umf_params();
+    umf_memory_pool_handle_t single = NULL;
+    umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &single);
+    umfDisjointPoolParamsDestroy(params);
+    return single;
+}
+
+/* The single pool alone, before the nested pools exist. */
+static void lookup_before(umf_memory_provider_handle_t prov, unsigned runs, unsigned rounds, lookup_stats_t *st) {
+    umf_memory_pool_handle_t single = single_pool(prov);
+    for (int o = 0; o < 2; o++) {
+        double by[MAX_RUNS], fm[MAX_RUNS];
+        for (unsigned r = 0; r < runs; r++) {
+            lookup_t s = run_lookup(single, rounds, o);
+            by[r] = s.by_ptr;
+            fm[r] = s.free_malloc;
+        }
+        st->single_before[o][0] = bench_median(by, (int)runs);
+        st->single_before[o][1] = bench_median(fm, (int)runs);
+    }
+    umfPoolDestroy(single);
+}
+
+/* The innermost nested pool, alternating with a single pool, while the nested pools exist. */
+static void lookup_nested(umf_memory_provider_handle_t prov, unsigned runs, unsigned rounds, lookup_stats_t *st) {
+    umf_memory_pool_handle_t single = single_pool(prov);
+    for (int o = 0; o < 2; o++) {
+        double by_n[MAX_RUNS], by_s[MAX_RUNS], fm_n[MAX_RUNS], fm_s[MAX_RUNS];
+        for (unsigned r = 0; r < runs; r++) {
+            lookup_t n = run_lookup(g_stack[NPOOLS - 1], rounds, o);
+            lookup_t s = run_lookup(single, rounds, o);
+            by_n[r] = n.by_ptr;
+            by_s[r] = s.by_ptr;
+            fm_n[r] = n.free_malloc;
+            fm_s[r] = s.free_malloc;
+        }
+        st->nested[o][0] = bench_median(by_n, (int)runs);
+        st->nested[o][1] = bench_median(fm_n, (int)runs);
+        st->single_with[o][0] = bench_median(by_s, (int)runs);
+        st->single_with[o][1] = bench_median(fm_s, (int)runs);
+    }
+    umfPoolDestroy(single);
+}
+
+static void print_lookup(const lookup_stats_t *st) {
+    static const char *const calls[2] = {"umfPoolByPtr", "umfFree + umfPoolMalloc"};
+    static const char *const orders[2] = {"allocation order", "random order"};
+    printf("\nnested lookup, 64 B, %d pointers: innermost of %d levels vs a single pool\n", LOOKUP_PTRS, LEVELS);
+    printf("%-42s %10s %13s %13s %10s\n", "call", "nested ns", "single ns", "single ns", "nested /");
+    printf("%-42s %10s %13s %13s %10s\n", "", "", "(no stack)", "(with stack)", "no stack");
+    for (int o = 0; o < 2; o++) {
+        for (int c = 0; c < 2; c++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s, %s", calls[c], orders[o]);
+            printf("%-42s %10.1f %13.1f %13.1f %10.2f\n", name, st->nested[o][c], st->single_before[o][c],
+                   st->single_with[o][c], st->nested[o][c] / st->single_before[o][c]);
+        }
+    }
+}
+
+/* --tsv: "lookup", call and order, nested ns, single ns (no stack), nested / single (no stack); the
+ * single pool measured with the stack is not in these rows (the table has it). */
+static void print_lookup_tsv(const lookup_stats_t *st) {
+    static const char *const calls[2] = {"umfPoolByPtr", "umfFree + umfPoolMalloc"};
+    static const char *const orders[2] = {"allocation order", "random order"};
+    for (int o = 0; o < 2; o++) {
+        for (int c = 0; c < 2; c++) {
+            printf("lookup\t%s, %s\t%.2f\t%.2f\t%.3f\n", calls[c], orders[o], st->nested[o][c],
+                   st->single_before[o][c], st->nested[o][c] / st->single_before[o][c]);
+        }
+    }
+}
+
+static bool g_tsv;
+
+/* A goal's line; with --tsv: "goal", what, value, unit, target, met / NOT MET. */
+static void goal_line(const char *what, double value, const char *unit, const char *target, bool met) {
+    if (g_tsv) {
+        printf("goal\t%s\t%.3f\t%s\t%s\t%s\n", what, value, unit, target, met ? "met" : "NOT MET");
+        return;
+    }
+    printf("  %-52s %8.2f%-3s %-26s %s\n", what, value, unit, target, met ? "met" : "NOT MET");
+}
+
 int main(int argc, char **argv) {
     bool tsv = argc > 1 && strcmp(argv[1], "--tsv") == 0;
     if (tsv) {
         argv++;
         argc--;
     }
+    g_tsv = tsv;
     unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
     size_t ops = argc > 2 ? (size_t)atol(argv[2]) : 400000;
     runs = runs < 1 ? 1 : runs > MAX_RUNS ? MAX_RUNS : runs;
@@ -317,11 +435,19 @@ int main(int argc, char **argv) {
         }
     }
     if (!tsv) {
-    printf("UMF 1.1 workloads: %u runs, %zu operations per run; disjoint: slab_min_size 4096, capacity 4, "
-           "min_bucket_size 8, max_poolable_size 65536, OS provider; jemalloc: %s\n",
-           runs, ops, have_je ? "5.3.0 (static)" : "not built");
-    printf("%-30s %-9s %10s %8s %14s\n", "workload", "allocator", "ns/op", "x glibc", "held/in use");
+        printf("UMF 1.1 workloads: %u runs, %zu operations per run; disjoint: slab_min_size 4096, capacity 4, "
+               "min_bucket_size 8, max_poolable_size 65536, OS provider; jemalloc: %s\n",
+               runs, ops, have_je ? "5.3.0 (static)" : "not built");
+        printf("%-30s %-9s %10s %8s %14s\n", "workload", "allocator", "ns/op", "x glibc", "held/in use");
     }
+    make_orders();
+    double disjoint_ratio[2][S_COUNT]; /* [stacked][sizes]; < 0 when not measured */
+    for (int i = 0; i < 2 * S_COUNT; i++) {
+        disjoint_ratio[i / S_COUNT][i % S_COUNT] = -1;
+    }
+    bool want_lookup = strstr("nested lookup", filter) != NULL;
+    lookup_stats_t lk;
+    unsigned rounds = (unsigned)(ops / LOOKUP_PTRS / 2 + 1);
 
     for (int stacked = 0; stacked <= 1; stacked++) {
         bool any = false;
@@ -330,8 +456,9 @@ int main(int argc, char **argv) {
             snprintf(name, sizeof name, "%s %s", stacked ? "stacked" : "mmf", SIZE_NAMES[d]);
             any |= strstr(name, filter) != NULL;
         }
-        if (stacked && strstr("nested lookup", filter)) {
+        if (stacked && want_lookup) {
             any = true;
+            lookup_before(prov, runs, rounds, &lk);
         }
         if (!any) {
             continue;
@@ -380,6 +507,9 @@ int main(int argc, char **argv) {
                 bool with_held = k >= K_DISJOINT && !stacked;
                 double ns_med = bench_median(ns[k], (int)runs), r_med = bench_median(ratio[k], (int)runs);
                 double h_med = with_held ? bench_median(held[k], (int)runs) : 0;
+                if (k == K_DISJOINT) {
+                    disjoint_ratio[stacked][d] = r_med;
+                }
                 if (tsv) {
                     printf("row\t%s\t%s\t%.2f\t%.3f\t", name, KIND_NAMES[k], ns_med, r_med);
                     if (with_held) {
@@ -396,42 +526,47 @@ int main(int argc, char **argv) {
                 printf("\n");
             }
         }
-        if (stacked && strstr("nested lookup", filter)) {
-            /* nested lookup: the innermost pool (level 7) against a single pool, alternating */
-            double by_n[MAX_RUNS], by_s[MAX_RUNS], fm_n[MAX_RUNS], fm_s[MAX_RUNS], rb[MAX_RUNS], rf[MAX_RUNS];
-            umf_disjoint_pool_params_handle_t params = umf_params();
-            umf_memory_pool_handle_t single = NULL;
-            umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &single);
-            umfDisjointPoolParamsDestroy(params);
-            unsigned rounds = (unsigned)(ops / LOOKUP_PTRS / 2 + 1);
-            for (unsigned r = 0; r < runs; r++) {
-                lookup_t n = run_lookup(g_stack[NPOOLS - 1], rounds);
-                lookup_t s = run_lookup(single, rounds);
-                by_n[r] = n.by_ptr;
-                by_s[r] = s.by_ptr;
-                fm_n[r] = n.free_malloc;
-                fm_s[r] = s.free_malloc;
-                rb[r] = n.by_ptr / s.by_ptr;
-                rf[r] = n.free_malloc / s.free_malloc;
-            }
-            umfPoolDestroy(single);
+        if (stacked && want_lookup) {
+            lookup_nested(prov, runs, rounds, &lk);
             if (tsv) {
-                printf("lookup\tumfPoolByPtr\t%.2f\t%.2f\t%.3f\n", bench_median(by_n, (int)runs),
-                       bench_median(by_s, (int)runs), bench_median(rb, (int)runs));
-                printf("lookup\tumfFree + umfPoolMalloc\t%.2f\t%.2f\t%.3f\n", bench_median(fm_n, (int)runs),
-                       bench_median(fm_s, (int)runs), bench_median(rf, (int)runs));
-                stack_destroy();
-                continue;
+                print_lookup_tsv(&lk);
+            } else {
+                print_lookup(&lk);
             }
-            printf("\nnested lookup, 64 B, %d pointers: innermost of %d levels vs a single pool (same run)\n",
-                   LOOKUP_PTRS, LEVELS);
-            printf("%-30s %10s %10s %8s\n", "call", "nested ns", "single ns", "ratio");
-            printf("%-30s %10.1f %10.1f %8.2f\n", "umfPoolByPtr", bench_median(by_n, (int)runs),
-                   bench_median(by_s, (int)runs), bench_median(rb, (int)runs));
-            printf("%-30s %10.1f %10.1f %8.2f\n", "umfFree + umfPoolMalloc", bench_median(fm_n, (int)runs),
-                   bench_median(fm_s, (int)runs), bench_median(rf, (int)runs));
+        }
+        if (stacked) {
             stack_destroy();
         }
+    }
+    if (!tsv) {
+        printf("\ngoals (issue 17), single thread, ratios from the same run:\n");
+    }
+    if (want_lookup) {
+        for (int c = 0; c < 2; c++) {
+            char what[96];
+            double r = lk.nested[0][c] / lk.single_before[0][c];
+            snprintf(what, sizeof what, "nested %s / single pool (no stack)", c ? "umfFree+malloc" : "umfPoolByPtr");
+            goal_line(what, r, "x", "<= 1.5", r <= 1.5);
+            /* 71954af on the development machine (thread CPU time, medians of 2 x 11 runs):
+             * 12.8 ns umfPoolByPtr, 22.7 ns umfFree + umfPoolMalloc, allocation order */
+            snprintf(what, sizeof what, "nested %s, ns (71954af: %s)", c ? "umfFree+malloc" : "umfPoolByPtr",
+                     c ? "22.7" : "12.8");
+            goal_line(what, lk.nested[0][c], "ns", c ? "<= 11.35 (2x faster)" : "<= 6.4 (2x faster)",
+                      lk.nested[0][c] <= (c ? 11.35 : 6.4));
+        }
+    }
+    static const double stacked_goal[S_COUNT] = {0, 3.05, 4.8};
+    for (int d = S_TO4K; d <= S_TO128; d++) {
+        if (disjoint_ratio[1][d] >= 0) {
+            char what[96], target[32];
+            snprintf(what, sizeof what, "stacked %s disjoint / glibc", SIZE_NAMES[d]);
+            snprintf(target, sizeof target, "<= %.2f", stacked_goal[d]);
+            goal_line(what, disjoint_ratio[1][d], "x", target, disjoint_ratio[1][d] <= stacked_goal[d]);
+        }
+    }
+    if (disjoint_ratio[0][S_TO128] >= 0) {
+        goal_line("mmf 8..128 disjoint / glibc", disjoint_ratio[0][S_TO128], "x", "<= 1.05",
+                  disjoint_ratio[0][S_TO128] <= 1.05);
     }
     umfMemoryProviderDestroy(prov);
     umfMemoryProviderDestroy(g_counting.inner);

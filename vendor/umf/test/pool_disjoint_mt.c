@@ -320,35 +320,36 @@ static void test_thread_cache_trim_and_double_free(void) {
 }
 
 /* A thread keeps a cache for a pool that another thread destroys, then goes on with other pools. */
+#define TC_POOLS 134
 static umf_memory_provider_handle_t g_tc_prov;
 static void *tc_outlives_pool(void *arg) {
     void *p = umfPoolMalloc(g_tc_pool, 100);
     umfPoolFree(g_tc_pool, p);               /* now cached by this thread */
     pthread_barrier_wait(&g_tc_barrier);    /* main destroys the pool */
     pthread_barrier_wait(&g_tc_barrier);
-    /* more pools than TLS slots: caches are evicted and forgotten as needed */
+    /* more pools than TLS slots (128 in disjoint.c): caches are evicted and forgotten as needed */
     for (int round = 0; round < 3; round++) {
-        umf_memory_pool_handle_t pools[6];
-        for (int i = 0; i < 6; i++) {
+        umf_memory_pool_handle_t pools[TC_POOLS];
+        for (int i = 0; i < TC_POOLS; i++) {
             if (umfPoolCreate(umfDisjointPoolOps(), g_tc_prov, NULL, 0, &pools[i]) != UMF_RESULT_SUCCESS) {
                 atomic_fetch_add(&g_bad, 1);
                 return NULL;
             }
         }
         for (int it = 0; it < 50; it++) {
-            for (int i = 0; i < 6; i++) {
-                unsigned char *x = umfPoolMalloc(pools[i], 16 + (size_t)i);
+            for (int i = 0; i < TC_POOLS; i++) {
+                unsigned char *x = umfPoolMalloc(pools[i], 16 + (size_t)(i % 8));
                 if (x == NULL) {
                     atomic_fetch_add(&g_bad, 1);
                     continue;
                 }
-                memset(x, i, 16);
+                memset(x, i & 0xff, 16);
                 if (umfPoolFree(pools[i], x) != UMF_RESULT_SUCCESS) {
                     atomic_fetch_add(&g_bad, 1);
                 }
             }
         }
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < TC_POOLS; i++) {
             if (umfPoolDestroy(pools[i]) != UMF_RESULT_SUCCESS) {
                 atomic_fetch_add(&g_bad, 1);
             }

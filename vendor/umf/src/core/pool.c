@@ -298,7 +298,8 @@ umf_result_t umfPoolByPtr(const void *ptr, umf_memory_pool_handle_t *pool) {
     }
     umf_tracker_t *tracker = umf_global_tracker();
     umf_alloc_info_t *entry = tracker ? umf_tracker_find(tracker, ptr) : NULL;
-    *pool = entry ? entry->pool : NULL;
+    /* atomic: the entry may be reused by a concurrent add if ptr is being freed meanwhile */
+    *pool = entry ? __atomic_load_n(&entry->pool, __ATOMIC_RELAXED) : NULL;
     return *pool ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 

@@ -7,7 +7,12 @@
  * entry; ranges on one level never overlap, so "which range of level L holds
  * p" is "the entry with the greatest base <= p, if p is below its end". A
  * lookup asks the deepest level in use first and walks outwards, so with no
- * nested pools it is a single predecessor search.
+ * nested pools it is a single predecessor search. Each level keeps bounds
+ * that hold all its ranges, so a pointer outside them skips the level without
+ * a search (a program with a stack of nested pools and a separate pool finds
+ * the separate pool's pointers with one search, not one per level). Before
+ * any search, a per-thread cache of the last few ranges found answers runs of
+ * lookups in the same ranges (see "lookup cache").
  *
  * The map is a path-compressed radix tree over the 64-bit key, 4 bits per
  * node. A node dispatches on the nibble at bit `shift` and records the key
@@ -89,11 +94,17 @@ typedef struct tr_entry {
     umf_alloc_info_t info; /* first: the public pointer is the entry pointer */
     struct tr_entry *next_free;
     unsigned level;
+    /* info.has_nested is set when a range was added inside this one (or may lie inside it): lookups
+     * must not answer this entry from their cache (see "lookup cache"), as a deeper range may hold
+     * the pointer. Never cleared while the entry lives. */
 } tr_entry_t;
 
 typedef struct tr_level {
     _Atomic uint64_t version; /* guards `root` like a node's version guards its slots */
     _Atomic uintptr_t root;
+    /* Every range of the level lies within [lo, hi] (writers widen it before linking a range and
+     * reset it when the level empties), so a lookup skips the levels whose bounds miss its pointer. */
+    _Atomic uintptr_t lo, hi;
 } tr_level_t;
 
 typedef struct tr_slab {
@@ -104,6 +115,7 @@ typedef struct tr_slab {
 struct umf_tracker_t {
     /* read by every lookup */
     _Atomic unsigned depth; /* levels in use: the deepest non-empty level + 1 */
+    uint64_t serial;        /* unique per tracker for the process lifetime: tags lookup caches */
     tr_level_t levels[UMF_TRACKER_MAX_LEVELS];
 
     /* written by writers, on its own cache lines so lookups do not share them */
@@ -114,10 +126,14 @@ struct umf_tracker_t {
     tr_entry_t *free_entries;
     tr_slab_t *slabs;
     size_t slab_bytes; /* size of the next slab: doubles up to TR_SLAB_MAX_BYTES */
+    /* An entry holding nested ranges was removed before them: those ranges are orphans, and an
+     * add must look for them inside the new range (sticky; only abnormal teardown orders set it). */
+    bool orphans;
 };
 
 /* Unique for the process lifetime, across trackers. */
 static _Atomic uint64_t tr_next_id = 1;
+static _Atomic uint64_t tr_next_serial = 1;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -593,6 +609,97 @@ static void tr_unlink(umf_tracker_t *t, tr_level_t *lv, const tr_spot_t *s) {
     tr_write_end(&n->version);
 }
 
+/* True when a level below `level` holds a range overlapping [base, last] (lock held). */
+static bool tr_holds_deeper(umf_tracker_t *t, unsigned level, uintptr_t base, uintptr_t last) {
+    unsigned depth = atomic_load_explicit(&t->depth, memory_order_relaxed);
+    for (unsigned l = level + 1; l < depth; l++) {
+        tr_probe_t pr;
+        tr_probe(&t->levels[l], base, &pr);
+        if ((pr.succ && (uintptr_t)pr.succ->info.base <= last) ||
+            (pr.pred && (uintptr_t)pr.pred->info.base + (pr.pred->info.base_size - 1) >= base)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- lookup cache ----------------------------------------------------- */
+
+/*
+ * Each thread remembers the last TR_CACHE_SLOTS ranges its lookups found, so
+ * that a run of lookups in the same few ranges (the chunks of one slab: a
+ * pool's frees) skips the tree. A slot answers a pointer inside its range as
+ * long as its entry still carries the id it had when cached (a removal sets
+ * the id to 0 and a reuse gives a fresh one, so a removed range never answers)
+ * and no range was added inside it (has_nested, set before such a range is
+ * linked), so the answer is still the innermost range. Only innermost entries
+ * with has_nested clear are cached. A thread caches for one tracker at a time
+ * (the tracker's serial; a new tracker at a freed tracker's address gets
+ * another serial). The check reads the entry's own cache line, which the
+ * caller reads next anyway, and nothing any writer shares.
+ */
+#define TR_CACHE_SLOTS 4
+
+typedef struct tr_cache_slot {
+    uintptr_t base;
+    size_t size; /* 0: empty */
+    tr_entry_t *entry;
+    uint64_t id;
+} tr_cache_slot_t;
+
+typedef struct tr_cache {
+    uint64_t serial; /* the tracker the slots belong to */
+    unsigned next;   /* the slot the next fill replaces */
+    unsigned misses; /* lookups the cache missed since its last hit */
+    tr_cache_slot_t slot[TR_CACHE_SLOTS];
+} tr_cache_t;
+
+static __thread tr_cache_t tr_cache;
+
+static inline tr_entry_t *tr_cache_get(tr_cache_t *c, const umf_tracker_t *t, uintptr_t x) {
+    if (c->serial != t->serial) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < TR_CACHE_SLOTS; i++) {
+        tr_cache_slot_t *s = &c->slot[i];
+        if (x - s->base < s->size) {
+            tr_entry_t *e = s->entry;
+            if (__atomic_load_n(&e->info.id, __ATOMIC_ACQUIRE) == s->id &&
+                !__atomic_load_n(&e->info.has_nested, __ATOMIC_ACQUIRE)) {
+                c->misses = 0;
+                return e;
+            }
+            s->size = 0; /* removed, or a range was added inside it */
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Caches e, found by a lookup as [base, base + size), if it is still that range and holds no other.
+ * After a few misses in a row (lookups in random order over many ranges) only one miss in
+ * TR_CACHE_SAMPLE fills a slot: filling on every miss cost random lookups about a third more.
+ */
+#define TR_CACHE_SAMPLE 16
+static inline void tr_cache_put(tr_cache_t *c, const umf_tracker_t *t, tr_entry_t *e, uintptr_t base, size_t size) {
+    unsigned misses = ++c->misses;
+    if (misses > 2 && misses % TR_CACHE_SAMPLE != 0) {
+        return;
+    }
+    uint64_t id = __atomic_load_n(&e->info.id, __ATOMIC_ACQUIRE);
+    if (id == 0 || __atomic_load_n(&e->info.has_nested, __ATOMIC_ACQUIRE) || tr_entry_base(e) != base ||
+        tr_entry_size(e) != size) {
+        return;
+    }
+    if (c->serial != t->serial) {
+        memset(c, 0, sizeof(*c));
+        c->serial = t->serial;
+    }
+    c->slot[c->next] = (tr_cache_slot_t){base, size, e, id};
+    c->next = (c->next + 1) % TR_CACHE_SLOTS;
+}
+
 /* ---- the API ---------------------------------------------------------- */
 
 umf_tracker_t *umf_tracker_create(void) {
@@ -601,6 +708,10 @@ umf_tracker_t *umf_tracker_create(void) {
         return NULL;
     }
     memset(t, 0, sizeof(*t));
+    t->serial = atomic_fetch_add_explicit(&tr_next_serial, 1, memory_order_relaxed);
+    for (unsigned i = 0; i < UMF_TRACKER_MAX_LEVELS; i++) {
+        atomic_store_explicit(&t->levels[i].lo, UINTPTR_MAX, memory_order_relaxed);
+    }
     return t;
 }
 
@@ -635,6 +746,7 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     /* The shallowest level where nothing overlaps; every level above must hold the range entirely. */
     unsigned level = 0;
     tr_probe_t pr;
+    tr_entry_t *container = NULL; /* the range of the level above that holds the new one */
     for (;;) {
         tr_probe(&t->levels[level], base, &pr);
         if (pr.succ && (uintptr_t)pr.succ->info.base <= last) {
@@ -653,19 +765,35 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
             tr_unlock(t);
             return UMF_RESULT_ERROR_OUT_OF_RESOURCES;
         }
+        container = pr.pred;
     }
 
     tr_entry_t *e = t->free_entries;
     t->free_entries = e->next_free;
-    e->info.pool = info->pool;
-    e->info.provider = info->provider;
+    /* atomic: a lookup racing the removal of a range (a user's race, allowed to answer any pool
+     * or none) may read the pool of the entry being reused */
+    __atomic_store_n(&e->info.pool, info->pool, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->info.provider, info->provider, __ATOMIC_RELAXED);
     __atomic_store_n(&e->info.base, info->base, __ATOMIC_RELEASE);
     __atomic_store_n(&e->info.base_size, info->base_size, __ATOMIC_RELEASE);
-    e->info.id = atomic_fetch_add_explicit(&tr_next_id, 1, memory_order_relaxed);
+    __atomic_store_n(&e->info.id, atomic_fetch_add_explicit(&tr_next_id, 1, memory_order_relaxed),
+                     __ATOMIC_RELEASE);
     e->info.memory_type = info->memory_type;
     e->info.owner = info->owner;
     e->info.ipc_cache = info->ipc_cache;
     e->level = level;
+    __atomic_store_n(&e->info.has_nested, (uint32_t)(t->orphans && tr_holds_deeper(t, level, base, last)), __ATOMIC_RELEASE);
+    if (container) {
+        /* before the new range is linked, so no lookup can answer container for a pointer in it */
+        __atomic_store_n(&container->info.has_nested, 1, __ATOMIC_RELEASE);
+    }
+    tr_level_t *lv = &t->levels[level];
+    if (base < atomic_load_explicit(&lv->lo, memory_order_relaxed)) {
+        atomic_store_explicit(&lv->lo, base, memory_order_release);
+    }
+    if (last > atomic_load_explicit(&lv->hi, memory_order_relaxed)) {
+        atomic_store_explicit(&lv->hi, last, memory_order_release);
+    }
 
     if (level >= atomic_load_explicit(&t->depth, memory_order_relaxed)) {
         atomic_store_explicit(&t->depth, level + 1, memory_order_release);
@@ -697,10 +825,18 @@ umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *
         if (removed) {
             *removed = e->info;
         }
+        /* id 0: lookup caches holding this entry miss from now on */
+        __atomic_store_n(&e->info.id, 0, __ATOMIC_RELEASE);
+        if (__atomic_load_n(&e->info.has_nested, __ATOMIC_RELAXED)) {
+            t->orphans = true;
+        }
         tr_unlink(t, lv, &spot);
         e->next_free = t->free_entries;
         t->free_entries = e;
-        t->level_count[level]--;
+        if (--t->level_count[level] == 0) {
+            atomic_store_explicit(&lv->lo, UINTPTR_MAX, memory_order_relaxed);
+            atomic_store_explicit(&lv->hi, 0, memory_order_relaxed);
+        }
         atomic_store_explicit(&t->count, atomic_load_explicit(&t->count, memory_order_relaxed) - 1,
                               memory_order_relaxed);
         while (depth > 0 && t->level_count[depth - 1] == 0) {
@@ -719,11 +855,22 @@ umf_alloc_info_t *umf_tracker_find(umf_tracker_t *t, const void *ptr) {
         return NULL;
     }
     uintptr_t x = (uintptr_t)ptr;
+    tr_cache_t *c = &tr_cache;
+    tr_entry_t *hit = tr_cache_get(c, t, x);
+    if (hit) {
+        return &hit->info;
+    }
     for (unsigned level = atomic_load_explicit(&t->depth, memory_order_acquire); level-- > 0;) {
+        tr_level_t *lv = &t->levels[level];
+        if (x < atomic_load_explicit(&lv->lo, memory_order_acquire) ||
+            x > atomic_load_explicit(&lv->hi, memory_order_acquire)) {
+            continue;
+        }
         uintptr_t b;
         size_t s;
-        tr_entry_t *e = tr_pred(&t->levels[level], x, &b, &s);
+        tr_entry_t *e = tr_pred(lv, x, &b, &s);
         if (e && x - b < s) {
+            tr_cache_put(c, t, e, b, s);
             return &e->info;
         }
     }

@@ -28,6 +28,9 @@ struct umf_memory_properties_t {
     size_t base_size;
     uint64_t id;                       /* unique per tracked range (UMF_MEMORY_PROPERTY_BUFFER_ID) */
     umf_usm_memory_type_t memory_type; /* UMF_MEMORY_PROPERTY_POINTER_TYPE */
+    /* The tracker's own: nonzero when a range was added inside this one (an add ignores the value
+     * given). Beside id, so a lookup cache hit reads one cache line of the entry. */
+    uint32_t has_nested;
     void *owner;                       /* who added the range (tracking provider or IPC handler); remove matches it */
     void *ipc_cache;                   /* cached IPC handle of this range, owned by the IPC code; NULL if none */
 };

@@ -38,12 +38,15 @@
  *    itself (pthread_self() compared with the pool's owner).
  *
  * Beyond upstream UMF, calloc and realloc are supported.
+ *
+ * The params live in disjoint_params.c, the statistics and CTL nodes in disjoint_ctl.c, the
+ * page -> slab radix tree and the map of large allocations in disjoint_maps.c;
+ * disjoint_internal.h holds what they share.
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,176 +54,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <umf/memory_pool.h>
-#include <umf/memory_pool_ops.h>
-#include <umf/memory_provider.h>
-#include <umf/pools/pool_disjoint.h>
-
-#include "base/ctl_value.h"
 #include "base/log.h"
 #include "base/utils.h"
+#include "pools/disjoint_internal.h"
+#include "pools/pool_xstats.h"
 
-#define DP_DEFAULT_SLAB_MIN_SIZE ((size_t)64 * 1024)
-#define DP_DEFAULT_MAX_POOLABLE_SIZE ((size_t)2 * 1024 * 1024)
-#define DP_DEFAULT_CAPACITY ((size_t)4)
-#define DP_SLAB_MIN_CHUNKS 16                   /* slabs grow towards this many chunks ... */
-#define DP_SLAB_GROW_LIMIT ((size_t)64 * 1024) /* ... while they stay within this size */
-#define DP_DEFAULT_NAME "disjoint"
-#define DP_NAME_MAX 64
-#define DP_MAX_ARENAS 16
-#define DP_MAX_CLASSES 128
-#define DP_CACHELINE 64
-#define DP_TC_SLOTS 32      /* chunks a thread cache keeps per class */
-#define DP_TC_BATCH 16      /* chunks moved between a thread cache and a bucket at once */
-#define DP_TC_MAX_SIZE 1024 /* the largest class thread caches keep */
-#define DP_OWNERS 4         /* threads a pool finds caches for without TLS */
-#define DP_TLS_POOLS 4      /* pools a thread caches for at the same time */
-#define DP_TC_EVICT_EVERY 64 /* with every slot busy, one miss in this many takes a slot over */
-
-/* ------------------------------------------------------------------------- */
-/* Params and shared limits                                                    */
-
-struct umf_disjoint_pool_params_t {
-    size_t slab_min_size;
-    size_t max_poolable_size;
-    size_t capacity;
-    size_t min_bucket_size;
-    int pool_trace;
-    umf_disjoint_pool_shared_limits_handle_t shared_limits;
-    char name[DP_NAME_MAX];
-};
-
-struct umf_disjoint_pool_shared_limits_t {
-    size_t max_size;
-    _Atomic size_t total_size; /* bytes of empty slabs cached by all the pools sharing it */
-};
-
-static void dp_params_defaults(struct umf_disjoint_pool_params_t *p) {
-    memset(p, 0, sizeof(*p));
-    p->slab_min_size = DP_DEFAULT_SLAB_MIN_SIZE;
-    p->max_poolable_size = DP_DEFAULT_MAX_POOLABLE_SIZE;
-    p->capacity = DP_DEFAULT_CAPACITY;
-    p->min_bucket_size = UMF_DISJOINT_POOL_MIN_BUCKET_DEFAULT_SIZE;
-    p->pool_trace = 0;
-    p->shared_limits = NULL;
-    umf_strlcpy(p->name, DP_DEFAULT_NAME, sizeof(p->name));
-}
-
-umf_result_t umfDisjointPoolSharedLimitsCreate(size_t MaxSize, umf_disjoint_pool_shared_limits_handle_t *hSharedLimits) {
-    if (hSharedLimits == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_disjoint_pool_shared_limits_t *l = malloc(sizeof(*l));
-    if (l == NULL) {
-        *hSharedLimits = NULL;
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    }
-    l->max_size = MaxSize;
-    atomic_init(&l->total_size, 0);
-    *hSharedLimits = l;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolSharedLimitsDestroy(umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
-    free(hSharedLimits);
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsCreate(umf_disjoint_pool_params_handle_t *hParams) {
-    if (hParams == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_disjoint_pool_params_t *p = malloc(sizeof(*p));
-    if (p == NULL) {
-        *hParams = NULL;
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    }
-    dp_params_defaults(p);
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsDestroy(umf_disjoint_pool_params_handle_t hParams) {
-    free(hParams);
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetSlabMinSize(umf_disjoint_pool_params_handle_t hParams, size_t slabMinSize) {
-    if (hParams == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->slab_min_size = slabMinSize;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetMaxPoolableSize(umf_disjoint_pool_params_handle_t hParams, size_t maxPoolableSize) {
-    if (hParams == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->max_poolable_size = maxPoolableSize;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetCapacity(umf_disjoint_pool_params_handle_t hParams, size_t maxCapacity) {
-    if (hParams == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->capacity = maxCapacity;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetMinBucketSize(umf_disjoint_pool_params_handle_t hParams, size_t minBucketSize) {
-    if (hParams == NULL || !IS_POWER_OF_2(minBucketSize)) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->min_bucket_size = minBucketSize;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetTrace(umf_disjoint_pool_params_handle_t hParams, int poolTrace) {
-    if (hParams == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->pool_trace = poolTrace;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetSharedLimits(umf_disjoint_pool_params_handle_t hParams,
-                                                  umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
-    if (hParams == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->shared_limits = hSharedLimits;
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t umfDisjointPoolParamsSetName(umf_disjoint_pool_params_handle_t hParams, const char *name) {
-    CHECK_PARAMS_HANDLE(hParams);
-    return umf_params_set_name(hParams->name, sizeof(hParams->name), name, false);
-}
-
-/* ------------------------------------------------------------------------- */
-/* A small spin lock: one atomic exchange to take it when free, a store to     */
-/* release it. Waiters spin briefly, then yield.                               */
-
-typedef struct dp_lock_t {
-    atomic_int taken;
-} dp_lock_t;
-
-static inline void dp_cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-static inline bool dp_trylock(dp_lock_t *l) {
-    return atomic_load_explicit(&l->taken, memory_order_relaxed) == 0 &&
-           atomic_exchange_explicit(&l->taken, 1, memory_order_acquire) == 0;
-}
-
-static void dp_lock_slow(dp_lock_t *l) {
+void dp_lock_slow(dp_lock_t *l) {
     unsigned spins = 0;
     for (;;) {
         while (atomic_load_explicit(&l->taken, memory_order_relaxed) != 0) {
@@ -236,172 +75,11 @@ static void dp_lock_slow(dp_lock_t *l) {
     }
 }
 
-static inline void dp_lock(dp_lock_t *l) {
-    if (UMF_LIKELY(atomic_exchange_explicit(&l->taken, 1, memory_order_acquire) == 0)) {
-        return;
-    }
-    dp_lock_slow(l);
-}
-
-static inline void dp_unlock(dp_lock_t *l) { atomic_store_explicit(&l->taken, 0, memory_order_release); }
-
-/* ------------------------------------------------------------------------- */
-/* Pool structures                                                             */
-
-struct dp_bucket;
-
-typedef enum dp_slab_state_t {
-    DP_SLAB_DEAD = 0,  /* metadata kept for reuse; the memory went back to the provider */
-    DP_SLAB_AVAIL = 1, /* some chunks allocated, some free */
-    DP_SLAB_FULL = 2,  /* every chunk allocated */
-    DP_SLAB_EMPTY = 3, /* no chunk allocated; cached */
-} dp_slab_state_t;
-
-typedef struct dp_slab {
-    char *base;              /* first chunk; aligned to the unit */
-    void *block;             /* what the provider returned (== base unless over-allocated) */
-    size_t block_size;       /* the size asked of the provider */
-    struct dp_bucket *bucket; /* never changes */
-    /* copies of the bucket's geometry, one load away from the radix tree on free */
-    uint32_t cls;
-    uint32_t chunks;
-    size_t size;
-    unsigned size_shift;
-    bool three;
-    struct dp_slab *prev, *next;
-    uint32_t nfree;
-    uint32_t hint; /* no free chunk in bitmap words below this one */
-    int state;
-    uint64_t bits[]; /* 1 = free chunk */
-} dp_slab_t;
-
-typedef struct dp_list {
-    dp_slab_t *head;
-    size_t count;
-} dp_list_t;
-
-typedef struct dp_bucket {
-    dp_lock_t lock;
-    uint32_t cls;
-    uint32_t chunks; /* per slab */
-    size_t size;     /* chunk size */
-    size_t slab_size;
-    unsigned size_shift; /* size == (three ? 3 : 1) << size_shift */
-    bool three;
-    size_t avail_empty; /* 1 when the only slab in avail is empty and kept there */
-    struct dp_pool *pool;
-    dp_list_t avail, full, empty;
-    dp_slab_t *dead; /* metadata of slabs given back, for reuse (singly linked by next) */
-    /* statistics */
-    size_t alloc_num;      /* chunks handed out */
-    size_t alloc_pool_num; /* ... without taking a new slab from the provider */
-    size_t free_num;
-    size_t max_slabs_in_use;
-    size_t max_slabs_in_pool;
-} __attribute__((aligned(DP_CACHELINE))) dp_bucket_t;
-
-/* An allocation that went straight to the provider. */
-typedef struct dp_large {
-    struct dp_large *next;
-    void *ptr;         /* what the user got */
-    void *block;       /* what the provider returned */
-    size_t block_size; /* the size asked of the provider */
-    size_t usable;
-} dp_large_t;
-
-/* Page -> slab map. Three levels with fixed shifts: 18 bits of address from
- * bit 39, then 12, then 15 bits down to the page. Nodes come from calloc, so the
- * big root and leaves only take the pages that are touched. */
-#define DP_PAGE_SHIFT 12
-#define DP_R0_SHIFT 39
-#define DP_R0_BITS 18
-#define DP_R1_SHIFT 27
-#define DP_R1_BITS 12
-#define DP_R2_BITS 15
-
-typedef struct dp_radix {
-    _Atomic(void *) *root;
-    void **nodes; /* every node below the root, to free them */
-    size_t nnodes, cap;
-    pthread_mutex_t lock; /* writers */
-} dp_radix_t;
-
-typedef struct dp_pool {
-    umf_memory_provider_handle_t provider;
-    struct umf_disjoint_pool_params_t params;
-    struct umf_disjoint_pool_shared_limits_t *limits; /* NULL: no limit */
-    atomic_bool ready;
-    bool sealed; /* post_initialize ran: params are final, buckets come with the first allocation */
-    pthread_mutex_t setup_lock;
-
-    size_t unit;
-    size_t slab_align; /* slabs start on this boundary: the provider's page, at least 4 KiB */
-    size_t max_pooled; /* largest size served from slabs */
-    unsigned nclasses;
-    unsigned narenas; /* a power of 2 */
-    size_t class_size[DP_MAX_CLASSES];
-    int pow_class[64];  /* class of 2^k, or -1 */
-    int half_class[64]; /* class of 3 * 2^(k-1), or -1 */
-    dp_bucket_t *buckets; /* narenas * nclasses, arena-major */
-
-    dp_radix_t radix;
-
-    uint64_t id;                 /* unique, never reused: thread caches refer to pools by it */
-    unsigned tc_classes;         /* classes below this index have thread caches (0: none) */
-    size_t tc_max_size;          /* the largest of them (0: none) */
-    uint8_t small_class[DP_TC_MAX_SIZE / 4 + 1]; /* class of sizes up to tc_max_size, by (size + 3) / 4 */
-    /* The first DP_OWNERS threads that cache for the pool find their caches here
-     * without TLS. A slot's thread is written once, before its cache is published;
-     * the cache goes back to NULL for good when it is released. */
-    struct {
-        pthread_t thread;
-        bool claimed;
-        _Atomic(struct dp_tcache *) tc;
-    } owners[DP_OWNERS];
-    struct dp_tcache *tc_list;   /* this pool's thread caches, under dp_tc_lock */
-
-    pthread_mutex_t large_lock;
-    dp_large_t **large_tab;
-    size_t large_tab_size; /* power of 2 */
-    size_t large_count;
-    size_t large_bytes;  /* block bytes held for large allocations */
-    size_t large_usable; /* bytes handed out as large allocations */
-} dp_pool_t;
-
 static __thread umf_result_t dp_last_error = UMF_RESULT_SUCCESS;
 static __thread unsigned dp_tls_arena = UINT_MAX;
 static atomic_uint dp_arena_counter;
 
-/* A thread's cache of free chunks for one pool. Only its thread touches the bins
- * (counts are atomics so the statistics may read them); pool and the links
- * change under dp_tc_lock. */
-typedef struct dp_tbin {
-    _Atomic uint32_t count;
-    void *items[DP_TC_SLOTS];
-} dp_tbin_t;
-
-typedef struct dp_tcache {
-    dp_pool_t *pool; /* NULL once the pool is destroyed */
-    uint64_t pool_id;
-    struct dp_tcache *prev, *next;
-    unsigned nclasses;
-    dp_tbin_t bins[];
-} dp_tcache_t;
-
-typedef struct dp_tls_entry {
-    uint64_t id;
-    dp_tcache_t *tc;
-} dp_tls_entry_t;
-
-/* A thread's caches, found through a pthread key: pthread_getspecific is a few loads
- * from the thread descriptor, and unlike initial-exec TLS it keeps libumf loadable
- * with dlopen (its TLS block is too big for the static TLS glibc keeps spare). */
-typedef struct dp_thread {
-    dp_tls_entry_t tc[DP_TLS_POOLS];
-    unsigned misses; /* lookups that found every slot busy */
-} dp_thread_t;
-
-static pthread_mutex_t dp_tc_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t dp_tc_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t dp_tc_once = PTHREAD_ONCE_INIT;
 static void dp_tc_make_key(void);
 static pthread_key_t dp_tc_key;
@@ -419,200 +97,21 @@ static inline void *dp_fail(umf_result_t rc) {
 }
 
 /* ------------------------------------------------------------------------- */
-/* Radix tree: unit number -> slab. Readers are lock-free.                     */
-
-static void dp_radix_init(dp_radix_t *r) {
-    r->root = NULL;
-    r->nodes = NULL;
-    r->nnodes = r->cap = 0;
-    pthread_mutex_init(&r->lock, NULL);
-}
-
-static inline dp_slab_t *dp_radix_get(const dp_radix_t *r, const void *ptr) {
-    uintptr_t a = (uintptr_t)ptr;
-    if (UMF_UNLIKELY((a >> (DP_R0_SHIFT + DP_R0_BITS)) != 0 || r->root == NULL)) {
-        return NULL;
-    }
-    _Atomic(void *) *n1 = atomic_load_explicit(&r->root[a >> DP_R0_SHIFT], memory_order_acquire);
-    if (UMF_UNLIKELY(n1 == NULL)) {
-        return NULL;
-    }
-    _Atomic(void *) *n2 = atomic_load_explicit(&n1[(a >> DP_R1_SHIFT) & ((1u << DP_R1_BITS) - 1)], memory_order_acquire);
-    if (UMF_UNLIKELY(n2 == NULL)) {
-        return NULL;
-    }
-    return atomic_load_explicit(&n2[(a >> DP_PAGE_SHIFT) & ((1u << DP_R2_BITS) - 1)], memory_order_acquire);
-}
-
-static _Atomic(void *) *dp_radix_node(dp_radix_t *r, size_t entries) {
-    if (r->nnodes == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 16;
-        void **n = realloc(r->nodes, ncap * sizeof(void *));
-        if (n == NULL) {
-            return NULL;
-        }
-        r->nodes = n;
-        r->cap = ncap;
-    }
-    _Atomic(void *) *node = calloc(entries, sizeof(void *));
-    if (node) {
-        r->nodes[r->nnodes++] = (void *)node;
-    }
-    return node;
-}
-
-/* Sets the pages of [base, base + size) to slab (or NULL); caller holds r->lock. */
-static umf_result_t dp_radix_set_locked(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab) {
-    uintptr_t first = (uintptr_t)base;
-    if (((first + size - 1) >> (DP_R0_SHIFT + DP_R0_BITS)) != 0) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT; /* beyond any user address */
-    }
-    if (r->root == NULL) {
-        if (slab == NULL) {
-            return UMF_RESULT_SUCCESS;
-        }
-        r->root = calloc((size_t)1 << DP_R0_BITS, sizeof(void *));
-        if (r->root == NULL) {
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        }
-    }
-    for (uintptr_t a = first; a < first + size; a += (uintptr_t)1 << DP_PAGE_SHIFT) {
-        _Atomic(void *) *slot1 = &r->root[a >> DP_R0_SHIFT];
-        _Atomic(void *) *n1 = atomic_load_explicit(slot1, memory_order_relaxed);
-        if (n1 == NULL) {
-            if (slab == NULL) {
-                continue;
-            }
-            if ((n1 = dp_radix_node(r, (size_t)1 << DP_R1_BITS)) == NULL) {
-                return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-            }
-            atomic_store_explicit(slot1, (void *)n1, memory_order_release);
-        }
-        _Atomic(void *) *slot2 = &n1[(a >> DP_R1_SHIFT) & ((1u << DP_R1_BITS) - 1)];
-        _Atomic(void *) *n2 = atomic_load_explicit(slot2, memory_order_relaxed);
-        if (n2 == NULL) {
-            if (slab == NULL) {
-                continue;
-            }
-            if ((n2 = dp_radix_node(r, (size_t)1 << DP_R2_BITS)) == NULL) {
-                return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-            }
-            atomic_store_explicit(slot2, (void *)n2, memory_order_release);
-        }
-        atomic_store_explicit(&n2[(a >> DP_PAGE_SHIFT) & ((1u << DP_R2_BITS) - 1)], (void *)slab,
-                              memory_order_release);
-    }
-    return UMF_RESULT_SUCCESS;
-}
-
-static umf_result_t dp_radix_set(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab) {
-    pthread_mutex_lock(&r->lock);
-    umf_result_t rc = dp_radix_set_locked(r, base, size, slab);
-    if (rc != UMF_RESULT_SUCCESS && slab != NULL) {
-        dp_radix_set_locked(r, base, size, NULL);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return rc;
-}
-
-static void dp_radix_destroy(dp_radix_t *r) {
-    for (size_t i = 0; i < r->nnodes; i++) {
-        free(r->nodes[i]);
-    }
-    free(r->nodes);
-    free((void *)r->root);
-    r->root = NULL;
-    r->nodes = NULL;
-    r->nnodes = r->cap = 0;
-    pthread_mutex_destroy(&r->lock);
-}
-
-/* ------------------------------------------------------------------------- */
-/* Map of large allocations                                                    */
-
-static inline size_t dp_large_hash(const void *ptr, size_t tab_size) {
-    uint64_t x = (uint64_t)(uintptr_t)ptr;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x & (tab_size - 1);
-}
-
-/* Caller holds large_lock. */
-static bool dp_large_grow(dp_pool_t *p) {
-    size_t nsize = p->large_tab_size ? p->large_tab_size * 2 : 64;
-    dp_large_t **ntab = calloc(nsize, sizeof(*ntab));
-    if (ntab == NULL) {
-        return false;
-    }
-    for (size_t i = 0; i < p->large_tab_size; i++) {
-        dp_large_t *e = p->large_tab[i];
-        while (e) {
-            dp_large_t *next = e->next;
-            size_t h = dp_large_hash(e->ptr, nsize);
-            e->next = ntab[h];
-            ntab[h] = e;
-            e = next;
-        }
-    }
-    free(p->large_tab);
-    p->large_tab = ntab;
-    p->large_tab_size = nsize;
-    return true;
-}
-
-static bool dp_large_insert(dp_pool_t *p, dp_large_t *e) {
-    pthread_mutex_lock(&p->large_lock);
-    if (p->large_count + 1 > p->large_tab_size && !dp_large_grow(p) && p->large_tab_size == 0) {
-        pthread_mutex_unlock(&p->large_lock);
-        return false;
-    }
-    size_t h = dp_large_hash(e->ptr, p->large_tab_size);
-    e->next = p->large_tab[h];
-    p->large_tab[h] = e;
-    p->large_count++;
-    p->large_bytes += e->block_size;
-    p->large_usable += e->usable;
-    pthread_mutex_unlock(&p->large_lock);
-    return true;
-}
-
-/* Finds (and with remove, unlinks) the large allocation at ptr; caller holds large_lock. */
-static dp_large_t *dp_large_find_locked(dp_pool_t *p, const void *ptr, bool remove) {
-    if (p->large_tab_size == 0) {
-        return NULL;
-    }
-    dp_large_t **link = &p->large_tab[dp_large_hash(ptr, p->large_tab_size)];
-    for (dp_large_t *e = *link; e; link = &e->next, e = e->next) {
-        if (e->ptr == ptr) {
-            if (remove) {
-                *link = e->next;
-                p->large_count--;
-                p->large_bytes -= e->block_size;
-                p->large_usable -= e->usable;
-            }
-            return e;
-        }
-    }
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------- */
 /* Size classes                                                                */
 
 static inline unsigned dp_log2_floor(size_t x) { return 63u - (unsigned)__builtin_clzll((unsigned long long)x); }
 
 /* The class of an allocation of size bytes (0 < size <= largest class). */
 static inline unsigned dp_class_of(const dp_pool_t *p, size_t size) {
-    if (size <= p->class_size[0]) {
+    if (size <= p->cls->class_size[0]) {
         return 0;
     }
     unsigned k = dp_log2_floor(size - 1); /* 2^k < size <= 2^(k+1) */
-    int half = p->half_class[k];
-    if (half >= 0 && size <= p->class_size[half]) {
+    int half = p->cls->half_class[k];
+    if (half >= 0 && size <= p->cls->class_size[half]) {
         return (unsigned)half;
     }
-    return (unsigned)p->pow_class[k + 1];
+    return (unsigned)p->cls->pow_class[k + 1];
 }
 
 static size_t dp_next_pow2(size_t x) {
@@ -639,9 +138,12 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     p->unit = unit;
     p->slab_align = UMF_MAX(page, (size_t)1 << DP_PAGE_SHIFT);
 
+    if (p->cls == NULL && (p->cls = calloc(1, sizeof(*p->cls))) == NULL) {
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
     for (int i = 0; i < 64; i++) {
-        p->pow_class[i] = -1;
-        p->half_class[i] = -1;
+        p->cls->pow_class[i] = -1;
+        p->cls->half_class[i] = -1;
     }
     size_t min = p->params.min_bucket_size;
     if (!IS_POWER_OF_2(min)) {
@@ -651,34 +153,34 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     unsigned n = 0;
     if (maxp > 0) {
         unsigned k = dp_log2_floor(min);
-        p->pow_class[k] = (int)n;
-        p->class_size[n++] = min;
-        while (p->class_size[n - 1] < maxp && n + 2 <= DP_MAX_CLASSES && k + 1 < 48) {
+        p->cls->pow_class[k] = (int)n;
+        p->cls->class_size[n++] = min;
+        while (p->cls->class_size[n - 1] < maxp && n + 2 <= DP_MAX_CLASSES && k + 1 < 48) {
             size_t pw = (size_t)1 << k;
             size_t half = pw + pw / 2;
             if (pw >= 2) {
-                p->half_class[k] = (int)n;
-                p->class_size[n++] = half;
+                p->cls->half_class[k] = (int)n;
+                p->cls->class_size[n++] = half;
                 if (half >= maxp) {
                     break;
                 }
             }
             k++;
-            p->pow_class[k] = (int)n;
-            p->class_size[n++] = (size_t)1 << k;
+            p->cls->pow_class[k] = (int)n;
+            p->cls->class_size[n++] = (size_t)1 << k;
         }
     }
     p->nclasses = n;
-    p->max_pooled = n > 0 ? UMF_MIN(maxp, p->class_size[n - 1]) : 0;
+    p->max_pooled = n > 0 ? UMF_MIN(maxp, p->cls->class_size[n - 1]) : 0;
     p->tc_classes = 0;
     pthread_once(&dp_tc_once, dp_tc_make_key);
     /* the fast paths read the key only when tc_classes > 0 */
     if (p->params.pool_trace == 0 && atomic_load(&dp_tc_key_ready) && min >= 4) {
-        while (p->tc_classes < n && p->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
+        while (p->tc_classes < n && p->cls->class_size[p->tc_classes] <= DP_TC_MAX_SIZE) {
             p->tc_classes++;
         }
     }
-    p->tc_max_size = p->tc_classes ? UMF_MIN(p->class_size[p->tc_classes - 1], p->max_pooled) : 0;
+    p->tc_max_size = p->tc_classes ? UMF_MIN(p->cls->class_size[p->tc_classes - 1], p->max_pooled) : 0;
     for (size_t sz = 4; sz <= p->tc_max_size; sz += 4) {
         /* classes of at least 4 bytes are multiples of 4: a size and its round-up to 4 share one */
         p->small_class[sz / 4] = (uint8_t)dp_class_of(p, sz);
@@ -702,7 +204,7 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     for (unsigned a = 0; a < narenas; a++) {
         for (unsigned c = 0; c < n; c++) {
             dp_bucket_t *b = &p->buckets[a * n + c];
-            size_t sz = p->class_size[c];
+            size_t sz = p->cls->class_size[c];
             size_t slab;
             if (sz <= unit) {
                 slab = (unit % sz) * 64 <= unit ? unit : 3 * unit;
@@ -734,7 +236,7 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t dp_setup(dp_pool_t *p) {
+umf_result_t dp_setup(dp_pool_t *p) {
     if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
         return UMF_RESULT_SUCCESS;
     }
@@ -795,9 +297,6 @@ static void dp_slab_reset_bits(dp_slab_t *s, uint32_t chunks) {
     s->nfree = chunks;
     s->hint = 0;
 }
-
-static inline size_t dp_in_pool(const dp_bucket_t *b) { return b->empty.count + b->avail_empty; }
-static inline size_t dp_in_use(const dp_bucket_t *b) { return b->avail.count + b->full.count - b->avail_empty; }
 
 static inline void dp_note_in_pool(dp_bucket_t *b) {
     if (dp_in_pool(b) > b->max_slabs_in_pool) {
@@ -1353,7 +852,7 @@ static inline dp_tcache_t *dp_tc_find(dp_pool_t *p) {
     return NULL;
 }
 
-static void *dp_malloc(void *pool, size_t size) {
+static inline __attribute__((always_inline)) void *dp_raw_malloc(void *pool, size_t size) {
     dp_pool_t *p = pool;
     if (UMF_LIKELY(size - 1 < p->tc_max_size)) {
         /* the thread cache: no lock */
@@ -1391,10 +890,10 @@ static void *dp_malloc_slow(dp_pool_t *p, size_t size) {
     return ptr;
 }
 
-static void *dp_aligned_malloc(void *pool, size_t size, size_t alignment) {
+static void *dp_raw_aligned_malloc(void *pool, size_t size, size_t alignment) {
     dp_pool_t *p = pool;
     if (alignment <= 1) {
-        return dp_malloc(pool, size);
+        return dp_raw_malloc(pool, size);
     }
     if (!IS_POWER_OF_2(alignment)) {
         return dp_fail(UMF_RESULT_ERROR_INVALID_ALIGNMENT);
@@ -1483,7 +982,7 @@ static umf_result_t dp_locate_chunk(dp_pool_t *p, const void *ptr, dp_where_t *w
 
 static __attribute__((noinline)) umf_result_t dp_free_slow(dp_pool_t *p, void *ptr);
 
-static umf_result_t dp_free(void *pool, void *ptr) {
+static inline __attribute__((always_inline)) umf_result_t dp_raw_free(void *pool, void *ptr) {
     dp_pool_t *p = pool;
     if (UMF_LIKELY(p->tc_classes != 0 && ptr != NULL)) {
         /* the thread cache: no lock */
@@ -1566,25 +1065,25 @@ static umf_result_t dp_usable_size(void *pool, const void *ptr, size_t *size) {
     return e ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-static void *dp_calloc(void *pool, size_t num, size_t size) {
+static void *dp_raw_calloc(void *pool, size_t num, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(num, size, &total)) {
         return dp_fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
     }
-    void *ptr = dp_malloc(pool, total);
+    void *ptr = dp_raw_malloc(pool, total);
     if (ptr) {
         memset(ptr, 0, total);
     }
     return ptr;
 }
 
-static void *dp_realloc(void *pool, void *ptr, size_t size) {
+static void *dp_raw_realloc(void *pool, void *ptr, size_t size) {
     dp_pool_t *p = pool;
     if (ptr == NULL) {
-        return dp_malloc(pool, size);
+        return dp_raw_malloc(pool, size);
     }
     if (size == 0) {
-        umf_result_t rc = dp_free(pool, ptr);
+        umf_result_t rc = dp_raw_free(pool, ptr);
         dp_last_error = rc;
         return NULL;
     }
@@ -1620,12 +1119,12 @@ static void *dp_realloc(void *pool, void *ptr, size_t size) {
         old = e->usable;
         pthread_mutex_unlock(&p->large_lock);
     }
-    void *nptr = dp_malloc(pool, size);
+    void *nptr = dp_raw_malloc(pool, size);
     if (nptr == NULL) {
         return NULL;
     }
     memcpy(nptr, ptr, UMF_MIN(old, size));
-    dp_free(pool, ptr);
+    dp_raw_free(pool, ptr);
     return nptr;
 }
 
@@ -1666,6 +1165,7 @@ static umf_result_t dp_initialize(umf_memory_provider_handle_t provider, const v
     atomic_init(&p->ready, false);
     pthread_mutex_init(&p->setup_lock, NULL);
     pthread_mutex_init(&p->large_lock, NULL);
+    umf_xstats_init(&p->xs);
     *pool = p;
     return UMF_RESULT_SUCCESS;
 }
@@ -1730,8 +1230,10 @@ static umf_result_t dp_finalize(void *pool) {
         }
     }
     free(p->large_tab);
+    free(p->cls);
     pthread_mutex_destroy(&p->large_lock);
     pthread_mutex_destroy(&p->setup_lock);
+    umf_xstats_fini(&p->xs);
     free(p);
     return UMF_RESULT_SUCCESS;
 }
@@ -1778,308 +1280,10 @@ static umf_result_t dp_trim(void *pool, size_t minBytesToKeep) {
     return UMF_RESULT_SUCCESS;
 }
 
-/* ------------------------------------------------------------------------- */
-/* Statistics and CTL                                                          */
 
-typedef struct dp_stats {
-    size_t alloc_num, alloc_pool_num, free_num;
-    size_t curr_slabs_in_use, curr_slabs_in_pool, max_slabs_in_use, max_slabs_in_pool;
-    size_t used, reserved;
-} dp_stats_t;
-
-/* Adds the statistics of class cls (or of every class when cls < 0). */
-static void dp_collect(dp_pool_t *p, long cls, dp_stats_t *st) {
-    memset(st, 0, sizeof(*st));
-    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
-        for (unsigned a = 0; a < p->narenas; a++) {
-            for (unsigned c = 0; c < p->nclasses; c++) {
-                if (cls >= 0 && (unsigned long)cls != c) {
-                    continue;
-                }
-                dp_bucket_t *b = &p->buckets[a * p->nclasses + c];
-                dp_lock(&b->lock);
-                st->alloc_num += b->alloc_num;
-                st->alloc_pool_num += b->alloc_pool_num;
-                st->free_num += b->free_num;
-                st->curr_slabs_in_use += dp_in_use(b);
-                st->curr_slabs_in_pool += dp_in_pool(b);
-                st->max_slabs_in_use += b->max_slabs_in_use;
-                st->max_slabs_in_pool += b->max_slabs_in_pool;
-                st->used += (b->alloc_num - b->free_num) * b->size;
-                st->reserved += (b->avail.count + b->full.count + b->empty.count) * b->slab_size;
-                dp_unlock(&b->lock);
-            }
-        }
-    }
-    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
-        /* chunks parked in thread caches are not in use */
-        pthread_mutex_lock(&dp_tc_lock);
-        for (dp_tcache_t *tc = p->tc_list; tc; tc = tc->next) {
-            for (unsigned c = 0; c < tc->nclasses; c++) {
-                if (cls < 0 || (unsigned long)cls == c) {
-                    st->used -= atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed) * p->class_size[c];
-                }
-            }
-        }
-        pthread_mutex_unlock(&dp_tc_lock);
-    }
-    if (cls < 0) {
-        pthread_mutex_lock(&p->large_lock);
-        st->used += p->large_usable;
-        st->reserved += p->large_bytes;
-        pthread_mutex_unlock(&p->large_lock);
-    }
-}
-
-/* Reads the next path node into buf; returns false at the end. "{}" takes nothing here. */
-static bool dp_next_node(const char **path, char *buf, size_t bufsize) {
-    const char *s = *path;
-    if (s == NULL || *s == '\0') {
-        return false;
-    }
-    const char *dot = strchr(s, '.');
-    size_t len = dot ? (size_t)(dot - s) : strlen(s);
-    if (len >= bufsize) {
-        len = bufsize - 1; /* too long for any node: keeps failing the match */
-    }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    *path = dot ? dot + 1 : s + strlen(s);
-    return true;
-}
-
-static umf_result_t dp_ctl_size_out(void *arg, size_t size, size_t value) { return umf_ctl_out_size(arg, size, value); }
-
-/* Answers stats.<name> for a class (or the pool); trace levels as upstream UMF. */
-static umf_result_t dp_ctl_stat(dp_pool_t *p, long cls, const char *name, void *arg, size_t size,
-                                umf_ctl_query_type_t type) {
-    static const char *const trace1[] = {"curr_slabs_in_use", "curr_slabs_in_pool", "max_slabs_in_use",
-                                         "max_slabs_in_pool"};
-    static const char *const trace2[] = {"alloc_num", "alloc_pool_num", "free_num"};
-    int level = -1;
-    for (size_t i = 0; i < UMF_ARRAY_SIZE(trace1); i++) {
-        if (strcmp(name, trace1[i]) == 0) {
-            level = 1;
-        }
-    }
-    for (size_t i = 0; i < UMF_ARRAY_SIZE(trace2); i++) {
-        if (strcmp(name, trace2[i]) == 0) {
-            level = 2;
-        }
-    }
-    if (cls < 0 && (strcmp(name, "used_memory") == 0 || strcmp(name, "reserved_memory") == 0)) {
-        level = 0;
-    }
-    if (level < 0) {
-        return UMF_RESULT_ERROR_INVALID_CTL_PATH;
-    }
-    if (type != CTL_QUERY_READ) {
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    }
-    if (arg == NULL || size != sizeof(size_t)) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (p->params.pool_trace < level) {
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    }
-    dp_stats_t st;
-    dp_collect(p, cls, &st);
-    size_t v = 0;
-    if (strcmp(name, "used_memory") == 0) {
-        v = st.used;
-    } else if (strcmp(name, "reserved_memory") == 0) {
-        v = st.reserved;
-    } else if (strcmp(name, "alloc_num") == 0) {
-        v = st.alloc_num;
-    } else if (strcmp(name, "alloc_pool_num") == 0) {
-        v = st.alloc_pool_num;
-    } else if (strcmp(name, "free_num") == 0) {
-        v = st.free_num;
-    } else if (strcmp(name, "curr_slabs_in_use") == 0) {
-        v = st.curr_slabs_in_use;
-    } else if (strcmp(name, "curr_slabs_in_pool") == 0) {
-        v = st.curr_slabs_in_pool;
-    } else if (strcmp(name, "max_slabs_in_use") == 0) {
-        v = st.max_slabs_in_use;
-    } else if (strcmp(name, "max_slabs_in_pool") == 0) {
-        v = st.max_slabs_in_pool;
-    }
-    return dp_ctl_size_out(arg, size, v);
-}
-
-/* Parses a bucket index node: digits, or "{}" which takes a size_t argument. */
-static bool dp_ctl_index(const char *node, va_list *args, size_t *out) {
-    if (strcmp(node, "{}") == 0) {
-        *out = va_arg(*args, size_t);
-        return true;
-    }
-    if (*node == '\0') {
-        return false;
-    }
-    size_t v = 0;
-    for (const char *c = node; *c; c++) {
-        if (*c < '0' || *c > '9') {
-            return false;
-        }
-        if (v > (SIZE_MAX - 9) / 10) {
-            v = SIZE_MAX;
-        } else {
-            v = v * 10 + (size_t)(*c - '0');
-        }
-    }
-    *out = v;
-    return true;
-}
-
-/* A name node: literal, or "{}" which takes a const char * argument. */
-static const char *dp_ctl_name(const char *node, va_list *args) {
-    if (strcmp(node, "{}") == 0) {
-        const char *s = va_arg(*args, const char *);
-        return s ? s : "";
-    }
-    return node;
-}
-
-static umf_result_t dp_ctl_param(dp_pool_t *p, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
-                                 umf_ctl_query_type_t type) {
-    size_t *field = NULL;
-    if (strcmp(name, "slab_min_size") == 0) {
-        field = &p->params.slab_min_size;
-    } else if (strcmp(name, "max_poolable_size") == 0) {
-        field = &p->params.max_poolable_size;
-    } else if (strcmp(name, "capacity") == 0) {
-        field = &p->params.capacity;
-    } else if (strcmp(name, "min_bucket_size") == 0) {
-        field = &p->params.min_bucket_size;
-    } else if (strcmp(name, "pool_trace") != 0) {
-        return UMF_RESULT_ERROR_INVALID_CTL_PATH;
-    }
-    if (type == CTL_QUERY_RUNNABLE) {
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    }
-    if (type == CTL_QUERY_READ) {
-        return field ? umf_ctl_out_size(arg, size, *field) : umf_ctl_out_int(arg, size, p->params.pool_trace);
-    }
-    /* binary of exactly the field's size from the API, text from UMF_CONF */
-    size_t new_size = 0;
-    int new_int = 0;
-    umf_result_t vrc = field ? umf_ctl_arg_size(source, arg, size, &new_size) : umf_ctl_arg_int(source, arg, size, &new_int);
-    if (vrc != UMF_RESULT_SUCCESS) {
-        return vrc;
-    }
-    pthread_mutex_lock(&p->setup_lock);
-    umf_result_t rc = UMF_RESULT_SUCCESS;
-    if (p->sealed || atomic_load(&p->ready)) {
-        rc = UMF_RESULT_ERROR_NOT_SUPPORTED; /* the pool is created: its geometry is fixed */
-    } else if (field) {
-        if (field == &p->params.min_bucket_size && !IS_POWER_OF_2(new_size)) {
-            rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        } else {
-            *field = new_size;
-        }
-    } else {
-        p->params.pool_trace = new_int;
-    }
-    pthread_mutex_unlock(&p->setup_lock);
-    return rc;
-}
-
-static umf_result_t dp_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
-                           umf_ctl_query_type_t queryType, va_list args) {
-    dp_pool_t *p = pool;
-    if (p == NULL || name == NULL) {
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    va_list ap;
-    va_copy(ap, args);
-    umf_result_t rc = UMF_RESULT_ERROR_INVALID_CTL_PATH;
-    const char *path = name;
-    char n1[64], n2[64], n3[64], n4[64];
-    bool has1 = dp_next_node(&path, n1, sizeof(n1));
-    bool has2 = has1 && dp_next_node(&path, n2, sizeof(n2));
-    bool has3 = has2 && dp_next_node(&path, n3, sizeof(n3));
-    bool has4 = has3 && dp_next_node(&path, n4, sizeof(n4));
-    bool more = has4 && *path != '\0';
-    if (!has1 || more) {
-        goto out;
-    }
-    if (strcmp(n1, "post_initialize") == 0 && !has2) {
-        if (queryType != CTL_QUERY_RUNNABLE) {
-            rc = UMF_RESULT_ERROR_NOT_SUPPORTED;
-        } else {
-            /* only seals the params: the buckets (narenas * nclasses of them, hundreds of KiB on a
-             * many-core machine) wait for the first allocation, so an unused pool stays small */
-            pthread_mutex_lock(&p->setup_lock);
-            p->sealed = true;
-            pthread_mutex_unlock(&p->setup_lock);
-            rc = UMF_RESULT_SUCCESS;
-        }
-    } else if (strcmp(n1, "params") == 0 && has2 && !has3) {
-        rc = dp_ctl_param(p, source, dp_ctl_name(n2, &ap), arg, size, queryType);
-    } else if (strcmp(n1, "stats") == 0 && has2 && !has3) {
-        rc = dp_ctl_stat(p, -1, dp_ctl_name(n2, &ap), arg, size, queryType);
-    } else if (strcmp(n1, "buckets") == 0 && has2) {
-        if (strcmp(n2, "count") == 0 && !has3) {
-            if (queryType != CTL_QUERY_READ) {
-                rc = UMF_RESULT_ERROR_NOT_SUPPORTED;
-            } else {
-                dp_setup(p);
-                rc = dp_ctl_size_out(arg, size, p->nclasses);
-            }
-            goto out;
-        }
-        size_t idx;
-        if (!has3 || !dp_ctl_index(n2, &ap, &idx)) {
-            goto out;
-        }
-        bool is_size = strcmp(n3, "size") == 0 && !has4;
-        bool is_stat = strcmp(n3, "stats") == 0 && has4;
-        if (!is_size && !is_stat) {
-            goto out;
-        }
-        const char *stat = is_stat ? dp_ctl_name(n4, &ap) : NULL;
-        dp_setup(p);
-        if (idx >= p->nclasses) {
-            rc = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        } else if (is_size) {
-            rc = queryType != CTL_QUERY_READ ? UMF_RESULT_ERROR_NOT_SUPPORTED
-                                             : dp_ctl_size_out(arg, size, p->class_size[idx]);
-        } else {
-            rc = dp_ctl_stat(p, (long)idx, stat, arg, size, queryType);
-        }
-    }
-out:
-    va_end(ap);
-    return rc;
-}
-
-/* stats.alloc_count without a counter of its own: the buckets count chunks handed out and given
- * back under their locks anyway; chunks parked in thread caches are free, large allocations are
- * in the hash map. Costs the fast paths nothing; a read walks the buckets. */
-static size_t dp_live_count(void *pool) {
-    dp_pool_t *p = pool;
-    long long live = 0;
-    if (atomic_load_explicit(&p->ready, memory_order_acquire)) {
-        for (unsigned i = 0; i < p->narenas * p->nclasses; i++) {
-            dp_bucket_t *b = &p->buckets[i];
-            dp_lock(&b->lock);
-            live += (long long)(b->alloc_num - b->free_num);
-            dp_unlock(&b->lock);
-        }
-        pthread_mutex_lock(&dp_tc_lock);
-        for (dp_tcache_t *tc = p->tc_list; tc; tc = tc->next) {
-            for (unsigned c = 0; c < tc->nclasses; c++) {
-                live -= atomic_load_explicit(&tc->bins[c].count, memory_order_relaxed);
-            }
-        }
-        pthread_mutex_unlock(&dp_tc_lock);
-    }
-    pthread_mutex_lock(&p->large_lock);
-    live += (long long)p->large_count;
-    pthread_mutex_unlock(&p->large_lock);
-    /* threads refilling or draining their caches while this reads may make it briefly low */
-    return live > 0 ? (size_t)live : 0;
-}
+/* The ops: the functions above, or while params.extended_stats is on, their counted versions. */
+#define DP_XS(pool) (&((dp_pool_t *)(pool))->xs)
+UMF_XSTATS_DEFINE_OPS(dp, DP_XS)
 
 static const umf_memory_pool_ops_t DP_OPS = {
     .version = UMF_POOL_OPS_VERSION_CURRENT,
@@ -2102,3 +1306,4 @@ const umf_memory_pool_ops_t *umfDisjointPoolOps(void) { return &DP_OPS; }
 size_t (*umf_disjoint_live_count_fn(const umf_memory_pool_ops_t *ops))(void *priv) {
     return ops != NULL && ops->malloc == dp_malloc ? dp_live_count : NULL;
 }
+

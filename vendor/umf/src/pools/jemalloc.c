@@ -81,6 +81,8 @@ const umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return NULL; }
 #define JEMALLOC_NO_DEMANGLE
 #include <jemalloc/jemalloc.h>
 
+#include "pools/pool_xstats.h"
+
 /* ---- once per process ---- */
 
 /* Gives a thread's number back when it exits (see thread_no_take). */
@@ -194,7 +196,10 @@ typedef struct jp_pool_t {
         unsigned tcache;
     } *tcaches;
     char name[JE_NAME_MAX];
+    umf_xstats_t xs; /* the extended statistics (pool_xstats.h) */
 } jp_pool_t;
+
+#define JP_XS(pool) (&((jp_pool_t *)(pool))->xs)
 
 static _Atomic uint64_t g_pool_ids;
 
@@ -565,6 +570,7 @@ static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, const v
         free(p);
         return rc;
     }
+    umf_xstats_init(&p->xs);
     atomic_store_explicit(&flags[slot], MALLOCX_ARENA(index), memory_order_release);
     *pool = p;
     return UMF_RESULT_SUCCESS;
@@ -603,6 +609,7 @@ static umf_result_t jp_finalize(void *pool) {
     pthread_mutex_destroy(&p->blocks_lock);
     pthread_mutex_destroy(&p->tcaches_lock);
     free(p->blocks);
+    umf_xstats_fini(&p->xs);
     free((void *)p->flags);
     free(p);
     return UMF_RESULT_SUCCESS;
@@ -622,9 +629,9 @@ static void *jp_alloc(jp_pool_t *p, size_t size, int extra_flags) {
     return ptr;
 }
 
-static void *jp_malloc(void *pool, size_t size) { return jp_alloc(pool, size, 0); }
+static void *jp_raw_malloc(void *pool, size_t size) { return jp_alloc(pool, size, 0); }
 
-static void *jp_calloc(void *pool, size_t num, size_t size) {
+static void *jp_raw_calloc(void *pool, size_t num, size_t size) {
     size_t total;
     if (UMF_UNLIKELY(__builtin_mul_overflow(num, size, &total))) {
         tls_last_error = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
@@ -633,7 +640,7 @@ static void *jp_calloc(void *pool, size_t num, size_t size) {
     return jp_alloc(pool, total, MALLOCX_ZERO);
 }
 
-static void *jp_aligned_malloc(void *pool, size_t size, size_t alignment) {
+static void *jp_raw_aligned_malloc(void *pool, size_t size, size_t alignment) {
     if (alignment <= 1) {
         return jp_alloc(pool, size, 0);
     }
@@ -644,7 +651,7 @@ static void *jp_aligned_malloc(void *pool, size_t size, size_t alignment) {
     return jp_alloc(pool, size, MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)));
 }
 
-static umf_result_t jp_free(void *pool, void *ptr) {
+static umf_result_t jp_raw_free(void *pool, void *ptr) {
     if (ptr != NULL) {
         struct jp_tls_t *t = thread_flags(pool);
         je_dallocx(ptr, t != NULL ? t->free_flags : MALLOCX_TCACHE_NONE);
@@ -652,12 +659,12 @@ static umf_result_t jp_free(void *pool, void *ptr) {
     return UMF_RESULT_SUCCESS;
 }
 
-static void *jp_realloc(void *pool, void *ptr, size_t size) {
+static void *jp_raw_realloc(void *pool, void *ptr, size_t size) {
     if (ptr == NULL) {
         return jp_alloc(pool, size, 0);
     }
     if (size == 0) {
-        jp_free(pool, ptr);
+        jp_raw_free(pool, ptr);
         tls_last_error = UMF_RESULT_SUCCESS;
         return NULL;
     }
@@ -693,9 +700,9 @@ static umf_result_t jp_get_name(void *pool, const char **name) {
 static umf_result_t jp_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
                            umf_ctl_query_type_t queryType, va_list args) {
     if (name != NULL && strcmp(name, "post_initialize") == 0 && queryType == CTL_QUERY_RUNNABLE) {
-        return UMF_RESULT_SUCCESS;
+        return umf_xstats_seal(JP_XS(pool));
     }
-    return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    return umf_xstats_ctl(JP_XS(pool), source, name, arg, size, queryType, args);
 }
 
 /* Bytes of unused pages an arena keeps (dirty and muzzy), from its statistics. */
@@ -754,6 +761,9 @@ static umf_result_t jp_trim(void *pool, size_t minBytesToKeep) {
     }
     return UMF_RESULT_SUCCESS;
 }
+
+/* The ops: the functions above, or while params.extended_stats is on, their counted versions. */
+UMF_XSTATS_DEFINE_OPS(jp, JP_XS)
 
 static const umf_memory_pool_ops_t JEMALLOC_POOL_OPS = {
     .version = UMF_POOL_OPS_VERSION_CURRENT,

@@ -66,6 +66,8 @@ void umf_scalable_fini(void) {}
 
 #include <dlfcn.h>
 
+#include "pools/pool_xstats.h"
+
 /* tbbmalloc's rml::MemPoolPolicy (version 1). pFree returns 0 on success: tbbmalloc reads
  * the result, so the callback is declared returning int. */
 typedef struct tbb_mem_pool_policy_t {
@@ -158,7 +160,10 @@ typedef struct scalable_pool_t {
     tbb_pool *pool;
     umf_memory_provider_handle_t provider;
     char name[SCALABLE_NAME_MAX];
+    umf_xstats_t xs; /* the extended statistics (pool_xstats.h) */
 } scalable_pool_t;
+
+#define SC_XS(pool) (&((scalable_pool_t *)(pool))->xs)
 
 static void *raw_alloc(intptr_t pool_id, size_t *bytes) {
     scalable_pool_t *p = (scalable_pool_t *)pool_id;
@@ -222,6 +227,7 @@ static umf_result_t sc_initialize(umf_memory_provider_handle_t provider, const v
         free(p);
         return rc;
     }
+    umf_xstats_init(&p->xs);
     *pool = p;
     return UMF_RESULT_SUCCESS;
 }
@@ -233,11 +239,12 @@ static umf_result_t sc_finalize(void *pool) {
         LOG_ERR("tbbmalloc pool_destroy failed");
         rc = UMF_RESULT_ERROR_UNKNOWN;
     }
+    umf_xstats_fini(&p->xs);
     free(p);
     return rc;
 }
 
-static void *sc_malloc(void *pool, size_t size) {
+static void *sc_raw_malloc(void *pool, size_t size) {
     scalable_pool_t *p = pool;
     void *ptr = g_tbb.pool_malloc(p->pool, size != 0 ? size : 1);
     if (UMF_UNLIKELY(ptr == NULL)) {
@@ -246,20 +253,20 @@ static void *sc_malloc(void *pool, size_t size) {
     return ptr;
 }
 
-static void *sc_calloc(void *pool, size_t num, size_t size) {
+static void *sc_raw_calloc(void *pool, size_t num, size_t size) {
     size_t total;
     if (UMF_UNLIKELY(__builtin_mul_overflow(num, size, &total))) {
         tls_last_error = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
         return NULL;
     }
-    void *ptr = sc_malloc(pool, total);
+    void *ptr = sc_raw_malloc(pool, total);
     if (ptr != NULL) {
         memset(ptr, 0, total);
     }
     return ptr;
 }
 
-static umf_result_t sc_free(void *pool, void *ptr) {
+static umf_result_t sc_raw_free(void *pool, void *ptr) {
     if (ptr == NULL) {
         return UMF_RESULT_SUCCESS;
     }
@@ -267,12 +274,12 @@ static umf_result_t sc_free(void *pool, void *ptr) {
     return g_tbb.pool_free(p->pool, ptr) ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-static void *sc_realloc(void *pool, void *ptr, size_t size) {
+static void *sc_raw_realloc(void *pool, void *ptr, size_t size) {
     if (ptr == NULL) {
-        return sc_malloc(pool, size);
+        return sc_raw_malloc(pool, size);
     }
     if (size == 0) {
-        sc_free(pool, ptr);
+        sc_raw_free(pool, ptr);
         tls_last_error = UMF_RESULT_SUCCESS;
         return NULL;
     }
@@ -284,9 +291,9 @@ static void *sc_realloc(void *pool, void *ptr, size_t size) {
     return out;
 }
 
-static void *sc_aligned_malloc(void *pool, size_t size, size_t alignment) {
+static void *sc_raw_aligned_malloc(void *pool, size_t size, size_t alignment) {
     if (alignment <= 1) {
-        return sc_malloc(pool, size);
+        return sc_raw_malloc(pool, size);
     }
     if (UMF_UNLIKELY(!IS_POWER_OF_2(alignment))) {
         tls_last_error = UMF_RESULT_ERROR_INVALID_ALIGNMENT;
@@ -330,13 +337,16 @@ static umf_result_t sc_get_name(void *pool, const char **name) {
 static umf_result_t sc_ctl(void *pool, umf_ctl_query_source_t source, const char *name, void *arg, size_t size,
                            umf_ctl_query_type_t queryType, va_list args) {
     if (name != NULL && strcmp(name, "post_initialize") == 0 && queryType == CTL_QUERY_RUNNABLE) {
-        return UMF_RESULT_SUCCESS;
+        return umf_xstats_seal(SC_XS(pool));
     }
-    return UMF_RESULT_ERROR_INVALID_CTL_PATH;
+    return umf_xstats_ctl(SC_XS(pool), source, name, arg, size, queryType, args);
 }
 
 /* tbbmalloc has no call that gives a pool's cached memory back: trimming is not supported. */
 static umf_result_t sc_trim(void *pool, size_t minBytesToKeep) { return UMF_RESULT_ERROR_NOT_SUPPORTED; }
+
+/* The ops: the functions above, or while params.extended_stats is on, their counted versions. */
+UMF_XSTATS_DEFINE_OPS(sc, SC_XS)
 
 static const umf_memory_pool_ops_t SCALABLE_POOL_OPS = {
     .version = UMF_POOL_OPS_VERSION_CURRENT,

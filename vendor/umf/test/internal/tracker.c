@@ -449,6 +449,60 @@ static void test_random_against_model(void) {
     }
 }
 
+/* ---- the per-thread lookup cache never answers a stale range ---- */
+
+/* Each find right after a change: the first finds are answered from the cache when it is used. */
+static void test_lookup_cache_invalidation(void) {
+    umf_tracker_t *t = umf_tracker_create();
+    REQUIRE(t != NULL);
+    umf_alloc_info_t *a, *b, *c, *a2, *b2;
+    CHECK_OK(add(t, 0x100000, 0x10000, &owner_a, &a));
+    CHECK(umf_tracker_find(t, P(0x104000)) == a);
+    CHECK(umf_tracker_find(t, P(0x104000)) == a);
+    /* a range added inside a cached one wins from then on */
+    CHECK_OK(add(t, 0x104000, 0x1000, &owner_b, &b));
+    CHECK(umf_tracker_find(t, P(0x104010)) == b);
+    CHECK(umf_tracker_find(t, P(0x104010)) == b);
+    CHECK(umf_tracker_find(t, P(0x108000)) == a);
+    /* removed: the outer range answers again, and a removed one never */
+    CHECK_OK(umf_tracker_remove(t, P(0x104000), &owner_b, NULL));
+    CHECK(umf_tracker_find(t, P(0x104010)) == a);
+    CHECK_OK(umf_tracker_remove(t, P(0x100000), &owner_a, NULL));
+    CHECK(umf_tracker_find(t, P(0x104010)) == NULL);
+    CHECK(umf_tracker_find(t, P(0x100000)) == NULL);
+    /* the same range added again is a new entry (new id) */
+    CHECK_OK(add(t, 0x100000, 0x10000, &owner_a, &a2));
+    CHECK(umf_tracker_find(t, P(0x100010)) == a2);
+    CHECK(umf_tracker_find(t, P(0x100010))->id == a2->id);
+
+    /* orphans: a > b > c; b and then a go first, a comes back: c must still be found */
+    CHECK_OK(add(t, 0x104000, 0x1000, &owner_b, &b2));
+    CHECK_OK(add(t, 0x104100, 0x100, &owner_c, &c));
+    CHECK(umf_tracker_find(t, P(0x104180)) == c);
+    CHECK_OK(umf_tracker_remove(t, P(0x104000), &owner_b, NULL));
+    CHECK(umf_tracker_find(t, P(0x104180)) == c);
+    CHECK(umf_tracker_find(t, P(0x104800)) == a2);
+    CHECK_OK(umf_tracker_remove(t, P(0x100000), &owner_a, NULL));
+    CHECK(umf_tracker_find(t, P(0x104180)) == c);
+    CHECK_OK(add(t, 0x100000, 0x10000, &owner_a, &a));
+    CHECK(umf_tracker_find(t, P(0x104800)) == a); /* cached now, unless a knows it holds c */
+    CHECK(umf_tracker_find(t, P(0x104800)) == a);
+    CHECK(umf_tracker_find(t, P(0x104180)) == c);
+    CHECK(umf_tracker_find(t, P(0x104180)) == c);
+    umf_tracker_destroy(t);
+
+    /* a new tracker (possibly at the same address) shares nothing with the old one's cache */
+    for (int i = 0; i < 3; i++) {
+        umf_tracker_t *u = umf_tracker_create();
+        REQUIRE(u != NULL);
+        CHECK(umf_tracker_find(u, P(0x100010)) == NULL);
+        CHECK_OK(add(u, 0x100000, 0x10000, &owner_a, &a));
+        CHECK(umf_tracker_find(u, P(0x100010)) == a);
+        CHECK(umf_tracker_find(u, P(0x100010)) == a);
+        umf_tracker_destroy(u);
+    }
+}
+
 /* ---- multi-thread stress ---- */
 
 /*
@@ -591,6 +645,7 @@ int main(void) {
     RUN_TEST(test_partial_overlap);
     RUN_TEST(test_for_each_count_ids);
     RUN_TEST(test_random_against_model);
+    RUN_TEST(test_lookup_cache_invalidation);
     RUN_TEST(test_threads_stress);
     return TEST_SUMMARY();
 }
