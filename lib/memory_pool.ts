@@ -18,6 +18,7 @@ import { UmfError, check, enter, failure, guarded, leave } from './errors.js'
 import { LiveObjects, UmfHandle } from './handle.js'
 import { MemoryProvider, type ParamsHandle } from './memory_provider.js'
 import { SizeTable, addressKey, nativeBuffer } from './sizes.js'
+import { batch, poolFreeN, poolMallocN } from './fast_calls.js'
 import {
   DEAD,
   F_JS,
@@ -400,6 +401,17 @@ const ownLibumf = libraryPath === defaultLibraryPath
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 // the hot paths call these directly (a namespace property read per call is measurable)
 const { umfPoolMalloc, umfPoolFree } = ffi
+/** The most allocations one {@link MemoryPool.mallocMany} call makes. */
+export const MAX_BATCH = 2 ** 24
+// the halves of a BigUint64Array element seen through a Uint32Array
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+const LO = LITTLE ? 0 : 1
+const HI = LITTLE ? 1 : 0
+/** freeMany's record of the sizes it took out of the table, to put them back when it refuses. */
+let takenSizes = new Float64Array(1024)
+/** Slots of a pool's cache of the bigints of freed addresses (see MemoryPool.#bigKeys). */
+const BIGINT_CACHE = 64
+const BIGINT_CACHE_SHIFT = 32 - Math.log2(BIGINT_CACHE)
 
 /**
  * A memory pool: allocations of any size, carved from its provider's memory.
@@ -439,6 +451,15 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
   #access: 'readwrite' | 'read' | 'none' = 'readwrite'
   /** Whether TypeScript code (this pool's or its provider's ops) can run in a malloc or free. */
   #js = true
+  /** The handle as a number for the number-typed hot-path calls (fast_calls.ts); 0 when it is past 2^53. */
+  #hn = 0
+  /**
+   * The bigints of recently freed addresses, direct-mapped by address ({@link BIGINT_CACHE} slots; made at
+   * the first free): pools reuse freed blocks first, and handing out the same (immutable) bigint again
+   * saves making one, about as costly as the koffi call itself.
+   */
+  #bigKeys: Float64Array | null = null
+  #bigs: bigint[] | null = null
 
   /**
    * Creates a pool (`umfPoolCreate`).
@@ -465,6 +486,7 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       this.#access = token.access
       this.#noHost = token.notHostAccessible ?? undefined
       this.#js = false
+      this.#hn = h <= BigInt(MAX_SAFE) ? Number(h) : 0 // the shared table has the number-key methods too
       this.#name = token.name
       this.adopt(h, (handle) => (unadoptSlot(ref) ? ffi.umfPoolDestroy(handle) : S), 'umfPoolDestroy', {
         after: () => live.freed(h),
@@ -532,9 +554,11 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       this.#provider = provider
       this.#access = provider.memoryAccess
       this.#js = js
+      this.#hn = h <= BigInt(MAX_SAFE) ? Number(h) : 0
       this.#vouches = typeof ops === 'bigint' && ops === ffi.umfDisjointPoolOps() && ownLibumf
       // now and then (a scan of the registry): what terminated workers left behind
       if (ref !== null && (++workerPoolsMade & 255) === 1) sweepExitedThreads()
+      // with ownProvider the provider is not in dependsOn (no dependency to drop before the move)
       if (opts.ownProvider) MemoryProvider.moveToPool(provider, this)
     } finally {
       paramsHandle?.destroy()
@@ -882,6 +906,23 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     const h = this._h
     if (h === null) throw this.deadError()
     if (typeof size !== 'number' || !(size >= 0 && size <= MAX_SAFE) || size % 1 !== 0) toSize(size, 'size')
+    const hn = this.#hn
+    if (!this.#js && hn !== 0 && typeof size === 'number') {
+      // the lean path: a C pool over a C provider (no callback can run), the address as a number
+      const a = poolMallocN(hn, size)
+      if (typeof a === 'number') {
+        if (a === 0) throw this.#allocFailed('umfPoolMalloc', size)
+        this.#sizes.setKey(a, size)
+        const keys = this.#bigKeys
+        if (keys !== null) {
+          const slot = Math.imul(a >>> 3, 0x9e3779b1) >>> BIGINT_CACHE_SHIFT
+          if (keys[slot] === a) return this.#bigs![slot]!
+        }
+        return BigInt(a)
+      }
+      this.#sizes.set(a, size) // an address past 2^53
+      return a
+    }
     let p: bigint | null
     if (this.#js) {
       // busy while C runs: a callback calling back into this pool gets ReentrancyError (see UmfHandle.busy)
@@ -1036,13 +1077,22 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
     // comparisons cost about 6 ns each, a third of this method)
     if (typeof ptr !== 'bigint' || BigInt.asUintN(64, ptr) !== ptr) toPtr(ptr, 'ptr')
     if (this.#lent !== null && this.#lent.has(ptr)) throw this.#lentError(ptr, 'free')
-    if (this.#sizes.delete(ptr) < 0) {
+    const k = addressKey(ptr)
+    if (this.#sizes.deleteKey(k) < 0) {
       if (ptr === 0n) throw new TypeError('ptr must be a non-NULL address below 2^64, got 0n')
+      // an allocation made through ffi/ that the pool vouches for (recorded by #vouched, forgotten here)
       if (this.#vouched(ptr) < 0) throw this.#foreign(ptr, 'free')
-      this.#sizes.delete(ptr)
+      this.#sizes.deleteKey(k)
     }
     let rc: number
-    if (this.#js) {
+    if (!this.#js && this.#hn !== 0 && k <= MAX_SAFE) {
+      // the lean path (see malloc); keep the bigint for the next malloc that returns this address
+      const slot = Math.imul(k >>> 3, 0x9e3779b1) >>> BIGINT_CACHE_SHIFT
+      const keys = (this.#bigKeys ??= new Float64Array(BIGINT_CACHE))
+      keys[slot] = k
+      ;(this.#bigs ??= new Array<bigint>(BIGINT_CACHE).fill(0n))[slot] = ptr
+      rc = poolFreeN(this.#hn, k)
+    } else if (this.#js) {
       this.busy()
       enter()
       rc = umfPoolFree(h, ptr)
@@ -1052,6 +1102,145 @@ export class MemoryPool extends UmfHandle<umf_memory_pool_handle_t> {
       rc = umfPoolFree(h, ptr)
     }
     if (rc !== S) check(rc, 'umfPoolFree')
+  }
+
+  /**
+   * Allocates `n` blocks of `size` bytes in one call (a C loop over `umfPoolMalloc` in libumf_batch.so.1,
+   * so the cost per block is close to C's; a TypeScript loop where that library is missing or the pool
+   * runs TypeScript code). All or nothing: when one allocation fails, the ones made before it are freed,
+   * the array's first `n` entries are left 0 and the error is thrown.
+   *
+   * ```ts
+   * const ptrs = pool.mallocMany(1000, 64)   // BigUint64Array of 1000 addresses
+   * pool.freeMany(ptrs)
+   * ```
+   *
+   * @param n - how many blocks: an integer from 0 to {@link MAX_BATCH}
+   * @param size - bytes per block, as for {@link MemoryPool.malloc}
+   * @param into - an array to fill (its first `n` entries) instead of a new one; its length must be at least `n`
+   * @returns the addresses: `into`, or a new BigUint64Array of length `n`
+   * @throws TypeError or RangeError for bad arguments (nothing allocated); UmfError with the pool's last
+   *   allocation error when an allocation fails (nothing left allocated)
+   */
+  mallocMany(n: number, size: Size, into?: BigUint64Array): BigUint64Array {
+    const h = this._h
+    if (h === null) throw this.deadError()
+    if (typeof n !== 'number') throw new TypeError(`mallocMany: n must be a number, got ${describe(n)}`)
+    if (!Number.isSafeInteger(n) || n < 0 || n > MAX_BATCH) {
+      throw new RangeError(`mallocMany: n must be an integer from 0 to ${MAX_BATCH}, got ${String(n)}`)
+    }
+    toSize(size, 'size')
+    let out: BigUint64Array
+    if (into === undefined) {
+      out = new BigUint64Array(n)
+    } else {
+      if (!(into instanceof BigUint64Array)) throw new TypeError(`mallocMany: into must be a BigUint64Array, got ${describe(into)}`)
+      if (into.length < n) throw new RangeError(`mallocMany: into has ${into.length} entries, fewer than n = ${n}`)
+      out = into
+    }
+    if (n === 0) return out
+    const recorded = typeof size === 'number' ? size : Number(size)
+    if (batch !== null && !this.#js) {
+      const got = batch.malloc(h, size, out, n)
+      if (got !== n) {
+        const err = this.#allocFailed('umfPoolMalloc', size) // this thread's last allocation error, read first
+        if (got > 0) batch.free(h, out, got)
+        out.fill(0n, 0, n)
+        throw err
+      }
+      this.#sizes.setMany(new Uint32Array(out.buffer, out.byteOffset, 2 * n), n, recorded)
+      return out
+    }
+    let i = 0
+    try {
+      for (; i < n; i++) out[i] = this.malloc(size)
+    } catch (e) {
+      for (let j = 0; j < i; j++) this.free(out[j]!)
+      out.fill(0n, 0, n)
+      throw e
+    }
+    return out
+  }
+
+  /**
+   * Frees many allocations in one call (a C loop over `umfPoolFree` in libumf_batch.so.1; see
+   * {@link MemoryPool.mallocMany}). All or nothing: every entry must be a live allocation of this pool
+   * made through lib/, none may appear twice and none may be lent (see {@link MemoryPool.with}); otherwise
+   * it throws naming the first bad entry and frees none of them. The notes of {@link MemoryPool.free}
+   * about views apply to each.
+   *
+   * @param ptrs - the addresses: a BigUint64Array (as mallocMany returns) or an array of bigints
+   * @throws TypeError or RangeError for a bad entry (nothing freed); UmfError when C refuses a free (the
+   *   others are freed all the same, and lib/ forgets them all)
+   */
+  freeMany(ptrs: BigUint64Array | readonly bigint[]): void {
+    const h = this._h
+    if (h === null) throw this.deadError()
+    let arr: BigUint64Array
+    if (ptrs instanceof BigUint64Array) {
+      arr = ptrs
+    } else if (Array.isArray(ptrs)) {
+      arr = new BigUint64Array(ptrs.length)
+      for (let i = 0; i < ptrs.length; i++) {
+        const p: unknown = ptrs[i]
+        if (typeof p !== 'bigint' || BigInt.asUintN(64, p) !== p) {
+          throw new TypeError(`freeMany: ptrs[${i}] must be an address (a bigint from 0 to 2^64 - 1), got ${describe(p)}; nothing was freed`)
+        }
+        arr[i] = p
+      }
+    } else {
+      throw new TypeError(`freeMany: ptrs must be a BigUint64Array or an array of bigints, got ${describe(ptrs)}`)
+    }
+    const n = arr.length
+    if (n === 0) return
+    // take every entry out of the size table; put them back and refuse at the first bad one
+    const w = new Uint32Array(arr.buffer, arr.byteOffset, 2 * n)
+    const sizes = this.#sizes
+    const lent = this.#lent
+    if (takenSizes.length < n) takenSizes = new Float64Array(Math.max(n, 2 * takenSizes.length))
+    const taken = takenSizes
+    if (lent === null) {
+      const bad = sizes.deleteMany(w, n, taken)
+      if (bad >= 0) throw this.#badBatchEntry(arr, bad)
+    } else {
+      // some allocations are lent: check each entry against the loans too
+      for (let i = 0; i < n; i++) {
+        const k = w[2 * i + HI]! * 4294967296 + w[2 * i + LO]!
+        const s = k === 0 || lent.has(arr[i]!) ? -1 : sizes.deleteKey(k)
+        if (s < 0) {
+          for (let j = 0; j < i; j++) sizes.setKey(w[2 * j + HI]! * 4294967296 + w[2 * j + LO]!, taken[j]!)
+          throw this.#badBatchEntry(arr, i)
+        }
+        taken[i] = s
+      }
+    }
+    if (batch !== null && !this.#js) {
+      const rc = batch.free(h, arr, n)
+      if (rc !== S) check(rc, 'umfPoolFree')
+      return
+    }
+    let first: unknown
+    for (let i = 0; i < n; i++) {
+      const p = arr[i]!
+      try {
+        check(this.inCall((hh) => umfPoolFree(hh, p)), 'umfPoolFree')
+      } catch (e) {
+        first ??= e
+      }
+    }
+    if (first !== undefined) throw first
+  }
+
+  #badBatchEntry(arr: BigUint64Array, i: number): Error {
+    const p = arr[i]!
+    const at = `freeMany: ptrs[${i}] = 0x${p.toString(16)}`
+    if (p === 0n) return new TypeError(`${at} is NULL; nothing was freed`)
+    if (this.#lent?.has(p) === true) return new Error(`${at} is in use (lent to a FixedMemoryProvider, or inside pool.with()); nothing was freed`)
+    const j = arr.indexOf(p)
+    if (j < i) return new RangeError(`${at} appears twice (also ptrs[${j}]); nothing was freed`)
+    return new RangeError(
+      `${at} is not a live allocation of ${this.describeSelf()} (not allocated by it through lib/, or freed already); nothing was freed`,
+    )
   }
 
   /**

@@ -86,7 +86,7 @@ export class SizeTable {
   }
 
   #slotOfKey(k: number): number {
-    return this.#slotOfLow(k % 4294967296)
+    return this.#slotOfLow(k >>> 0) // the low 32 bits (exact: k < 2^53), cheaper than % on a double
   }
 
   /**
@@ -122,14 +122,103 @@ export class SizeTable {
     }
   }
 
+  /**
+   * Records (or replaces) the size of an address given as its {@link addressKey} (a number: what the
+   * hot paths get from koffi, with no bigint to split).
+   *
+   * @param k - the address as a number (not 0)
+   * @param size - its size
+   */
+  setKey(k: number, size: number): void {
+    if (this.#count >= this.#limit) this.#grow()
+    this.#insert(k, this.#slotOfLow(k >>> 0), size)
+  }
+
+  /**
+   * Records `n` addresses of the same size, given as the 32-bit halves of a BigUint64Array's elements
+   * (for `pool.mallocMany`: no bigint per element, one call).
+   *
+   * @param w - the elements as a Uint32Array (two halves each, in this machine's byte order)
+   * @param n - how many elements
+   * @param size - their size
+   */
+  setMany(w: Uint32Array, n: number, size: number): void {
+    while (this.#count + n > this.#limit) this.#grow()
+    const keys = this.#keys
+    const sizes = this.#sizes
+    const mask = this.#mask
+    const shift = this.#shift
+    let added = 0
+    for (let e = 0; e < n; e++) {
+      const lo = w[2 * e + LO]!
+      const k = w[2 * e + HI]! * 4294967296 + lo
+      let i = Math.imul(lo ^ (lo >>> 16), 0x9e3779b1) >>> shift
+      for (;;) {
+        const cur = keys[i]!
+        if (cur === 0) {
+          keys[i] = k
+          sizes[i] = size
+          added++
+          break
+        }
+        if (cur === k) {
+          sizes[i] = size
+          break
+        }
+        i = (i + 1) & mask
+      }
+    }
+    this.#count += added
+  }
+
+  /**
+   * Forgets `n` addresses given as the 32-bit halves of a BigUint64Array's elements, all or none (for
+   * `pool.freeMany`): at the first one not held (0, unknown, or a repeat of an earlier one) it puts back
+   * the ones it took and returns that element's index.
+   *
+   * @param w - the elements as a Uint32Array (two halves each, in this machine's byte order)
+   * @param n - how many elements
+   * @param taken - receives the size of each element taken (length at least n)
+   * @returns -1 when all were forgotten, else the index of the first element not held (none forgotten)
+   */
+  deleteMany(w: Uint32Array, n: number, taken: Float64Array): number {
+    const keys = this.#keys
+    const sizes = this.#sizes
+    const mask = this.#mask
+    const shift = this.#shift
+    for (let e = 0; e < n; e++) {
+      const lo = w[2 * e + LO]!
+      const k = w[2 * e + HI]! * 4294967296 + lo
+      let i = Math.imul(lo ^ (lo >>> 16), 0x9e3779b1) >>> shift
+      let found = k !== 0
+      while (found) {
+        const cur = keys[i]!
+        if (cur === k) break
+        if (cur === 0) found = false
+        else i = (i + 1) & mask
+      }
+      if (!found) {
+        this.#count -= e
+        for (let j = 0; j < e; j++) this.setKey(w[2 * j + HI]! * 4294967296 + w[2 * j + LO]!, taken[j]!)
+        return e
+      }
+      taken[e] = sizes[i]!
+      this.#shiftOut(i)
+    }
+    this.#count -= n
+    return -1
+  }
+
   #find(ptr: bigint): number {
     u64[0] = ptr
-    const lo = u32[LO]!
-    const k = u32[HI]! * 4294967296 + lo
+    return this.#findKey(u32[HI]! * 4294967296 + u32[LO]!)
+  }
+
+  #findKey(k: number): number {
     if (k === 0) return -1 // 0 marks an empty slot
     const keys = this.#keys
     const mask = this.#mask
-    let i = this.#slotOfLow(lo)
+    let i = this.#slotOfLow(k >>> 0)
     for (;;) {
       const cur = keys[i]!
       if (cur === k) return i
@@ -156,12 +245,32 @@ export class SizeTable {
    * @returns its size, or -1 when it was not held
    */
   delete(ptr: bigint): number {
-    const i = this.#find(ptr)
+    return this.#deleteAt(this.#find(ptr))
+  }
+
+  /**
+   * Forgets an address given as its {@link addressKey}.
+   *
+   * @param k - the address as a number
+   * @returns its size, or -1 when it was not held
+   */
+  deleteKey(k: number): number {
+    return this.#deleteAt(this.#findKey(k))
+  }
+
+  #deleteAt(i: number): number {
     if (i < 0) return -1
+    const size = this.#sizes[i]!
+    this.#shiftOut(i)
+    this.#count--
+    return size
+  }
+
+  /** Empties slot i (the count is the caller's): backward-shift deletion. */
+  #shiftOut(i: number): void {
     const keys = this.#keys
     const sizes = this.#sizes
     const mask = this.#mask
-    const size = sizes[i]!
     // backward-shift: move later members of the cluster into the hole when their home slot allows it
     let hole = i
     let j = (i + 1) & mask
@@ -181,8 +290,6 @@ export class SizeTable {
     }
     keys[hole] = 0
     sizes[hole] = 0
-    this.#count--
-    return size
   }
 
   /**

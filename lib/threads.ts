@@ -548,6 +548,11 @@ if (inWorker && tracked) {
 
 // ---- size tables shared between threads ----
 
+// the halves of a BigUint64Array element seen through a Uint32Array (setMany/deleteMany)
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+const LO = LITTLE ? 0 : 1
+const HI = LITTLE ? 1 : 0
+
 /**
  * An address-to-size table in a SharedArrayBuffer, for a shared pool: every thread that holds the pool
  * records and checks its allocations here, under a lock in the buffer. Linear probing with
@@ -645,7 +650,17 @@ export class SharedSizeTable {
    * @param size - its size
    */
   set(ptr: bigint, size: number): void {
-    const k = Number(ptr)
+    this.setKey(Number(ptr), size)
+  }
+
+  /**
+   * Records (or replaces) the size of an address given as a number (as {@link SizeTable.setKey}: what
+   * the hot paths get from koffi).
+   *
+   * @param k - the address as a number (not 0)
+   * @param size - its size
+   */
+  setKey(k: number, size: number): void {
     this.#lock()
     try {
       const cap = this.#ctl[2]!
@@ -692,36 +707,98 @@ export class SharedSizeTable {
    * @returns its size, or -1 when it was not held
    */
   delete(ptr: bigint): number {
-    const k = Number(ptr)
+    return this.deleteKey(Number(ptr))
+  }
+
+  /**
+   * Forgets an address given as a number (as {@link SizeTable.deleteKey}).
+   *
+   * @param k - the address as a number
+   * @returns its size, or -1 when it was not held
+   */
+  deleteKey(k: number): number {
     if (k === 0) return -1
     this.#lock()
     try {
-      const i = this.#find(k)
-      if (i < 0) return -1
-      const d = this.#data
-      const cap = this.#ctl[2]!
-      const mask = cap - 1
-      const size = d[2 * i + 1]!
-      let hole = i
-      let j = (i + 1) & mask
-      for (;;) {
-        const kj = d[2 * j]!
-        if (kj === 0) break
-        const home = SharedSizeTable.#home(kj, cap)
-        if (((j - home) & mask) >= ((j - hole) & mask)) {
-          d[2 * hole] = kj
-          d[2 * hole + 1] = d[2 * j + 1]!
-          hole = j
-        }
-        j = (j + 1) & mask
-      }
-      d[2 * hole] = 0
-      d[2 * hole + 1] = 0
-      this.#ctl[1]!--
-      return size
+      return this.#deleteAt(this.#find(k))
     } finally {
       this.#unlock()
     }
+  }
+
+  /**
+   * Records `n` addresses of the same size, given as the 32-bit halves of a BigUint64Array's elements
+   * (as {@link SizeTable.setMany}, for `pool.mallocMany`), under one hold of the lock.
+   *
+   * @param w - the elements as a Uint32Array (two halves each, in this machine's byte order)
+   * @param n - how many elements
+   * @param size - their size
+   */
+  setMany(w: Uint32Array, n: number, size: number): void {
+    this.#lock()
+    try {
+      let cap = this.#ctl[2]!
+      while (this.#ctl[1]! + n > cap / 2) cap *= 2
+      if (cap !== this.#ctl[2]) this.#grow(cap)
+      for (let e = 0; e < n; e++) this.#insert(w[2 * e + HI]! * 4294967296 + w[2 * e + LO]!, size)
+    } finally {
+      this.#unlock()
+    }
+  }
+
+  /**
+   * Forgets `n` addresses given as the 32-bit halves of a BigUint64Array's elements, all or none (as
+   * {@link SizeTable.deleteMany}, for `pool.freeMany`), under one hold of the lock: at the first one not
+   * held (0, unknown, or a repeat) it puts back the ones it took and returns that element's index.
+   *
+   * @param w - the elements as a Uint32Array (two halves each, in this machine's byte order)
+   * @param n - how many elements
+   * @param taken - receives the size of each element taken (length at least n)
+   * @returns -1 when all were forgotten, else the index of the first element not held (none forgotten)
+   */
+  deleteMany(w: Uint32Array, n: number, taken: Float64Array): number {
+    this.#lock()
+    try {
+      for (let e = 0; e < n; e++) {
+        const k = w[2 * e + HI]! * 4294967296 + w[2 * e + LO]!
+        const size = k === 0 ? -1 : this.#deleteAt(this.#find(k))
+        if (size < 0) {
+          // put back what was taken (no growth needed: the table held them a moment ago)
+          for (let j = 0; j < e; j++) this.#insert(w[2 * j + HI]! * 4294967296 + w[2 * j + LO]!, taken[j]!)
+          return e
+        }
+        taken[e] = size
+      }
+      return -1
+    } finally {
+      this.#unlock()
+    }
+  }
+
+  /** Empties slot i (backward-shift deletion); the lock is held. Returns its size, or -1 for i < 0. */
+  #deleteAt(i: number): number {
+    if (i < 0) return -1
+    const d = this.#data
+    const cap = this.#ctl[2]!
+    const mask = cap - 1
+    const size = d[2 * i + 1]!
+    let hole = i
+    let j = (i + 1) & mask
+    for (;;) {
+      const kj = d[2 * j]!
+      if (kj === 0) break
+      const home = SharedSizeTable.#home(kj, cap)
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        d[2 * hole] = kj
+        d[2 * hole + 1] = d[2 * j + 1]!
+        hole = j
+      }
+      j = (j + 1) & mask
+    }
+    d[2 * hole] = 0
+    d[2 * hole + 1] = 0
+    this.#ctl[1]!--
+    return size
   }
 
   /**

@@ -34,6 +34,20 @@ t.test('a pool shared with a worker: adopt, view, free and byPtr across threads;
   t.equal(line(r, 'destroyed')['alive'], false, 'destroy() works once the worker released it')
 })
 
+t.test('batch calls and the fast path on a shared pool go through the shared size table', async (t) => {
+  const r = run(t, 'batch')
+  const w = line(r, 'worker')
+  t.equal(w['sizeSeen'], 24, "the worker sees the sizes of main's batch (recorded before share())")
+  t.equal(w['live'], 151, '50 of main\'s + 100 + 1 of its own')
+  const m = line(r, 'main')
+  t.equal(m['size'], 40, "main sees the sizes of the worker's mallocMany")
+  t.equal(m['singleSize'], 16, "and of the worker's malloc")
+  t.match(m['freedByWorker'], /ptrs\[0\] = 0x[0-9a-f]+ is not a live allocation.*nothing was freed/, 'freeMany of what the worker freed is refused, all or nothing')
+  t.match(m['gone'], /not a live allocation/, "a free of what the worker's free() forgot is refused")
+  t.equal(m['live'], 151)
+  t.same(line(r, 'freed'), { name: 'freed', live: 0, allocCount: 0 }, 'all freed, none left in C')
+})
+
 t.test('frees through lib/ of allocations made through ffi/ are accepted at live allocation starts only', async (t) => {
   const r = run(t, 'ffiAlloc')
   const f = line(r, 'ffi')

@@ -2,9 +2,16 @@
  * UMF 1.1's own benchmark workloads (docs: shared/reference/umf-1.1-more.md section 5), rebuilt here so
  * that the disjoint pool is measured on them against glibc malloc and jemalloc's mallocx in the same run.
  *
- *   bench_umf_workloads [runs] [ops] [filter]
+ *   bench_umf_workloads [--tsv] [runs] [ops] [filter]
  *
  * filter: run only the workloads whose name contains it (e.g. "stacked 8..128"; "lookup" for the last part).
+ * --tsv: print, instead of the tables, one tab-separated line per row for programs to read (npm run
+ * bench:report): "row", workload, allocator, ns/op, x glibc, held/in use ("-" where not measured);
+ * "lookup", call and order, nested ns, single ns (before the stack), ratio; "goal", what, value, unit,
+ * target, met / NOT MET.
+ *
+ * On mmf the jemalloc and scalable pools (over the same counting OS provider) run too when libumf has
+ * them (the scalable pool needs libtbbmalloc.so.2 at run time); their rows are left out otherwise.
  *
  * Disjoint pool parameters are UMF's: slab_min_size 4096, capacity 4, min_bucket_size 8,
  * max_poolable_size 65536, over the OS provider.
@@ -40,6 +47,8 @@
 #include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_disjoint.h>
+#include <umf/pools/pool_jemalloc.h>
+#include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
@@ -55,8 +64,8 @@
 typedef enum { S_FIXED4K, S_TO4K, S_TO128, S_COUNT } sizes_t;
 static const char *const SIZE_NAMES[S_COUNT] = {"fixed 4096", "8..4096", "8..128"};
 
-typedef enum { K_GLIBC, K_JEMALLOC, K_DISJOINT, K_COUNT } kind_t;
-static const char *const KIND_NAMES[K_COUNT] = {"glibc", "jemalloc", "disjoint"};
+typedef enum { K_GLIBC, K_JEMALLOC, K_DISJOINT, K_JEPOOL, K_SCALABLE, K_COUNT } kind_t;
+static const char *const KIND_NAMES[K_COUNT] = {"glibc", "jemalloc", "disjoint", "je-pool", "scalable"};
 
 static inline uint64_t rng(uint64_t *s) {
     uint64_t x = *s;
@@ -287,6 +296,21 @@ static lookup_t run_lookup(umf_memory_pool_handle_t pool, unsigned rounds, int r
     return (lookup_t){(t1 - t0) / n, (t2 - t1) / n};
 }
 
+/* A pool of kind k (disjoint, je-pool, scalable) over prov, or NULL when libumf cannot make it. */
+static umf_memory_pool_handle_t make_pool(kind_t k, umf_memory_provider_handle_t prov) {
+    umf_memory_pool_handle_t pool = NULL;
+    if (k == K_DISJOINT) {
+        umf_disjoint_pool_params_handle_t params = umf_params();
+        umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &pool);
+        umfDisjointPoolParamsDestroy(params);
+    } else if (k == K_JEPOOL && umfJemallocPoolOps() != NULL) {
+        umfPoolCreate(umfJemallocPoolOps(), prov, NULL, 0, &pool);
+    } else if (k == K_SCALABLE && umfScalablePoolOps() != NULL) {
+        umfPoolCreate(umfScalablePoolOps(), prov, NULL, 0, &pool);
+    }
+    return pool;
+}
+
 /* Medians over the runs of the three pools' lookups, per order (0 allocation order, 1 random). */
 typedef struct lookup_stats_t {
     double nested[2][2], single_before[2][2], single_with[2][2]; /* [order][by_ptr / free_malloc] */
@@ -353,11 +377,37 @@ static void print_lookup(const lookup_stats_t *st) {
     }
 }
 
+/* --tsv: "lookup", call and order, nested ns, single ns (no stack), nested / single (no stack); the
+ * single pool measured with the stack is not in these rows (the table has it). */
+static void print_lookup_tsv(const lookup_stats_t *st) {
+    static const char *const calls[2] = {"umfPoolByPtr", "umfFree + umfPoolMalloc"};
+    static const char *const orders[2] = {"allocation order", "random order"};
+    for (int o = 0; o < 2; o++) {
+        for (int c = 0; c < 2; c++) {
+            printf("lookup\t%s, %s\t%.2f\t%.2f\t%.3f\n", calls[c], orders[o], st->nested[o][c],
+                   st->single_before[o][c], st->nested[o][c] / st->single_before[o][c]);
+        }
+    }
+}
+
+static bool g_tsv;
+
+/* A goal's line; with --tsv: "goal", what, value, unit, target, met / NOT MET. */
 static void goal_line(const char *what, double value, const char *unit, const char *target, bool met) {
+    if (g_tsv) {
+        printf("goal\t%s\t%.3f\t%s\t%s\t%s\n", what, value, unit, target, met ? "met" : "NOT MET");
+        return;
+    }
     printf("  %-52s %8.2f%-3s %-26s %s\n", what, value, unit, target, met ? "met" : "NOT MET");
 }
 
 int main(int argc, char **argv) {
+    bool tsv = argc > 1 && strcmp(argv[1], "--tsv") == 0;
+    if (tsv) {
+        argv++;
+        argc--;
+    }
+    g_tsv = tsv;
     unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
     size_t ops = argc > 2 ? (size_t)atol(argv[2]) : 400000;
     runs = runs < 1 ? 1 : runs > MAX_RUNS ? MAX_RUNS : runs;
@@ -376,10 +426,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     bool have_je = BENCH_HAVE_JEMALLOC;
-    printf("UMF 1.1 workloads: %u runs, %zu operations per run; disjoint: slab_min_size 4096, capacity 4, "
-           "min_bucket_size 8, max_poolable_size 65536, OS provider; jemalloc: %s\n",
-           runs, ops, have_je ? "5.3.0 (static)" : "not built");
-    printf("%-30s %-9s %10s %8s %14s\n", "workload", "allocator", "ns/op", "x glibc", "held/in use");
+    bool have[K_COUNT] = {true, have_je, true, false, false};
+    for (int k = K_JEPOOL; k < K_COUNT; k++) {
+        umf_memory_pool_handle_t probe = make_pool((kind_t)k, prov);
+        have[k] = probe != NULL;
+        if (probe) {
+            umfPoolDestroy(probe);
+        }
+    }
+    if (!tsv) {
+        printf("UMF 1.1 workloads: %u runs, %zu operations per run; disjoint: slab_min_size 4096, capacity 4, "
+               "min_bucket_size 8, max_poolable_size 65536, OS provider; jemalloc: %s\n",
+               runs, ops, have_je ? "5.3.0 (static)" : "not built");
+        printf("%-30s %-9s %10s %8s %14s\n", "workload", "allocator", "ns/op", "x glibc", "held/in use");
+    }
     make_orders();
     double disjoint_ratio[2][S_COUNT]; /* [stacked][sizes]; < 0 when not measured */
     for (int i = 0; i < 2 * S_COUNT; i++) {
@@ -413,55 +473,74 @@ int main(int argc, char **argv) {
             if (!strstr(name, filter)) {
                 continue;
             }
-            double ns[K_COUNT][MAX_RUNS], ratio[K_COUNT][MAX_RUNS], held[MAX_RUNS];
+            double ns[K_COUNT][MAX_RUNS], ratio[K_COUNT][MAX_RUNS], held[K_COUNT][MAX_RUNS];
+            /* the jemalloc and scalable pools run on mmf only (the nested pools are disjoint pools) */
+            bool run_k[K_COUNT];
+            for (int k = 0; k < K_COUNT; k++) {
+                run_k[k] = have[k] && (!stacked || k <= K_DISJOINT);
+            }
             for (unsigned r = 0; r < runs; r++) {
                 for (int k = 0; k < K_COUNT; k++) {
-                    if (k == K_JEMALLOC && !have_je) {
+                    if (!run_k[k]) {
                         continue;
                     }
                     target_t t = {.kind = (kind_t)k, .stacked = stacked != 0};
-                    if (k == K_DISJOINT && !stacked) {
-                        umf_disjoint_pool_params_handle_t params = umf_params();
-                        umfPoolCreate(umfDisjointPoolOps(), prov, params, 0, &t.pool);
-                        umfDisjointPoolParamsDestroy(params);
+                    if (k >= K_DISJOINT && !stacked) {
+                        t.pool = make_pool((kind_t)k, prov);
                     }
                     double h = 0;
                     ns[k][r] = run_mmf(&t, (sizes_t)d, ops, r, &h);
-                    if (k == K_DISJOINT) {
-                        held[r] = h;
-                    }
+                    held[k][r] = h;
                     if (t.pool) {
                         umfPoolDestroy(t.pool);
                     }
                 }
                 for (int k = 0; k < K_COUNT; k++) {
-                    ratio[k][r] = ns[k][r] / ns[K_GLIBC][r];
+                    ratio[k][r] = run_k[k] ? ns[k][r] / ns[K_GLIBC][r] : 0;
                 }
             }
             for (int k = 0; k < K_COUNT; k++) {
-                if (k == K_JEMALLOC && !have_je) {
+                if (!run_k[k]) {
                     continue;
                 }
-                double median_ratio = bench_median(ratio[k], (int)runs);
+                /* held: the counting provider under the pools, so only for a pool that is not nested */
+                bool with_held = k >= K_DISJOINT && !stacked;
+                double ns_med = bench_median(ns[k], (int)runs), r_med = bench_median(ratio[k], (int)runs);
+                double h_med = with_held ? bench_median(held[k], (int)runs) : 0;
                 if (k == K_DISJOINT) {
-                    disjoint_ratio[stacked][d] = median_ratio;
+                    disjoint_ratio[stacked][d] = r_med;
                 }
-                printf("%-30s %-9s %10.1f %8.2f", name, KIND_NAMES[k], bench_median(ns[k], (int)runs), median_ratio);
-                if (k == K_DISJOINT && !stacked) {
-                    printf(" %14.3f", bench_median(held, (int)runs));
+                if (tsv) {
+                    printf("row\t%s\t%s\t%.2f\t%.3f\t", name, KIND_NAMES[k], ns_med, r_med);
+                    if (with_held) {
+                        printf("%.4f\n", h_med);
+                    } else {
+                        printf("-\n");
+                    }
+                    continue;
+                }
+                printf("%-30s %-9s %10.1f %8.2f", name, KIND_NAMES[k], ns_med, r_med);
+                if (with_held) {
+                    printf(" %14.3f", h_med);
                 }
                 printf("\n");
             }
         }
         if (stacked && want_lookup) {
             lookup_nested(prov, runs, rounds, &lk);
-            print_lookup(&lk);
+            if (tsv) {
+                print_lookup_tsv(&lk);
+            } else {
+                print_lookup(&lk);
+            }
         }
         if (stacked) {
             stack_destroy();
         }
     }
-    printf("\ngoals (issue 17), single thread, ratios from the same run:\n");
+    if (!tsv) {
+        printf("\ngoals (issue 17), single thread, ratios from the same run:\n");
+    }
     if (want_lookup) {
         for (int c = 0; c < 2; c++) {
             char what[96];
