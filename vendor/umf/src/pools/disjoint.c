@@ -35,7 +35,7 @@
  *    A thread finds its cache through a small per-thread table (one __thread
  *    pointer; libumf must stay loadable with dlopen, so no initial-exec TLS),
  *    and the first thread that caches for a pool finds it through the pool
- *    itself (pthread_self() compared with the pool's owner).
+ *    itself (the thread's dp_thread_token() compared with the pool's owners).
  *
  * Beyond upstream UMF, calloc and realloc are supported.
  *
@@ -227,8 +227,9 @@ static umf_result_t dp_setup_locked(dp_pool_t *p) {
             b->size = sz;
             b->slab_size = slab;
             b->chunks = (uint32_t)UMF_MIN(slab / sz, (size_t)UINT32_MAX);
-            b->three = !IS_POWER_OF_2(sz);
-            b->size_shift = dp_log2_floor(b->three ? sz / 3 : sz);
+            bool three = !IS_POWER_OF_2(sz);
+            b->size_shift = dp_log2_floor(three ? sz / 3 : sz);
+            b->div = three ? (dp_divider_t){0xAAAAAAABu, 33} : (dp_divider_t){1, 0};
             b->pool = p;
         }
     }
@@ -275,14 +276,8 @@ static inline void dp_list_remove(dp_list_t *l, dp_slab_t *s) {
     l->count--;
 }
 
-/* off / b->size without a division (off < slab size, so off >> size_shift < 2^32) */
-static inline size_t dp_chunk_index(const dp_bucket_t *b, size_t off) {
-    size_t q = off >> b->size_shift;
-    if (b->three) {
-        q = (size_t)(((uint64_t)q * 0xAAAAAAABULL) >> 33);
-    }
-    return q;
-}
+/* off / b->size (off < slab size, so off >> size_shift < 2^32) */
+static inline size_t dp_chunk_index(const dp_bucket_t *b, size_t off) { return dp_divide(b->div, b->size_shift, off); }
 
 static inline size_t dp_bitmap_words(uint32_t chunks) { return ((size_t)chunks + 63) / 64; }
 
@@ -345,7 +340,7 @@ static dp_slab_t *dp_slab_create(dp_bucket_t *b, umf_result_t *rc) {
         s->chunks = b->chunks;
         s->size = b->size;
         s->size_shift = b->size_shift;
-        s->three = b->three;
+        s->div = b->div;
     }
     void *block = NULL;
     size_t block_size = b->slab_size;
@@ -660,7 +655,7 @@ static dp_tcache_t *dp_tc_slow(dp_pool_t *p) {
     for (int i = 0; i < DP_OWNERS; i++) {
         if (!p->owners[i].claimed) {
             p->owners[i].claimed = true;
-            p->owners[i].thread = pthread_self();
+            p->owners[i].thread = dp_thread_token();
             atomic_store_explicit(&p->owners[i].tc, tc, memory_order_release);
             break;
         }
@@ -731,20 +726,21 @@ static void *dp_alloc_cached(dp_pool_t *p, dp_tcache_t *tc, unsigned cls) {
     return ptr;
 }
 
-/* A full bin gives its older half back to the buckets; returns the new count. */
-static __attribute__((noinline)) uint32_t dp_tc_drain_half(dp_pool_t *p, dp_tbin_t *bin) {
+/* The free of a chunk into a full bin: its older half goes back to the buckets first. Out of line
+ * and reached by a tail call, so the fast path of free needs no stack frame. */
+static __attribute__((noinline)) umf_result_t dp_tc_push_full(dp_pool_t *p, dp_tbin_t *bin, void *ptr) {
     dp_tc_drain(p, bin->items, DP_TC_BATCH);
     memmove(bin->items, bin->items + DP_TC_BATCH, (DP_TC_SLOTS - DP_TC_BATCH) * sizeof(void *));
-    return DP_TC_SLOTS - DP_TC_BATCH;
+    uint32_t n = DP_TC_SLOTS - DP_TC_BATCH;
+    bin->items[n] = ptr;
+    atomic_store_explicit(&bin->count, n + 1, memory_order_relaxed);
+    return UMF_RESULT_SUCCESS;
 }
 
 /* free of a chunk of a cached class (s is ptr's slab, found without a lock). */
 static inline __attribute__((always_inline)) umf_result_t dp_free_cached(dp_pool_t *p, dp_tcache_t *tc, dp_slab_t *s, void *ptr) {
     size_t off = (size_t)((char *)ptr - s->base);
-    size_t idx = off >> s->size_shift;
-    if (s->three) {
-        idx = (size_t)(((uint64_t)idx * 0xAAAAAAABULL) >> 33);
-    }
+    size_t idx = dp_divide(s->div, s->size_shift, off);
     if (UMF_UNLIKELY((char *)ptr < s->base || idx * s->size != off || idx >= s->chunks)) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
@@ -755,7 +751,7 @@ static inline __attribute__((always_inline)) umf_result_t dp_free_cached(dp_pool
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (UMF_UNLIKELY(n == DP_TC_SLOTS)) {
-        n = dp_tc_drain_half(p, bin);
+        return dp_tc_push_full(p, bin, ptr);
     }
     bin->items[n] = ptr;
     atomic_store_explicit(&bin->count, n + 1, memory_order_relaxed);
@@ -834,19 +830,14 @@ static inline void dp_trace(dp_pool_t *p, const char *op, const void *ptr, size_
 
 static __attribute__((noinline)) void *dp_malloc_slow(dp_pool_t *p, size_t size);
 
-/* The calling thread's cache of p if it has one, without creating it. */
-static inline dp_tcache_t *dp_tc_find(dp_pool_t *p) {
-    pthread_t self = pthread_self();
+/* The calling thread's cache of p when the thread is one of the pool's owners, else NULL (the slow
+ * paths then find or make it through dp_tc_get). No calls, so the fast paths need no stack frame. */
+static inline dp_tcache_t *dp_tc_find_owned(dp_pool_t *p) {
+    uintptr_t self = dp_thread_token();
     for (int i = 0; i < DP_OWNERS; i++) {
         dp_tcache_t *tc = atomic_load_explicit(&p->owners[i].tc, memory_order_acquire);
-        if (tc != NULL && pthread_equal(p->owners[i].thread, self)) {
+        if (tc != NULL && p->owners[i].thread == self) {
             return tc;
-        }
-    }
-    dp_thread_t *t = dp_self;
-    for (int i = 0; t && i < DP_TLS_POOLS; i++) {
-        if (t->tc[i].id == p->id) {
-            return t->tc[i].tc;
         }
     }
     return NULL;
@@ -856,7 +847,7 @@ static inline __attribute__((always_inline)) void *dp_raw_malloc(void *pool, siz
     dp_pool_t *p = pool;
     if (UMF_LIKELY(size - 1 < p->tc_max_size)) {
         /* the thread cache: no lock */
-        dp_tcache_t *tc = dp_tc_find(p);
+        dp_tcache_t *tc = dp_tc_find_owned(p);
         if (UMF_LIKELY(tc != NULL)) {
             dp_tbin_t *bin = &tc->bins[p->small_class[(size + 3) / 4]];
             uint32_t n = atomic_load_explicit(&bin->count, memory_order_relaxed);
@@ -988,7 +979,7 @@ static inline __attribute__((always_inline)) umf_result_t dp_raw_free(void *pool
         /* the thread cache: no lock */
         dp_slab_t *s = dp_radix_get(&p->radix, ptr);
         if (UMF_LIKELY(s != NULL && s->cls < p->tc_classes)) {
-            dp_tcache_t *tc = dp_tc_find(p);
+            dp_tcache_t *tc = dp_tc_find_owned(p);
             if (UMF_LIKELY(tc != NULL)) {
                 return dp_free_cached(p, tc, s, ptr);
             }

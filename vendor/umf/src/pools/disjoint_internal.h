@@ -108,6 +108,18 @@ typedef enum dp_slab_state_t {
     DP_SLAB_EMPTY = 3, /* no chunk allocated; cached */
 } dp_slab_state_t;
 
+/* off / chunk size without a division or a branch (sizes are 2^k or 3 * 2^k; a branch on which
+ * one mispredicts on every other free when sizes are mixed): ((off >> size_shift) * mul) >> shift,
+ * with mul 1 and shift 0 for 2^k, and the reciprocal of 3 for 3 * 2^k (exact below 2^32). */
+typedef struct dp_divider {
+    uint32_t mul;
+    uint32_t shift;
+} dp_divider_t;
+
+static inline size_t dp_divide(dp_divider_t d, unsigned size_shift, size_t off) {
+    return (size_t)(((uint64_t)(off >> size_shift) * d.mul) >> d.shift);
+}
+
 typedef struct dp_slab {
     char *base;              /* first chunk; aligned to the unit */
     void *block;             /* what the provider returned (== base unless over-allocated) */
@@ -118,7 +130,7 @@ typedef struct dp_slab {
     uint32_t chunks;
     size_t size;
     unsigned size_shift;
-    bool three;
+    dp_divider_t div;
     struct dp_slab *prev, *next;
     uint32_t nfree;
     uint32_t hint; /* no free chunk in bitmap words below this one */
@@ -137,8 +149,8 @@ typedef struct dp_bucket {
     uint32_t chunks; /* per slab */
     size_t size;     /* chunk size */
     size_t slab_size;
-    unsigned size_shift; /* size == (three ? 3 : 1) << size_shift */
-    bool three;
+    unsigned size_shift; /* size == (3 or 1) << size_shift */
+    dp_divider_t div;
     size_t avail_empty; /* 1 when the only slab in avail is empty and kept there */
     struct dp_pool *pool;
     dp_list_t avail, full, empty;
@@ -213,7 +225,7 @@ typedef struct dp_pool {
      * without TLS. A slot's thread is written once, before its cache is published;
      * the cache goes back to NULL for good when it is released. */
     struct {
-        pthread_t thread;
+        uintptr_t thread; /* dp_thread_token() of the thread */
         bool claimed;
         _Atomic(struct dp_tcache *) tc;
     } owners[DP_OWNERS];
@@ -264,6 +276,16 @@ void dp_radix_init(dp_radix_t *r);
 umf_result_t dp_radix_set(dp_radix_t *r, const void *base, size_t size, dp_slab_t *slab);
 void dp_radix_destroy(dp_radix_t *r);
 /* The slab of the page of ptr, or NULL; lock-free. */
+/* A value unique among the live threads, read without a call: the thread pointer where the compiler
+ * offers it (pthread_self() is a call into libc on every malloc and free otherwise). */
+static inline uintptr_t dp_thread_token(void) {
+#if defined(__x86_64__) && !defined(__clang__) && __GNUC__ >= 11
+    return (uintptr_t)__builtin_thread_pointer();
+#else
+    return (uintptr_t)pthread_self();
+#endif
+}
+
 static inline dp_slab_t *dp_radix_get(const dp_radix_t *r, const void *ptr) {
     uintptr_t a = (uintptr_t)ptr;
     if (UMF_UNLIKELY((a >> (DP_R0_SHIFT + DP_R0_BITS)) != 0 || r->root == NULL)) {
