@@ -46,8 +46,10 @@ struct umf_memory_pool_t {
  * the disjoint pool defines it, and the core links without it. */
 size_t (*umf_disjoint_live_count_fn(const umf_memory_pool_ops_t *ops))(void *priv) __attribute__((weak));
 
-/* The tracker of all pool allocations; NULL before umfInit() and after the last umfTearDown(). */
-umf_tracker_t *umf_global_tracker(void);
+/* The tracker of all pool allocations; NULL before umfInit() and after the last umfTearDown().
+ * Inline, as every umfFree and umfPoolByPtr reads it (init.c sets it). */
+extern umf_tracker_t *_Atomic umf_g_tracker __attribute__((visibility("hidden")));
+static inline umf_tracker_t *umf_global_tracker(void) { return atomic_load_explicit(&umf_g_tracker, memory_order_acquire); }
 
 /* Wraps upstream in a provider that records every allocation of pool in the global tracker. */
 umf_result_t umf_tracking_provider_create(umf_memory_provider_handle_t upstream, umf_memory_pool_handle_t pool,

@@ -20,9 +20,7 @@ extern void umf_ipc_fini(void) __attribute__((weak));
 
 static pthread_mutex_t g_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned g_init_count;
-static umf_tracker_t *_Atomic g_tracker;
-
-umf_tracker_t *umf_global_tracker(void) { return atomic_load_explicit(&g_tracker, memory_order_acquire); }
+umf_tracker_t *_Atomic umf_g_tracker;
 
 static void prefork_hook(void);
 static void register_atfork(void) { pthread_atfork(prefork_hook, NULL, NULL); }
@@ -47,7 +45,7 @@ umf_result_t umfInit(void) {
             rc = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
             goto out;
         }
-        atomic_store_explicit(&g_tracker, tracker, memory_order_release);
+        atomic_store_explicit(&umf_g_tracker, tracker, memory_order_release);
         if (umf_ipc_init && (rc = umf_ipc_init()) != UMF_RESULT_SUCCESS) {
             goto fail;
         }
@@ -59,7 +57,7 @@ umf_result_t umfInit(void) {
     g_init_count++;
     goto out;
 fail:
-    umf_tracker_destroy(atomic_exchange(&g_tracker, NULL));
+    umf_tracker_destroy(atomic_exchange(&umf_g_tracker, NULL));
     umf_log_fini();
 out:
     pthread_mutex_unlock(&g_init_lock);
@@ -78,7 +76,7 @@ umf_result_t umfTearDown(void) {
         if (umf_topology_fini) {
             umf_topology_fini();
         }
-        umf_tracker_t *tracker = atomic_exchange(&g_tracker, NULL);
+        umf_tracker_t *tracker = atomic_exchange(&umf_g_tracker, NULL);
         size_t leaked = tracker ? umf_tracker_count(tracker) : 0;
         if (leaked != 0) {
             LOG_WARN("%zu tracked allocations were never freed", leaked);

@@ -10,7 +10,10 @@
  * nested pools it is a single predecessor search. Each level keeps bounds
  * that hold all its ranges, so a pointer outside them skips the level without
  * a search (a program with a stack of nested pools and a separate pool finds
- * the separate pool's pointers with one search, not one per level). Before
+ * the separate pool's pointers with one search, not one per level), and the
+ * levels below the first count their ranges per 2 MiB granule, so a lookup
+ * also skips a deeper level with nothing near its pointer (in a tree of
+ * nested pools most pointers lie in the outer pools). Before
  * any search, a per-thread cache of the last few ranges found answers runs of
  * lookups in the same ranges (see "lookup cache").
  *
@@ -22,7 +25,8 @@
  * slot's address from the reference alone, without waiting for a load from
  * the node (the prefix check runs beside it); that shortens the chain of
  * dependent loads per level, which is what a lookup's latency is made of.
- * A node always has two or more children (a removal that leaves one child
+ * A node's `used` bitmap of non-empty slots turns "the nearest child left of
+ * a slot" and "the last child" into a count of leading zeros. A node always has two or more children (a removal that leaves one child
  * splices that child into the parent). The depth is therefore bounded by 16
  * and, for n keys, is about log16(n) plus the bits the keys share, whatever
  * the order of insertion; no rebalancing.
@@ -85,7 +89,9 @@
 typedef struct tr_node {
     _Alignas(TR_NODE_ALIGN) _Atomic uint64_t version; /* odd while a writer changes this node */
     _Atomic uintptr_t prefix;       /* key bits above shift + 4; the bits below are 0 */
-    unsigned nchild;                /* writers only */
+    /* bit i set when child[i] is not 0 (stored after the child when set, with it when cleared):
+     * the nearest child left of a slot, or the last one, is one count of leading zeros away */
+    _Atomic uint32_t used;
     _Atomic uintptr_t child[TR_FANOUT];
     struct tr_node *next_free;      /* writers only */
 } tr_node_t;
@@ -105,7 +111,18 @@ typedef struct tr_level {
     /* Every range of the level lies within [lo, hi] (writers widen it before linking a range and
      * reset it when the level empties), so a lookup skips the levels whose bounds miss its pointer. */
     _Atomic uintptr_t lo, hi;
+    /* Levels below the first: how many of the level's ranges touch each 2 MiB granule (hashed into
+     * TR_FILTER_SLOTS counters), so a lookup skips a deeper level that holds nothing near its pointer
+     * (with a tree of nested pools, most pointers lie in the outer ones). Writers count a range before
+     * linking it and uncount it after unlinking it. A range wider than TR_FILTER_MAX_SPAN granules
+     * counts in `wide` instead, which turns the filter off for the level while it lives. */
+    _Atomic uint32_t *filter;
+    _Atomic uint32_t wide;
 } tr_level_t;
+
+#define TR_GRANULE_SHIFT 21
+#define TR_FILTER_SLOTS 4096u
+#define TR_FILTER_MAX_SPAN 256u
 
 typedef struct tr_slab {
     struct tr_slab *next;
@@ -183,6 +200,9 @@ static inline tr_entry_t *tr_leaf_entry(uintptr_t p) { return (tr_entry_t *)(p &
 static inline tr_node_t *tr_as_node(uintptr_t ref) { return (tr_node_t *)(ref & ~(uintptr_t)(TR_NODE_ALIGN - 1)); }
 static inline unsigned tr_ref_shift(uintptr_t ref) { return (unsigned)((ref >> 1) & 15) << 2; }
 static inline uintptr_t tr_node_ref(tr_node_t *n, unsigned shift) { return (uintptr_t)n | ((uintptr_t)(shift >> 2) << 1); }
+
+/* The highest set bit of a nonzero mask. */
+static inline unsigned tr_top_bit(uint32_t m) { return 31u - (unsigned)__builtin_clz(m); }
 
 /*
  * Memory ordering (no fences, so ThreadSanitizer models all of it): a writer
@@ -277,7 +297,7 @@ static uintptr_t tr_node_make(umf_tracker_t *t, unsigned shift, uintptr_t key_a,
     }
     atomic_store_explicit(&n->child[tr_nib(key_a, shift)], child_a, memory_order_release);
     atomic_store_explicit(&n->child[tr_nib(key_b, shift)], child_b, memory_order_release);
-    n->nchild = 2;
+    atomic_store_explicit(&n->used, (1u << tr_nib(key_a, shift)) | (1u << tr_nib(key_b, shift)), memory_order_release);
     tr_write_end(&n->version);
     return tr_node_ref(n, shift);
 }
@@ -362,12 +382,14 @@ static inline __attribute__((always_inline)) tr_entry_t *tr_pred_impl(tr_level_t
         while (depth > 0) {
             depth--;
             tr_node_t *n = (tr_node_t *)(void *)((char *)rec[depth + 1].version - offsetof(tr_node_t, version));
-            for (unsigned i = path_nib[depth]; i-- > 0;) {
-                uintptr_t c = atomic_load_explicit(&n->child[i], memory_order_acquire);
-                if (c) {
-                    sub = c;
-                    goto take_max;
+            uint32_t left = atomic_load_explicit(&n->used, memory_order_acquire) & ((1u << path_nib[depth]) - 1);
+            if (left) {
+                sub = atomic_load_explicit(&n->child[tr_top_bit(left)], memory_order_acquire);
+                if (sub == 0) { /* removed meanwhile: the version check fails anyway */
+                    ok = false;
+                    goto done;
                 }
+                goto take_max;
             }
         }
         goto done; /* nothing <= x */
@@ -387,14 +409,9 @@ static inline __attribute__((always_inline)) tr_entry_t *tr_pred_impl(tr_level_t
                 }
                 rec[nrec++] = (tr_record_t){&n->version, v};
             }
-            uintptr_t c = 0;
-            for (unsigned i = TR_FANOUT; i-- > 0;) {
-                c = atomic_load_explicit(&n->child[i], memory_order_acquire);
-                if (c) {
-                    break;
-                }
-            }
-            if (c == 0) { /* a live node is never empty: this one was retired */
+            uint32_t used = atomic_load_explicit(&n->used, memory_order_acquire);
+            uintptr_t c = used ? atomic_load_explicit(&n->child[tr_top_bit(used)], memory_order_acquire) : 0;
+            if (c == 0) { /* a live node is never empty: this one was retired or is changing */
                 ok = false;
                 break;
             }
@@ -433,11 +450,8 @@ static tr_entry_t *tr_pred(tr_level_t *lv, uintptr_t x, uintptr_t *base_out, siz
 static tr_entry_t *tr_sub_max(uintptr_t c) {
     while (!tr_is_leaf(c)) {
         tr_node_t *n = tr_as_node(c);
-        uintptr_t next = 0;
-        for (unsigned i = TR_FANOUT; i-- > 0 && !next;) {
-            next = atomic_load_explicit(&n->child[i], memory_order_relaxed);
-        }
-        c = next;
+        c = atomic_load_explicit(&n->child[tr_top_bit(atomic_load_explicit(&n->used, memory_order_relaxed))],
+                                 memory_order_relaxed);
     }
     return tr_leaf_entry(c);
 }
@@ -445,11 +459,8 @@ static tr_entry_t *tr_sub_max(uintptr_t c) {
 static tr_entry_t *tr_sub_min(uintptr_t c) {
     while (!tr_is_leaf(c)) {
         tr_node_t *n = tr_as_node(c);
-        uintptr_t next = 0;
-        for (unsigned i = 0; i < TR_FANOUT && !next; i++) {
-            next = atomic_load_explicit(&n->child[i], memory_order_relaxed);
-        }
-        c = next;
+        c = atomic_load_explicit(&n->child[__builtin_ctz(atomic_load_explicit(&n->used, memory_order_relaxed))],
+                                 memory_order_relaxed);
     }
     return tr_leaf_entry(c);
 }
@@ -506,21 +517,15 @@ static void tr_probe(tr_level_t *lv, uintptr_t key, tr_probe_t *pr) {
     pr->succ = side > 0 ? tr_sub_min(cur) : NULL;
     /* The rest comes from the siblings left (resp. right) of the path, deepest first. */
     for (unsigned d = depth; d-- > 0 && !pr->pred;) {
-        for (unsigned i = path_nib[d]; i-- > 0;) {
-            uintptr_t c = atomic_load_explicit(&path[d]->child[i], memory_order_relaxed);
-            if (c) {
-                pr->pred = tr_sub_max(c);
-                break;
-            }
+        uint32_t left = atomic_load_explicit(&path[d]->used, memory_order_relaxed) & ((1u << path_nib[d]) - 1);
+        if (left) {
+            pr->pred = tr_sub_max(atomic_load_explicit(&path[d]->child[tr_top_bit(left)], memory_order_relaxed));
         }
     }
     for (unsigned d = depth; d-- > 0 && !pr->succ;) {
-        for (unsigned i = path_nib[d] + 1; i < TR_FANOUT; i++) {
-            uintptr_t c = atomic_load_explicit(&path[d]->child[i], memory_order_relaxed);
-            if (c) {
-                pr->succ = tr_sub_min(c);
-                break;
-            }
+        uint32_t right = atomic_load_explicit(&path[d]->used, memory_order_relaxed) & ~((2u << path_nib[d]) - 1);
+        if (right) {
+            pr->succ = tr_sub_min(atomic_load_explicit(&path[d]->child[__builtin_ctz(right)], memory_order_relaxed));
         }
     }
 }
@@ -531,7 +536,10 @@ static void tr_insert_at(umf_tracker_t *t, const tr_probe_t *pr, tr_entry_t *e, 
     if (pr->cur == 0) {
         atomic_store_explicit(pr->slot, leaf, memory_order_release);
         if (pr->owner) {
-            pr->owner->nchild++;
+            /* after the child: a reader that sees the bit sees the child */
+            unsigned i = (unsigned)(pr->slot - pr->owner->child);
+            uint32_t used = atomic_load_explicit(&pr->owner->used, memory_order_relaxed);
+            atomic_store_explicit(&pr->owner->used, used | (1u << i), memory_order_release);
         }
         return;
     }
@@ -592,12 +600,11 @@ static void tr_unlink(umf_tracker_t *t, tr_level_t *lv, const tr_spot_t *s) {
     }
     tr_write_begin(&n->version);
     atomic_store_explicit(s->slot, 0, memory_order_release);
-    if (--n->nchild == 1) {
+    uint32_t used = atomic_load_explicit(&n->used, memory_order_relaxed) & ~(1u << (unsigned)(s->slot - n->child));
+    atomic_store_explicit(&n->used, used, memory_order_release);
+    if ((used & (used - 1)) == 0) {
         /* Splice the only remaining child into the parent and retire n. */
-        uintptr_t last = 0;
-        for (unsigned i = 0; i < TR_FANOUT && !last; i++) {
-            last = atomic_load_explicit(&n->child[i], memory_order_relaxed);
-        }
+        uintptr_t last = atomic_load_explicit(&n->child[__builtin_ctz(used)], memory_order_relaxed);
         tr_write_begin(s->parent_version);
         atomic_store_explicit(s->parent_slot, last, memory_order_release);
         tr_write_end(s->parent_version);
@@ -621,6 +628,32 @@ static bool tr_holds_deeper(umf_tracker_t *t, unsigned level, uintptr_t base, ui
         }
     }
     return false;
+}
+
+/* ---- level filters (see tr_level_t) ---------------------------------- */
+
+static void tr_filter_count(tr_level_t *lv, uintptr_t base, uintptr_t last, int delta) {
+    if (!lv->filter) {
+        return;
+    }
+    uintptr_t g0 = base >> TR_GRANULE_SHIFT, g1 = last >> TR_GRANULE_SHIFT;
+    if (g1 - g0 >= TR_FILTER_MAX_SPAN) {
+        uint32_t w = atomic_load_explicit(&lv->wide, memory_order_relaxed);
+        atomic_store_explicit(&lv->wide, w + (uint32_t)delta, memory_order_release);
+        return;
+    }
+    for (uintptr_t g = g0; g <= g1; g++) {
+        _Atomic uint32_t *c = &lv->filter[g & (TR_FILTER_SLOTS - 1)];
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + (uint32_t)delta, memory_order_release);
+    }
+}
+
+/* False when no range of lv can hold x (level 0 has no filter: it is searched last anyway). */
+static inline bool tr_filter_may_hold(const tr_level_t *lv, uintptr_t x) {
+    if (!lv->filter || atomic_load_explicit(&lv->wide, memory_order_acquire) != 0) {
+        return true;
+    }
+    return atomic_load_explicit(&lv->filter[(x >> TR_GRANULE_SHIFT) & (TR_FILTER_SLOTS - 1)], memory_order_acquire) != 0;
 }
 
 /* ---- lookup cache ----------------------------------------------------- */
@@ -651,6 +684,7 @@ typedef struct tr_cache {
     uint64_t serial; /* the tracker the slots belong to */
     unsigned next;   /* the slot the next fill replaces */
     unsigned misses; /* lookups the cache missed since its last hit */
+    unsigned last;   /* the slot of the last hit or fill: tried first (runs of lookups in one slab) */
     tr_cache_slot_t slot[TR_CACHE_SLOTS];
 } tr_cache_t;
 
@@ -660,19 +694,27 @@ static inline tr_entry_t *tr_cache_get(tr_cache_t *c, const umf_tracker_t *t, ui
     if (c->serial != t->serial) {
         return NULL;
     }
-    for (unsigned i = 0; i < TR_CACHE_SLOTS; i++) {
-        tr_cache_slot_t *s = &c->slot[i];
-        if (x - s->base < s->size) {
-            tr_entry_t *e = s->entry;
-            if (__atomic_load_n(&e->info.id, __ATOMIC_ACQUIRE) == s->id &&
-                !__atomic_load_n(&e->info.has_nested, __ATOMIC_ACQUIRE)) {
-                c->misses = 0;
-                return e;
+    tr_cache_slot_t *s = &c->slot[c->last % TR_CACHE_SLOTS];
+    if (x - s->base >= s->size) {
+        s = NULL;
+        for (unsigned i = 0; i < TR_CACHE_SLOTS; i++) {
+            if (x - c->slot[i].base < c->slot[i].size) {
+                s = &c->slot[i];
+                c->last = i;
+                break;
             }
-            s->size = 0; /* removed, or a range was added inside it */
+        }
+        if (s == NULL) {
             return NULL;
         }
     }
+    tr_entry_t *e = s->entry;
+    if (__atomic_load_n(&e->info.id, __ATOMIC_ACQUIRE) == s->id &&
+        !__atomic_load_n(&e->info.has_nested, __ATOMIC_ACQUIRE)) {
+        c->misses = 0;
+        return e;
+    }
+    s->size = 0; /* removed, or a range was added inside it */
     return NULL;
 }
 
@@ -697,6 +739,7 @@ static inline void tr_cache_put(tr_cache_t *c, const umf_tracker_t *t, tr_entry_
         c->serial = t->serial;
     }
     c->slot[c->next] = (tr_cache_slot_t){base, size, e, id};
+    c->last = c->next;
     c->next = (c->next + 1) % TR_CACHE_SLOTS;
 }
 
@@ -708,9 +751,16 @@ umf_tracker_t *umf_tracker_create(void) {
         return NULL;
     }
     memset(t, 0, sizeof(*t));
+    /* one block for the filters of levels 1 and deeper; pages nobody counts in stay untouched */
+    _Atomic uint32_t *filters = calloc((size_t)(UMF_TRACKER_MAX_LEVELS - 1) * TR_FILTER_SLOTS, sizeof(*filters));
+    if (!filters) {
+        free(t);
+        return NULL;
+    }
     t->serial = atomic_fetch_add_explicit(&tr_next_serial, 1, memory_order_relaxed);
     for (unsigned i = 0; i < UMF_TRACKER_MAX_LEVELS; i++) {
         atomic_store_explicit(&t->levels[i].lo, UINTPTR_MAX, memory_order_relaxed);
+        t->levels[i].filter = i == 0 ? NULL : filters + (size_t)(i - 1) * TR_FILTER_SLOTS;
     }
     return t;
 }
@@ -725,6 +775,7 @@ void umf_tracker_destroy(umf_tracker_t *t) {
         free(s);
         s = next;
     }
+    free((void *)t->levels[1].filter);
     free(t);
 }
 
@@ -795,6 +846,7 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
         atomic_store_explicit(&lv->hi, last, memory_order_release);
     }
 
+    tr_filter_count(lv, base, last, 1);
     if (level >= atomic_load_explicit(&t->depth, memory_order_relaxed)) {
         atomic_store_explicit(&t->depth, level + 1, memory_order_release);
     }
@@ -831,6 +883,7 @@ umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *
             t->orphans = true;
         }
         tr_unlink(t, lv, &spot);
+        tr_filter_count(lv, (uintptr_t)base, (uintptr_t)base + (e->info.base_size - 1), -1);
         e->next_free = t->free_entries;
         t->free_entries = e;
         if (--t->level_count[level] == 0) {
@@ -850,20 +903,12 @@ umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *
     return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-umf_alloc_info_t *umf_tracker_find(umf_tracker_t *t, const void *ptr) {
-    if (!t) {
-        return NULL;
-    }
-    uintptr_t x = (uintptr_t)ptr;
-    tr_cache_t *c = &tr_cache;
-    tr_entry_t *hit = tr_cache_get(c, t, x);
-    if (hit) {
-        return &hit->info;
-    }
+/* The search of umf_tracker_find when the cache misses: kept out of line so the hit path needs no stack frame. */
+static __attribute__((noinline)) umf_alloc_info_t *tr_find_slow(umf_tracker_t *t, tr_cache_t *c, uintptr_t x) {
     for (unsigned level = atomic_load_explicit(&t->depth, memory_order_acquire); level-- > 0;) {
         tr_level_t *lv = &t->levels[level];
         if (x < atomic_load_explicit(&lv->lo, memory_order_acquire) ||
-            x > atomic_load_explicit(&lv->hi, memory_order_acquire)) {
+            x > atomic_load_explicit(&lv->hi, memory_order_acquire) || !tr_filter_may_hold(lv, x)) {
             continue;
         }
         uintptr_t b;
@@ -875,6 +920,21 @@ umf_alloc_info_t *umf_tracker_find(umf_tracker_t *t, const void *ptr) {
         }
     }
     return NULL;
+}
+
+umf_alloc_info_t *umf_tracker_find(umf_tracker_t *t, const void *ptr) {
+    if (!t) {
+        return NULL;
+    }
+    uintptr_t x = (uintptr_t)ptr;
+    tr_cache_t *c = &tr_cache;
+    /* an opaque copy: the compiler would otherwise compute the TLS address again for each use */
+    __asm__("" : "+r"(c));
+    tr_entry_t *hit = tr_cache_get(c, t, x);
+    if (hit) {
+        return &hit->info;
+    }
+    return tr_find_slow(t, c, x);
 }
 
 static int tr_walk(uintptr_t cur, int (*fn)(umf_alloc_info_t *entry, void *arg), void *arg) {

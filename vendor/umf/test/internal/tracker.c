@@ -344,21 +344,66 @@ static umf_alloc_info_t *model_find(uintptr_t p) {
     return best ? best->entry : NULL;
 }
 
-static void random_against_model(uint64_t seed) {
+/*
+ * Two layouts: DENSE puts ranges of 16 B to 64 KiB inside 1 MiB (plenty of nesting and overlap, all in
+ * one 2 MiB granule of the level filters). SPREAD puts them in 64 regions 8 GiB + 4 MiB apart (so the
+ * filters' hashed counters alias across regions), with some of 4 MiB (several granules) and some of
+ * 600 MiB to 1 GiB (wider than a filter counts: they turn a level's filter off while they live), so
+ * lookups often skip deeper levels that hold nothing near their pointer.
+ */
+enum { DENSE, SPREAD };
+
+static size_t model_size(int layout) {
+    size_t size = (size_t)16 << (rnd() % 13);
+    size = size - (rnd() % 2) * (size / 2) + (rnd() % 3) * 16;
+    if (layout == SPREAD) {
+        unsigned r = (unsigned)(rnd() % 32);
+        if (r == 0) {
+            size = ((size_t)600 << 20) + (size_t)(rnd() % 424) * (1u << 20);
+        } else if (r < 4) {
+            size = ((size_t)4 << 20) + (rnd() % 4096) * 16;
+        }
+    }
+    return size;
+}
+
+#define SPREAD_REGIONS 64
+static uintptr_t spread_region(uintptr_t arena, unsigned r) {
+    return arena + (uintptr_t)r * (((uintptr_t)8 << 30) + ((uintptr_t)4 << 20));
+}
+
+static uintptr_t model_base(int layout, uintptr_t arena) {
+    if (layout == DENSE) {
+        return arena + (rnd() % (1u << 20)) / 16 * 16;
+    }
+    return spread_region(arena, (unsigned)(rnd() % SPREAD_REGIONS)) + (rnd() % ((uintptr_t)1 << 30)) / 16 * 16;
+}
+
+static void random_against_model(uint64_t seed, int layout) {
     umf_tracker_t *t = umf_tracker_create();
     REQUIRE(t != NULL);
     model_n = 0;
     rng_state = seed;
     void *owners[3] = {&owner_a, &owner_b, &owner_c};
     const uintptr_t arena = 0x7f0000000000ull;
-    size_t adds_ok = 0, adds_rejected = 0, removes_ok = 0, deep = 0;
+    size_t adds_ok = 0, adds_rejected = 0, removes_ok = 0, deep = 0, skipped_deeper = 0, wide_nested = 0;
+    for (unsigned r = 0; layout == SPREAD && r < SPREAD_REGIONS; r += 2) {
+        /* every other region starts inside a 4 GiB range, so the wide ranges of those nest */
+        umf_alloc_info_t *e = NULL;
+        CHECK_OK(add(t, spread_region(arena, r), (size_t)4 << 30, &owner_a, &e));
+        model[model_n++] = (model_range_t){spread_region(arena, r), (size_t)4 << 30, &owner_a, 0, e};
+        if (r % 8 == 0) { /* and a range too wide for the filter counters one level down */
+            uintptr_t b = spread_region(arena, r) + ((uintptr_t)64 << 20);
+            CHECK_OK(add(t, b, (size_t)700 << 20, &owner_b, &e));
+            model[model_n++] = (model_range_t){b, (size_t)700 << 20, &owner_b, 1, e};
+            wide_nested++;
+        }
+    }
     for (unsigned op = 0; op < 20000; op++) {
         unsigned kind = (unsigned)(rnd() % 8);
         if (kind < 4 && model_n < MODEL_MAX) {
-            /* sizes from 16 B to 64 KiB inside 1 MiB: plenty of nesting and overlap */
-            size_t size = (size_t)16 << (rnd() % 13);
-            size = size - (rnd() % 2) * (size / 2) + (rnd() % 3) * 16;
-            uintptr_t base = arena + (rnd() % (1u << 20)) / 16 * 16;
+            size_t size = model_size(layout);
+            uintptr_t base = model_base(layout, arena);
             if (rnd() % 4 == 0 && model_n) { /* start exactly on an existing base */
                 base = model[rnd() % model_n].base;
             }
@@ -372,6 +417,7 @@ static void random_against_model(uint64_t seed) {
                 model[model_n++] = (model_range_t){base, size, owner, level, e};
                 adds_ok++;
                 deep += level > 0;
+                wide_nested += level > 0 && size >= ((size_t)512 << 20);
             } else {
                 adds_rejected++;
             }
@@ -410,9 +456,22 @@ static void random_against_model(uint64_t seed) {
             } else {
                 probes[0] = probes[1] = probes[2] = probes[3] = probes[4] = arena;
             }
-            probes[5] = arena + rnd() % (1u << 21);
+            probes[5] = layout == DENSE ? arena + rnd() % (1u << 21) : model_base(layout, arena);
             for (unsigned k = 0; k < 6; k++) {
-                CHECK(umf_tracker_find(t, P(probes[k])) == model_find(probes[k]));
+                umf_alloc_info_t *want = model_find(probes[k]);
+                CHECK(umf_tracker_find(t, P(probes[k])) == want);
+                /* a pointer whose innermost range is shallower than the deepest level in use */
+                for (size_t i = 0; want && i < model_n; i++) {
+                    if (model[i].entry == want) {
+                        for (size_t j = 0; j < model_n; j++) {
+                            if (model[j].level > model[i].level) {
+                                skipped_deeper++;
+                                break;
+                            }
+                        }
+                        break;
+                    }
+                }
             }
         }
         if (op % 1000 == 0) {
@@ -424,7 +483,8 @@ static void random_against_model(uint64_t seed) {
     umf_tracker_for_each(t, walk_fn, &w);
     CHECK_EQ(w.visits, model_n);
     /* the run must have exercised every path */
-    CHECK(adds_ok > 1000 && adds_rejected > 100 && removes_ok > 500 && deep > 100);
+    CHECK(adds_ok > 1000 && removes_ok > 500 && deep > 100 && skipped_deeper > 1000);
+    CHECK(layout == SPREAD ? wide_nested > 0 : adds_rejected > 100);
     /* drain: everything removable in the model's order, and the tracker ends empty */
     while (model_n) {
         model_range_t m = model[model_n - 1];
@@ -445,7 +505,8 @@ static void random_against_model(uint64_t seed) {
 static void test_random_against_model(void) {
     static const uint64_t seeds[] = {0x9e3779b97f4a7c15ull, 0x2545f4914f6cdd1dull, 0xd1b54a32d192ed03ull};
     for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-        random_against_model(seeds[i]);
+        random_against_model(seeds[i], DENSE);
+        random_against_model(seeds[i], SPREAD);
     }
 }
 
