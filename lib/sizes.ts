@@ -6,11 +6,14 @@
  * The cost matters (one insert per malloc, one delete per free), so nothing here allocates, and a
  * `bigint` address is split into two 32-bit halves through a `BigUint64Array` (`Number(bigint)` is several
  * times slower). The key is the address as a `number`, exact for user-space addresses (below 2^53).
+ * setMany and deleteMany (the batch calls) of 32 or more elements run in libumf_batch.so.1 on the same
+ * arrays (vendor/umf/batch/batch.c repeats the layout and the hash: keep the two in step).
  *
  * @module sizes
  */
 import { constants } from 'node:buffer'
 import koffi from 'koffi'
+import { batch } from './fast_calls.js'
 
 /** The largest ArrayBuffer this runtime makes (2^32 bytes on Node 20); koffi aborts the process past it. */
 export const MAX_VIEW_BYTES: number = constants.MAX_LENGTH
@@ -40,6 +43,9 @@ const u32 = new Uint32Array(u64.buffer)
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const LO = LITTLE ? 0 : 1
 const HI = LITTLE ? 1 : 0
+// from this many elements setMany/deleteMany run in the helper library (C, on the same arrays): its one
+// koffi call costs about as much as 20 elements done here
+const C_BATCH_FROM = 32
 
 /**
  * An address as a `number` (exact below 2^53), without `Number(bigint)`.
@@ -146,6 +152,12 @@ export class SizeTable {
     while (this.#count + n > this.#limit) this.#grow()
     const keys = this.#keys
     const sizes = this.#sizes
+    if (batch !== null && n >= C_BATCH_FROM) {
+      const added = batch.tableSet(keys, sizes, keys.length, w, n, size)
+      if (added < 0) throw new Error('umf_batch_table_set refused the size table') // cannot happen: room made above
+      this.#count += added
+      return
+    }
     const mask = this.#mask
     const shift = this.#shift
     let added = 0
@@ -184,6 +196,12 @@ export class SizeTable {
   deleteMany(w: Uint32Array, n: number, taken: Float64Array): number {
     const keys = this.#keys
     const sizes = this.#sizes
+    if (batch !== null && n >= C_BATCH_FROM && keys !== NO_SLOTS) {
+      const bad = batch.tableDelete(keys, sizes, keys.length, w, n, taken)
+      if (bad < -1) throw new Error('umf_batch_table_delete refused the size table') // cannot happen
+      if (bad < 0) this.#count -= n
+      return bad
+    }
     const mask = this.#mask
     const shift = this.#shift
     for (let e = 0; e < n; e++) {

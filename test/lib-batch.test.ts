@@ -13,10 +13,29 @@ import {
   UmfError,
   type MemoryPoolImpl,
 } from '../lib/index.js'
-import { batch } from '../lib/fast_calls.js'
+import * as ffi from '../ffi/index.js'
+import { batch, poolFreeN, poolMallocN } from '../lib/fast_calls.js'
 import { runCase, type CaseResult } from './fixtures/child-run.js'
 
 t.ok(batch !== null, 'libumf_batch.so.1 is built next to libumf.so.1 and loaded')
+
+t.test("the fast path's argument-block calls check what they read (no crash on a bad handle or value)", async (t) => {
+  const INVALID = ffi.UMF_RESULT_ERROR_INVALID_ARGUMENT
+  using provider = new OsMemoryProvider()
+  using pool = new DisjointPool(provider)
+  const hn = Number(pool.handle)
+  t.throws(() => poolMallocN(0, 64), TypeError, 'NULL pool')
+  t.throws(() => poolMallocN(hn, 1.5), TypeError, 'a size that is not an integer')
+  t.throws(() => poolMallocN(hn, -1), TypeError, 'a negative size')
+  t.throws(() => poolMallocN(hn, 2 ** 53), TypeError, 'a size past 2^53')
+  t.equal(poolFreeN(0, 4096), INVALID, 'free: NULL pool')
+  t.equal(poolFreeN(hn, 0), INVALID, 'free: NULL address')
+  t.equal(poolFreeN(hn, Number.NaN), INVALID, 'free: NaN')
+  const p = poolMallocN(hn, 64)
+  t.equal(typeof p, 'number', 'an address as a number')
+  t.ok((p as number) > 0)
+  t.equal(poolFreeN(hn, p as number), ffi.UMF_RESULT_SUCCESS)
+})
 
 t.test('mallocMany gives n distinct, recorded, usable blocks; freeMany frees them', async (t) => {
   using provider = new OsMemoryProvider()

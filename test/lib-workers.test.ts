@@ -109,3 +109,13 @@ t.test('CTL by name reaches TypeScript pools of this thread only; those of other
   }
   t.equal(line(r, 'after')['mts'], 42)
 })
+
+t.test('malloc/free fast path in main and two workers at once: each thread its own argument block', async (t) => {
+  const r = run(t, 'pairs')
+  for (const who of ['main', 'worker0', 'worker1']) {
+    const l = line(r, who)
+    t.equal(l['pairs'], 200_000, `${who}: all pairs ran`)
+    t.equal(l['wrong'], 0, `${who}: every address recorded by its own pool with its size`)
+    t.equal(l['live'], 0, `${who}: all freed`)
+  }
+})
