@@ -88,8 +88,9 @@ BATCH_EXPORT double umf_batch_pairs(umf_memory_pool_handle_t pool, size_t size, 
  * converts each argument (~8 ns) and takes its cheapest path for a function without any.
  *   [0] the pool handle, [1] the size (malloc) or the address (free), as doubles (integers below 2^53);
  *   [2] malloc's result as a double, [3] malloc's result as a uint64_t (an address past 2^53).
- * The default TLS model (__tls_get_addr, once a call): initial-exec saves ~2 ns a call but marks the library
- * STATIC_TLS, which dlopen() can refuse (glibc's small static TLS reserve), as libumf.so.1 avoids too.
+ * The default TLS model, as TLS descriptors on x86-64 (vendor/umf/CMakeLists.txt: a load once glibc placed the
+ * block in its static TLS reserve): initial-exec would mark the library STATIC_TLS, which dlopen() can refuse,
+ * as libumf.so.1 avoids too.
  */
 static __thread double call_args[4];
 
