@@ -150,6 +150,18 @@ struct umf_tracker_t {
 
 /* Unique for the process lifetime, across trackers. */
 static _Atomic uint64_t tr_next_id = 1;
+
+/* Ids come to each thread in blocks, so that adds in different threads share no counter. */
+#define TR_ID_BLOCK 256
+static __thread uint64_t tr_id_next, tr_id_end;
+
+static uint64_t tr_new_id(void) {
+    if (tr_id_next == tr_id_end) {
+        tr_id_next = atomic_fetch_add_explicit(&tr_next_id, TR_ID_BLOCK, memory_order_relaxed);
+        tr_id_end = tr_id_next + TR_ID_BLOCK;
+    }
+    return tr_id_next++;
+}
 static _Atomic uint64_t tr_next_serial = 1;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -827,7 +839,7 @@ umf_result_t umf_tracker_add(umf_tracker_t *t, const umf_alloc_info_t *info, umf
     __atomic_store_n(&e->info.provider, info->provider, __ATOMIC_RELAXED);
     __atomic_store_n(&e->info.base, info->base, __ATOMIC_RELEASE);
     __atomic_store_n(&e->info.base_size, info->base_size, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->info.id, atomic_fetch_add_explicit(&tr_next_id, 1, memory_order_relaxed),
+    __atomic_store_n(&e->info.id, tr_new_id(),
                      __ATOMIC_RELEASE);
     e->info.memory_type = info->memory_type;
     e->info.owner = info->owner;
@@ -895,7 +907,10 @@ umf_result_t umf_tracker_remove(umf_tracker_t *t, const void *base, const void *
         while (depth > 0 && t->level_count[depth - 1] == 0) {
             depth--;
         }
-        atomic_store_explicit(&t->depth, depth, memory_order_release);
+        if (depth != atomic_load_explicit(&t->depth, memory_order_relaxed)) {
+            /* only on a change: every lookup reads this cache line */
+            atomic_store_explicit(&t->depth, depth, memory_order_release);
+        }
         tr_unlock(t);
         return UMF_RESULT_SUCCESS;
     }
