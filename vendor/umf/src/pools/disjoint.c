@@ -830,8 +830,8 @@ static inline void dp_trace(dp_pool_t *p, const char *op, const void *ptr, size_
 
 static __attribute__((noinline)) void *dp_malloc_slow(dp_pool_t *p, size_t size);
 
-/* The calling thread's cache of p when the thread is one of the pool's owners, else NULL (the slow
- * paths then find or make it through dp_tc_get). No calls, so the fast paths need no stack frame. */
+/* The calling thread's cache of p when the thread is one of the pool's owners, else NULL (the callers
+ * then find or make it through dp_tc_get, out of line). No calls, so the fast paths need no stack frame. */
 static inline dp_tcache_t *dp_tc_find_owned(dp_pool_t *p) {
     uintptr_t self = dp_thread_token();
     for (int i = 0; i < DP_OWNERS; i++) {
@@ -973,6 +973,13 @@ static umf_result_t dp_locate_chunk(dp_pool_t *p, const void *ptr, dp_where_t *w
 
 static __attribute__((noinline)) umf_result_t dp_free_slow(dp_pool_t *p, void *ptr);
 
+/* The fast path of free for a thread that is not one of the pool's owners: its cache through the TLS
+ * table, with the slab the fast path already found. */
+static __attribute__((noinline)) umf_result_t dp_free_in_slab(dp_pool_t *p, dp_slab_t *s, void *ptr) {
+    dp_tcache_t *tc = dp_tc_get(p);
+    return tc ? dp_free_cached(p, tc, s, ptr) : dp_free_slow(p, ptr);
+}
+
 static inline __attribute__((always_inline)) umf_result_t dp_raw_free(void *pool, void *ptr) {
     dp_pool_t *p = pool;
     if (UMF_LIKELY(p->tc_classes != 0 && ptr != NULL)) {
@@ -983,6 +990,7 @@ static inline __attribute__((always_inline)) umf_result_t dp_raw_free(void *pool
             if (UMF_LIKELY(tc != NULL)) {
                 return dp_free_cached(p, tc, s, ptr);
             }
+            return dp_free_in_slab(p, s, ptr);
         }
     }
     return dp_free_slow(p, ptr);
