@@ -26,8 +26,9 @@
  * the node (the prefix check runs beside it); that shortens the chain of
  * dependent loads per level, which is what a lookup's latency is made of.
  * A node's `used` bitmap of non-empty slots turns "the nearest child left of
- * a slot" and "the last child" into a count of leading zeros. A node always has two or more children (a removal that leaves one child
- * splices that child into the parent). The depth is therefore bounded by 16
+ * a slot" and "the last child" into a count of leading zeros. A node always
+ * has two or more children (a removal that leaves one child splices that
+ * child into the parent). The depth is therefore bounded by 16
  * and, for n keys, is about log16(n) plus the bits the keys share, whatever
  * the order of insertion; no rebalancing.
  *
@@ -787,7 +788,7 @@ void umf_tracker_destroy(umf_tracker_t *t) {
         free(s);
         s = next;
     }
-    free((void *)t->levels[1].filter);
+    free((void *)t->levels[1].filter); /* the start of the one block of all filters */
     free(t);
 }
 
